@@ -1,0 +1,504 @@
+package resp
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+)
+
+// Limits bound what a Reader accepts. A zero field takes its default.
+type Limits struct {
+	MaxBulk     int64 // longest bulk string, bytes (default 512 MiB)
+	MaxElements int   // most elements in an array, or key+value elements in a dict (default 1,048,576)
+	MaxDepth    int   // deepest nesting of arrays and dicts (default 128)
+	MaxInline   int   // longest inline request or simple-string line, bytes (default 64 KiB)
+}
+
+// DefaultLimits returns SPEC §1's limits.
+func DefaultLimits() Limits {
+	return Limits{MaxBulk: 512 << 20, MaxElements: 1 << 20, MaxDepth: 128, MaxInline: 64 << 10}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxBulk <= 0 {
+		l.MaxBulk = d.MaxBulk
+	}
+	if l.MaxElements <= 0 {
+		l.MaxElements = d.MaxElements
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxInline <= 0 {
+		l.MaxInline = d.MaxInline
+	}
+	return l
+}
+
+const (
+	slabSize      = 16 << 10 // bytes per string slab
+	slabMaxString = 4 << 10  // longer strings get their own allocation
+	vslabSize     = 256      // Values per element slab
+	vslabMaxElems = 64       // larger aggregates get their own allocation
+	bigChunk      = 64 << 10 // growth step for large bulks, so a declared length allocates nothing before its bytes arrive
+)
+
+// Reader parses RESP values and requests from a stream.
+//
+// Values it returns refer to memory the Reader allocated for them (small
+// strings and element lists are carved out of shared slabs, so parsing a
+// small request costs amortised less than one allocation); that memory is
+// never reused, so Values stay valid after later reads. A Reader is not safe
+// for concurrent use.
+type Reader struct {
+	br    *bufio.Reader
+	lim   Limits
+	slab  []byte
+	vslab []Value
+	long  []byte // scratch for lines longer than the bufio buffer
+}
+
+// NewReader returns a Reader on src (used as is if it is a *bufio.Reader).
+func NewReader(src io.Reader, lim Limits) *Reader {
+	br, ok := src.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(src, 16<<10)
+	}
+	return &Reader{br: br, lim: lim.withDefaults()}
+}
+
+// Reset makes r read from src, keeping its buffers.
+func (r *Reader) Reset(src io.Reader) { r.br.Reset(src) }
+
+// Buffered returns how many bytes are already read from the source but not
+// yet parsed: a server uses it to gather every pipelined request at hand.
+func (r *Reader) Buffered() int { return r.br.Buffered() }
+
+// ReadValue parses one value of any kind. It returns io.EOF at a clean end
+// of stream, io.ErrUnexpectedEOF inside a frame, and a *ProtocolError for a
+// malformed or over-limit frame.
+func (r *Reader) ReadValue() (Value, error) { return r.readValue(0) }
+
+// ReadRequest parses one client request and returns its arguments, the
+// first being the command name. A request is an array of any values, a
+// simple or bulk string, or an inline line (split on whitespace, with
+// redis-cli's quoting); empty requests (blank lines, *0, *-1) are skipped.
+func (r *Reader) ReadRequest() ([]Value, error) {
+	for {
+		b, err := r.br.Peek(1)
+		if err != nil {
+			return nil, err
+		}
+		switch b[0] {
+		case '*', '+', '$':
+			v, err := r.readValue(0)
+			if err != nil {
+				return nil, err
+			}
+			var args []Value
+			if v.kind == KindArray {
+				args = v.elem
+			} else if args, err = SplitArgs(v.str); err != nil {
+				return nil, err
+			}
+			if len(args) > 0 {
+				return args, nil
+			}
+		case '-', ':', '%', '_', '#', ',':
+			return nil, protoErr(fmt.Sprintf("expected a command array, got type byte %q", b[0]))
+		default:
+			line, err := r.readLine(false)
+			if err != nil {
+				if errors.Is(err, errLineTooLong) {
+					return nil, protoErr("too big inline request")
+				}
+				return nil, err
+			}
+			args, err := SplitArgs(line)
+			if err != nil {
+				return nil, err
+			}
+			if len(args) > 0 {
+				return args, nil
+			}
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line without its terminator. Typed frames
+// (strict) must end in "\r\n"; inline requests may end in a bare "\n". The
+// slice is valid only until the next read.
+func (r *Reader) readLine(strict bool) ([]byte, error) {
+	line, err := r.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		r.long = append(r.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			if len(r.long) > r.lim.MaxInline+2 {
+				return nil, errLineTooLong
+			}
+			line, err = r.br.ReadSlice('\n')
+			r.long = append(r.long, line...)
+		}
+		line = r.long
+	}
+	if err != nil {
+		if err == io.EOF && len(line) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	if len(line) > r.lim.MaxInline+2 {
+		return nil, errLineTooLong
+	}
+	n := len(line) - 1
+	if n > 0 && line[n-1] == '\r' {
+		n--
+	} else if strict {
+		return nil, protoErr(`expected '\r\n' at end of line, got a bare '\n'`)
+	}
+	return line[:n], nil
+}
+
+func (r *Reader) readValue(depth int) (Value, error) {
+	line, err := r.readLine(true)
+	if err != nil {
+		if errors.Is(err, errLineTooLong) {
+			return Value{}, protoErr("line too long")
+		}
+		if depth > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return Value{}, err
+	}
+	if len(line) == 0 {
+		return Value{}, protoErr("empty line where a value was expected")
+	}
+	body := line[1:]
+	switch line[0] {
+	case '+':
+		return Value{kind: KindSimple, str: r.copyBytes(body)}, nil
+	case '-':
+		return Value{kind: KindError, str: r.copyBytes(body)}, nil
+	case ':':
+		n, ok := parseInt(body)
+		if !ok {
+			return Value{}, protoErr(fmt.Sprintf("invalid integer %q", clip(body)))
+		}
+		return Int(n), nil
+	case '$':
+		n, ok := parseInt(body)
+		switch {
+		case !ok || n < -1:
+			return Value{}, protoErr(fmt.Sprintf("invalid bulk length %q", clip(body)))
+		case n == -1:
+			return NullBulk(), nil
+		case n > r.lim.MaxBulk:
+			return Value{}, protoErr(fmt.Sprintf("bulk length %d exceeds the limit of %d", n, r.lim.MaxBulk))
+		}
+		return r.readBulk(int(n))
+	case '*', '%':
+		return r.readAggregate(line[0], body, depth+1)
+	case '_':
+		if len(body) != 0 {
+			return Value{}, protoErr("invalid null frame")
+		}
+		return Null(), nil
+	case '#':
+		if len(body) == 1 && (body[0] == 't' || body[0] == 'f') {
+			return Bool(body[0] == 't'), nil
+		}
+		return Value{}, protoErr(fmt.Sprintf("invalid boolean %q", clip(body)))
+	case ',':
+		f, err := ParseDouble(body)
+		if err != nil {
+			return Value{}, protoErr(fmt.Sprintf("invalid double %q", clip(body)))
+		}
+		return Double(f), nil
+	}
+	return Value{}, protoErr(fmt.Sprintf("invalid type byte %q", line[0]))
+}
+
+func (r *Reader) readBulk(n int) (Value, error) {
+	var buf []byte
+	if n <= slabMaxString {
+		buf = r.allocBytes(n)
+		if _, err := io.ReadFull(r.br, buf); err != nil {
+			return Value{}, unexpected(err)
+		}
+	} else {
+		// Grow as the bytes arrive: a hostile "$500000000\r\n" followed by
+		// nothing costs one chunk, not the declared length.
+		buf = make([]byte, 0, min(n, bigChunk))
+		for len(buf) < n {
+			if len(buf) == cap(buf) {
+				buf = append(buf, make([]byte, min(n-len(buf), len(buf)))...)[:len(buf)]
+			}
+			m, err := r.br.Read(buf[len(buf):min(n, cap(buf))])
+			buf = buf[:len(buf)+m]
+			if err != nil && len(buf) < n {
+				return Value{}, unexpected(err)
+			}
+		}
+	}
+	crlf, err := r.br.Peek(2)
+	if err != nil {
+		return Value{}, unexpected(err)
+	}
+	if crlf[0] != '\r' || crlf[1] != '\n' {
+		return Value{}, protoErr(`expected '\r\n' after bulk data`)
+	}
+	r.br.Discard(2)
+	return Value{kind: KindBulk, str: buf}, nil
+}
+
+func (r *Reader) readAggregate(typ byte, body []byte, depth int) (Value, error) {
+	name, kind, per := "array", KindArray, int64(1)
+	if typ == '%' {
+		name, kind, per = "dict", KindDict, 2
+	}
+	n, ok := parseInt(body)
+	switch {
+	case !ok || n < -1 || (n == -1 && kind == KindDict):
+		return Value{}, protoErr(fmt.Sprintf("invalid %s length %q", name, clip(body)))
+	case n == -1:
+		return NullArray(), nil
+	case n > int64(r.lim.MaxElements)/per:
+		return Value{}, protoErr(fmt.Sprintf("%s length %d exceeds the limit of %d elements", name, n, r.lim.MaxElements))
+	case depth > r.lim.MaxDepth:
+		return Value{}, protoErr(fmt.Sprintf("nesting deeper than %d", r.lim.MaxDepth))
+	}
+	count := int(n * per)
+	var elems []Value
+	if count <= vslabMaxElems {
+		elems = r.allocValues(count)[:0]
+	} else {
+		elems = make([]Value, 0, min(count, 1024))
+	}
+	for i := 0; i < count; i++ {
+		e, err := r.readValue(depth)
+		if err != nil {
+			return Value{}, unexpected(err)
+		}
+		if kind == KindDict && i%2 == 0 && !e.IsScalar() {
+			return Value{}, protoErr("dict key must be a scalar, got " + e.kind.String())
+		}
+		elems = append(elems, e)
+	}
+	return Value{kind: kind, elem: elems}, nil
+}
+
+// allocBytes returns n bytes carved from the string slab.
+func (r *Reader) allocBytes(n int) []byte {
+	if n > cap(r.slab)-len(r.slab) {
+		r.slab = make([]byte, 0, slabSize)
+	}
+	start := len(r.slab)
+	r.slab = r.slab[:start+n]
+	return r.slab[start : start+n : start+n]
+}
+
+func (r *Reader) copyBytes(b []byte) []byte {
+	if len(b) > slabMaxString {
+		return append([]byte(nil), b...)
+	}
+	dst := r.allocBytes(len(b))
+	copy(dst, b)
+	return dst
+}
+
+// allocValues returns n Values carved from the element slab.
+func (r *Reader) allocValues(n int) []Value {
+	if n > cap(r.vslab)-len(r.vslab) {
+		r.vslab = make([]Value, 0, vslabSize)
+	}
+	start := len(r.vslab)
+	r.vslab = r.vslab[:start+n]
+	return r.vslab[start : start+n : start+n]
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// clip shortens hostile input quoted in an error message.
+func clip(b []byte) string {
+	if len(b) > 32 {
+		return string(b[:32]) + "..."
+	}
+	return string(b)
+}
+
+// parseInt parses a strict decimal int64: an optional '-', then digits,
+// nothing else, no overflow.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true
+	}
+	if n > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+// ParseInt parses a strict decimal int64 as Redis does for integer arguments.
+func ParseInt(b []byte) (int64, bool) { return parseInt(b) }
+
+// ParseDouble parses a double as Redis does: decimal or exponent notation,
+// and inf, +inf, -inf (any case). NaN and trailing garbage are refused.
+func ParseDouble(b []byte) (float64, error) {
+	s := string(b)
+	switch s {
+	case "inf", "+inf", "INF", "+INF", "Inf", "+Inf":
+		return math.Inf(1), nil
+	case "-inf", "-INF", "-Inf":
+		return math.Inf(-1), nil
+	}
+	if len(s) == 0 || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return 0, errors.New("not a float")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, errors.New("not a float")
+	}
+	return f, nil
+}
+
+// SplitArgs splits an inline request as redis-cli does: whitespace separates
+// arguments; "double quotes" group and take \n \r \t \b \a \\ \" and \xHH
+// escapes; 'single quotes' group and take \'. A closing quote must be
+// followed by whitespace or the end. The arguments are bulk strings.
+func SplitArgs(line []byte) ([]Value, error) {
+	var args []Value
+	i := 0
+	for {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		if i >= len(line) {
+			return args, nil
+		}
+		var cur []byte
+		inDouble, inSingle := false, false
+		for done := false; !done; {
+			if i >= len(line) {
+				if inDouble || inSingle {
+					return nil, ErrUnbalancedQuotes
+				}
+				break
+			}
+			c := line[i]
+			switch {
+			case inDouble:
+				switch {
+				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
+					cur = append(cur, unhex(line[i+2])<<4|unhex(line[i+3]))
+					i += 3
+				case c == '\\' && i+1 < len(line):
+					i++
+					cur = append(cur, unescape(line[i]))
+				case c == '"':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, ErrUnbalancedQuotes
+					}
+					done = true
+				default:
+					cur = append(cur, c)
+				}
+			case inSingle:
+				switch {
+				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
+					i++
+					cur = append(cur, '\'')
+				case c == '\'':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, ErrUnbalancedQuotes
+					}
+					done = true
+				default:
+					cur = append(cur, c)
+				}
+			default:
+				switch {
+				case isSpace(c):
+					done = true
+				case c == '"' && cur == nil:
+					inDouble = true
+					cur = []byte{}
+				case c == '\'' && cur == nil:
+					inSingle = true
+					cur = []byte{}
+				default:
+					cur = append(cur, c)
+				}
+			}
+			i++
+		}
+		args = append(args, Bulk(cur))
+	}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
+
+func unescape(c byte) byte {
+	switch c {
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	case 'b':
+		return '\b'
+	case 'a':
+		return '\a'
+	}
+	return c
+}

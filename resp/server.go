@@ -1,0 +1,427 @@
+package resp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Handler serves requests. Serve is called on the connection's reader
+// goroutine once per request, in order; args[0] is the command name. It
+// returns the reply now, or a Future the server waits on before writing the
+// replies of the batch in order, so that a handler can start many slow
+// operations (Raft proposals) for one pipelined batch before any completes.
+type Handler interface {
+	Serve(c *Conn, args []Value) Reply
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(c *Conn, args []Value) Reply
+
+// Serve calls f.
+func (f HandlerFunc) Serve(c *Conn, args []Value) Reply { return f(c, args) }
+
+// Future is a reply that is not known yet. Wait blocks until it is, and must
+// return once the connection's Context is done (the server waits for it on
+// Close).
+type Future interface {
+	Wait() Value
+}
+
+// Reply is a handler's answer: a value, or a future value.
+type Reply struct {
+	v Value
+	f Future
+}
+
+// Now returns a reply that is already known.
+func Now(v Value) Reply { return Reply{v: v} }
+
+// Later returns a reply to wait for.
+func Later(f Future) Reply { return Reply{f: f} }
+
+// NoReply returns a reply that writes nothing (e.g. for a pushed message).
+func NoReply() Reply { return Reply{v: Value{kind: kindNone}} }
+
+// kindNone marks a Reply that writes nothing.
+const kindNone Kind = 250
+
+func (r Reply) wait() Value {
+	if r.f != nil {
+		return r.f.Wait()
+	}
+	return r.v
+}
+
+// Config configures a Server. A zero field takes its default.
+type Config struct {
+	MaxClients  int           // connections served at once (default 10,000); the next one gets an error
+	OutputLimit int           // bytes of replies a connection may leave unread before it is cut off (default 32 MiB)
+	Limits      Limits        // parser limits
+	Mode        Mode          // reply mode of new connections (default Native)
+	IdleTimeout time.Duration // close connections idle this long (0: never)
+	Logger      *slog.Logger  // default: discard
+}
+
+// Server accepts connections and serves their requests through a Handler.
+type Server struct {
+	cfg     Config
+	handler Handler
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	ln     []net.Listener
+	conns  map[*Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+	nextID atomic.Uint64
+}
+
+// NewServer returns a Server that serves requests with h.
+func NewServer(cfg Config, h Handler) *Server {
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = 10000
+	}
+	if cfg.OutputLimit <= 0 {
+		cfg.OutputLimit = 32 << 20
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, handler: h, log: log, conns: make(map[*Conn]struct{})}
+}
+
+// ErrServerClosed is returned by Serve after Close.
+var ErrServerClosed = errors.New("resp: server closed")
+
+// Serve accepts connections on ln until Close, serving each on its own
+// goroutines. It returns ErrServerClosed after Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.ln = append(s.ln, ln)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff) // accept back-off, as net/http does
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		s.accept(nc)
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func (s *Server) accept(nc net.Conn) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if len(s.conns) >= s.cfg.MaxClients {
+		s.mu.Unlock()
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write(AppendValue(nil, Err("ERR max number of clients reached")))
+		nc.Close()
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Conn{
+		srv:     s,
+		nc:      nc,
+		id:      s.nextID.Add(1),
+		mode:    s.cfg.Mode,
+		created: time.Now(),
+		ctx:     ctx,
+		cancel:  cancel,
+		wake:    make(chan struct{}, 1),
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(2)
+	s.mu.Unlock()
+	go c.readLoop()
+	go c.writeLoop()
+}
+
+// Close stops accepting, closes every connection and waits for every
+// goroutine the server started. It is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		for _, ln := range s.ln {
+			ln.Close()
+		}
+		for c := range s.conns {
+			c.shutdown()
+		}
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// Conns returns the connections being served, for CLIENT LIST and the like.
+func (s *Server) Conns() []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// NumConns returns the number of connections being served.
+func (s *Server) NumConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Conn is one client connection. Its reader goroutine calls the Handler; a
+// writer goroutine sends replies, so a slow reader of replies cannot make
+// the server hold more than Config.OutputLimit bytes for it.
+type Conn struct {
+	srv     *Server
+	nc      net.Conn
+	id      uint64
+	created time.Time
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	// Set by the handler on the reader goroutine.
+	mode    Mode
+	closing bool // QUIT: close after this batch's replies
+
+	// Session is the handler's per-connection state (transactions,
+	// subscriptions, ...). Only the reader goroutine touches it.
+	Session any
+
+	name atomic.Pointer[string]
+
+	mu      sync.Mutex
+	out     []byte // encoded replies not yet handed to the writer
+	inFlush int    // bytes the writer is writing now
+	dead    bool   // cut off or closed: drop further output
+	wake    chan struct{}
+	done    bool // reader finished: writer drains and exits
+}
+
+// ID returns the connection's unique id (CLIENT ID).
+func (c *Conn) ID() uint64 { return c.id }
+
+// RemoteAddr returns the client's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Created returns when the connection was accepted.
+func (c *Conn) Created() time.Time { return c.created }
+
+// Mode returns the connection's reply mode.
+func (c *Conn) Mode() Mode { return c.mode }
+
+// SetMode switches the reply mode; replies to requests after this one use it.
+func (c *Conn) SetMode(m Mode) { c.mode = m }
+
+// Name returns the name set by CLIENT SETNAME. Safe from any goroutine.
+func (c *Conn) Name() string {
+	if p := c.name.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SetName sets the connection's name. Safe from any goroutine.
+func (c *Conn) SetName(n string) { c.name.Store(&n) }
+
+// CloseAfterReply makes the server close the connection once the replies of
+// the current batch are written (QUIT).
+func (c *Conn) CloseAfterReply() { c.closing = true }
+
+// Context is done when the connection closes; futures and blocking commands
+// watch it.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// Push sends v to the client outside the request/reply order (pub/sub
+// messages). Safe from any goroutine. It reports false once the connection
+// is gone or over its output limit.
+func (c *Conn) Push(v Value) bool { return c.send(v, c.mode) }
+
+// send encodes v into the output buffer and wakes the writer, cutting the
+// connection off if the unread output passes the limit.
+func (c *Conn) send(v Value, m Mode) bool {
+	if v.kind == kindNone {
+		return true
+	}
+	c.mu.Lock()
+	if c.dead {
+		c.mu.Unlock()
+		return false
+	}
+	c.out = AppendReply(c.out, v, m)
+	over := len(c.out)+c.inFlush > c.srv.cfg.OutputLimit
+	if over {
+		c.dead = true
+		c.out = nil
+	}
+	c.mu.Unlock()
+	if over {
+		c.srv.log.Warn("client output limit reached: closing connection",
+			"client", c.nc.RemoteAddr().String(), "id", c.id, "limit", c.srv.cfg.OutputLimit)
+		c.shutdown()
+		return false
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// shutdown closes the socket and cancels the context; both loops then end.
+func (c *Conn) shutdown() {
+	c.cancel()
+	c.nc.Close()
+}
+
+type pending struct {
+	r    Reply
+	mode Mode
+}
+
+func (c *Conn) readLoop() {
+	defer c.srv.wg.Done()
+	defer c.finish()
+	rd := NewReader(bufio.NewReaderSize(c.nc, 16<<10), c.srv.cfg.Limits)
+	batch := make([]pending, 0, 16)
+	for {
+		if c.srv.cfg.IdleTimeout > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
+		}
+		args, err := rd.ReadRequest()
+		// Gather every request already buffered into one batch, so their
+		// futures are all started before the first is awaited.
+		for err == nil {
+			batch = append(batch, pending{r: c.srv.handler.Serve(c, args), mode: c.mode})
+			if rd.Buffered() == 0 || c.closing {
+				break
+			}
+			args, err = rd.ReadRequest()
+		}
+		for i := range batch {
+			if !c.send(batch[i].r.wait(), batch[i].mode) {
+				return
+			}
+			batch[i] = pending{}
+		}
+		batch = batch[:0]
+		if c.closing {
+			return
+		}
+		if err != nil {
+			var pe *ProtocolError
+			switch {
+			case errors.As(err, &pe):
+				c.send(pe.Value(), c.mode)
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				c.send((&ProtocolError{Msg: "unexpected end of stream inside a frame"}).Value(), c.mode)
+			}
+			return
+		}
+	}
+}
+
+// finish tells the writer to drain what is left and close.
+func (c *Conn) finish() {
+	c.mu.Lock()
+	c.done = true
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Conn) writeLoop() {
+	defer c.srv.wg.Done()
+	defer func() {
+		c.shutdown()
+		c.srv.mu.Lock()
+		delete(c.srv.conns, c)
+		c.srv.mu.Unlock()
+	}()
+	var buf []byte
+	for {
+		c.mu.Lock()
+		buf, c.out = c.out, buf[:0]
+		c.inFlush = len(buf)
+		done, dead := c.done, c.dead
+		c.mu.Unlock()
+		if dead {
+			return
+		}
+		if len(buf) > 0 {
+			if _, err := c.nc.Write(buf); err != nil {
+				c.mu.Lock()
+				c.dead = true
+				c.mu.Unlock()
+				return
+			}
+			if cap(buf) > 1<<20 {
+				buf = nil // don't pin a burst's memory for the connection's life
+			}
+			continue
+		}
+		if done {
+			return
+		}
+		select {
+		case <-c.wake:
+		case <-c.ctx.Done():
+			// Write whatever the reader managed to queue before the close.
+		}
+		if c.ctx.Err() != nil {
+			c.mu.Lock()
+			rest := c.out
+			c.out = nil
+			c.mu.Unlock()
+			if len(rest) > 0 {
+				c.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+				c.nc.Write(rest)
+			}
+			return
+		}
+	}
+}
