@@ -1,0 +1,147 @@
+package fsm
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// Config configures an FSM. The zero value is usable.
+type Config struct {
+	Logger *slog.Logger
+}
+
+// FSM is the Raft state machine: it applies committed entries to the State
+// and serves reads against it. Raft calls Apply, ApplyBatch, Snapshot and
+// Restore from its FSM goroutine; Read may be called from any goroutine.
+type FSM struct {
+	table *Table
+	log   *slog.Logger
+
+	mu    sync.RWMutex // guards state: Apply and Restore write, Read reads
+	state *State
+
+	applied   atomic.Uint64
+	waitMu    sync.Mutex
+	advanced  chan struct{} // closed (and replaced) whenever applied grows
+	src       bytes.Reader  // used only on the FSM goroutine
+	rd        *resp.Reader
+	onApplied func(index uint64)
+}
+
+// New returns an FSM with an empty state.
+func New(cfg Config) *FSM {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	f := &FSM{table: NewTable(), log: log, state: NewState(), advanced: make(chan struct{})}
+	f.rd = resp.NewReader(&f.src, entryLimits())
+	return f
+}
+
+// entryLimits are the parser limits for entries and snapshots: what the
+// wire accepted, with room for the record around it.
+func entryLimits() resp.Limits {
+	return resp.Limits{MaxElements: 1 << 30, MaxDepth: 1024, MaxBulk: 1 << 40, MaxInline: 1 << 30}
+}
+
+// Table returns the command table.
+func (f *FSM) Table() *Table { return f.table }
+
+// Apply applies one committed entry and returns the reply (a resp.Value),
+// which the proposer receives from ApplyFuture.Response().
+func (f *FSM) Apply(l *raft.Log) interface{} { return f.ApplyBatch([]*raft.Log{l})[0] }
+
+// ApplyBatch applies committed entries under one lock (raft.BatchingFSM).
+func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
+	out := make([]interface{}, len(logs))
+	f.mu.Lock()
+	for i, l := range logs {
+		if l.Type == raft.LogCommand {
+			out[i] = f.applyCommand(l)
+		}
+	}
+	f.mu.Unlock()
+	if len(logs) > 0 {
+		f.advance(logs[len(logs)-1].Index)
+	}
+	return out
+}
+
+func (f *FSM) applyCommand(l *raft.Log) resp.Value {
+	h, body, err := parseHeader(l.Data)
+	if err != nil || h.Kind != EntryCommand {
+		f.log.Error("skipping undecodable log entry", "index", l.Index, "err", err, "kind", h.Kind)
+		return resp.Err("ERR undecodable log entry")
+	}
+	f.src.Reset(body)
+	f.rd.Reset(&f.src)
+	req, err := f.rd.ReadValue()
+	if err != nil || req.Kind() != resp.KindArray || req.Len() == 0 {
+		f.log.Error("skipping undecodable log entry", "index", l.Index, "err", err)
+		return resp.Err("ERR undecodable log entry")
+	}
+	args := req.Elems()
+	cmd := f.table.Lookup([]byte(args[0].Text()))
+	if cmd == nil {
+		return UnknownCommand([]byte(args[0].Text()))
+	}
+	if v, ok := cmd.CheckArity(args); !ok {
+		return v
+	}
+	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index}
+	return cmd.Run(&c, args)
+}
+
+// Read runs a read-only command against the current state under the read
+// lock. now is the serving node's clock in Unix ms.
+func (f *FSM) Read(cmd *Command, args []resp.Value, now int64, mode resp.Mode) resp.Value {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	c := Ctx{State: f.state, Now: now, Mode: mode}
+	return cmd.Run(&c, args)
+}
+
+// Keys returns the number of keys held (including expired ones not yet removed).
+func (f *FSM) Keys() int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.Len()
+}
+
+// Applied returns the index of the last entry applied.
+func (f *FSM) Applied() uint64 { return f.applied.Load() }
+
+func (f *FSM) advance(index uint64) {
+	f.waitMu.Lock()
+	if index > f.applied.Load() {
+		f.applied.Store(index)
+	}
+	close(f.advanced)
+	f.advanced = make(chan struct{})
+	f.waitMu.Unlock()
+}
+
+// WaitApplied blocks until the entry at index is applied or ctx ends.
+func (f *FSM) WaitApplied(ctx context.Context, index uint64) error {
+	for {
+		f.waitMu.Lock()
+		if f.applied.Load() >= index {
+			f.waitMu.Unlock()
+			return nil
+		}
+		ch := f.advanced
+		f.waitMu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package fsm
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// Snapshot stream (version 1): a sequence of RESP arrays written with
+// resp.AppendValue:
+//
+//	["kvorum-snapshot", version, applied index, key count]
+//	[key, value, expire ms, last-modified index]   one per key
+//	["end", key count]
+//
+// The end record makes a truncated file an error rather than a smaller state.
+const snapshotVersion = 1
+
+// ErrSnapshotVersion is returned by Restore for a snapshot written by a
+// format this build does not know.
+var ErrSnapshotVersion = errors.New("fsm: unknown snapshot format version")
+
+type snapshotRecord struct {
+	key string
+	e   *Entry
+}
+
+type snapshot struct {
+	applied uint64
+	records []snapshotRecord
+}
+
+// Snapshot captures the state for Raft. It copies only the key index (the
+// entries are immutable and shared), so Apply goes on while Persist streams.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	s := &snapshot{applied: f.applied.Load(), records: make([]snapshotRecord, 0, len(f.state.keys))}
+	for k, e := range f.state.keys {
+		s.records = append(s.records, snapshotRecord{k, e})
+	}
+	return s, nil
+}
+
+// Persist writes the snapshot stream to sink.
+func (s *snapshot) Persist(sink raft.SnapshotSink) error {
+	if err := s.write(sink); err != nil {
+		sink.Cancel()
+		return fmt.Errorf("persist snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+func (s *snapshot) write(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	var buf []byte
+	n := int64(len(s.records))
+	buf = resp.AppendValue(buf[:0], resp.Array(resp.BulkString("kvorum-snapshot"),
+		resp.Int(snapshotVersion), resp.Int(int64(s.applied)), resp.Int(n)))
+	if _, err := bw.Write(buf); err != nil {
+		return err
+	}
+	for _, r := range s.records {
+		buf = resp.AppendValue(buf[:0], resp.Array(resp.BulkString(r.key), r.e.Value,
+			resp.Int(r.e.Expire), resp.Int(int64(r.e.Mod))))
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	buf = resp.AppendValue(buf[:0], resp.Array(resp.BulkString("end"), resp.Int(n)))
+	if _, err := bw.Write(buf); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// Release drops the snapshot's references.
+func (s *snapshot) Release() { s.records = nil }
+
+// Restore replaces the state with a snapshot stream, atomically: the new
+// state is built aside and swapped in under the lock readers take.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	st, applied, err := ReadSnapshot(rc)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.state = st
+	f.mu.Unlock()
+	f.advance(applied)
+	return nil
+}
+
+// ReadSnapshot parses a snapshot stream into a State and the index it was
+// taken at. It is exported so tools and tests can verify a snapshot file.
+func ReadSnapshot(r io.Reader) (*State, uint64, error) {
+	rd := resp.NewReader(bufio.NewReaderSize(r, 256<<10), entryLimits())
+	head, err := rd.ReadValue()
+	if err != nil {
+		return nil, 0, fmt.Errorf("read snapshot header: %w", err)
+	}
+	h := head.Elems()
+	if head.Kind() != resp.KindArray || len(h) != 4 || h[0].Text() != "kvorum-snapshot" {
+		return nil, 0, errors.New("read snapshot header: not a kvorum snapshot")
+	}
+	if h[1].Int() != snapshotVersion {
+		return nil, 0, fmt.Errorf("%w %d (this build reads %d)", ErrSnapshotVersion, h[1].Int(), snapshotVersion)
+	}
+	count := h[3].Int()
+	st := NewState()
+	for i := int64(0); ; i++ {
+		rec, err := rd.ReadValue()
+		if err != nil {
+			return nil, 0, fmt.Errorf("read snapshot record %d of %d: %w", i, count, err)
+		}
+		f := rec.Elems()
+		if rec.Kind() == resp.KindArray && len(f) == 2 && f[0].Text() == "end" {
+			if f[1].Int() != i || i != count {
+				return nil, 0, fmt.Errorf("read snapshot: end record says %d keys, header %d, read %d", f[1].Int(), count, i)
+			}
+			return st, uint64(h[2].Int()), nil
+		}
+		if rec.Kind() != resp.KindArray || len(f) != 4 || f[0].Kind() != resp.KindBulk {
+			return nil, 0, fmt.Errorf("read snapshot record %d: malformed", i)
+		}
+		st.keys[string(f[0].Bytes())] = &Entry{Value: f[1], Expire: f[2].Int(), Mod: uint64(f[3].Int())}
+	}
+}

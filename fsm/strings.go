@@ -1,0 +1,294 @@
+package fsm
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/kvorum/kvorum/resp"
+)
+
+// String commands: the tutorial's GET/SET/MGET/MSET and Redis's string family.
+// A "string" here is any value the tutorial can store: bytes, an integer, an
+// array or a dict, nested (SPEC §2).
+func stringCommands() []Command {
+	return []Command{
+		{Name: "GET", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdGet},
+		{Name: "MGET", Arity: -2, Flags: Read, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdMGet},
+		{Name: "STRLEN", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdStrlen},
+		{Name: "SET", Arity: -3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdSet},
+		{Name: "SETNX", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdSetNX},
+		{Name: "GETSET", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdGetSet},
+		{Name: "GETDEL", Arity: 2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdGetDel},
+		{Name: "MSET", Arity: -3, Flags: Write, FirstKey: 1, LastKey: -1, Step: 2, Run: cmdMSet},
+		{Name: "INCR", Arity: 2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdIncr},
+		{Name: "DECR", Arity: 2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdDecr},
+		{Name: "INCRBY", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdIncrBy},
+		{Name: "DECRBY", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdDecrBy},
+		{Name: "APPEND", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdAppend},
+	}
+}
+
+// reply shapes a stored value for the connection: native mode answers it as
+// stored (integers as ':'); Redis modes answer scalars as bulk strings, as
+// Redis stores every string as bytes.
+func (c *Ctx) reply(v resp.Value) resp.Value {
+	if c.Mode == resp.Native || !v.IsScalar() || v.IsNull() || v.Kind() == resp.KindBulk {
+		return v
+	}
+	return resp.BulkString(v.Text())
+}
+
+func cmdGet(c *Ctx, args []resp.Value) resp.Value {
+	key, ok := keyOf(args[1])
+	if !ok {
+		return errBadKey
+	}
+	e := c.State.get(key, c.Now)
+	if e == nil {
+		return resp.NullBulk()
+	}
+	return c.reply(e.Value)
+}
+
+func cmdMGet(c *Ctx, args []resp.Value) resp.Value {
+	out := make([]resp.Value, len(args)-1)
+	for i, a := range args[1:] {
+		out[i] = resp.NullBulk()
+		if key, ok := keyOf(a); ok {
+			if e := c.State.get(key, c.Now); e != nil {
+				out[i] = c.reply(e.Value)
+			}
+		}
+	}
+	return resp.Array(out...)
+}
+
+func cmdStrlen(c *Ctx, args []resp.Value) resp.Value {
+	key, ok := keyOf(args[1])
+	if !ok {
+		return errBadKey
+	}
+	e := c.State.get(key, c.Now)
+	if e == nil {
+		return resp.Int(0)
+	}
+	if !e.Value.IsScalar() {
+		return errWrongType
+	}
+	return resp.Int(int64(len(e.Value.Text())))
+}
+
+// setOptions are SET's EX/PX/EXAT/PXAT/NX/XX/GET/KEEPTTL.
+type setOptions struct {
+	expire  int64 // absolute Unix ms, 0 none
+	nx, xx  bool
+	get     bool
+	keepTTL bool
+}
+
+func parseSetOptions(c *Ctx, args []resp.Value) (setOptions, resp.Value, bool) {
+	var o setOptions
+	for i := 0; i < len(args); i++ {
+		opt := argUpper(args[i])
+		switch opt {
+		case "NX":
+			o.nx = true
+		case "XX":
+			o.xx = true
+		case "GET":
+			o.get = true
+		case "KEEPTTL":
+			o.keepTTL = true
+		case "EX", "PX", "EXAT", "PXAT":
+			if i+1 >= len(args) || o.expire != 0 {
+				return o, errSyntax, false
+			}
+			i++
+			n, ok := argInt(args[i])
+			if !ok {
+				return o, errNotInt, false
+			}
+			if n <= 0 {
+				return o, errExpire, false
+			}
+			unit := int64(1)
+			if opt == "EX" || opt == "EXAT" {
+				if n > math.MaxInt64/1000 {
+					return o, errExpire, false
+				}
+				unit = 1000
+			}
+			o.expire = n * unit
+			if opt == "EX" || opt == "PX" {
+				if o.expire > math.MaxInt64-c.Now {
+					return o, errExpire, false
+				}
+				o.expire += c.Now
+			}
+		default:
+			return o, errSyntax, false
+		}
+	}
+	if (o.nx && o.xx) || (o.keepTTL && o.expire != 0) {
+		return o, errSyntax, false
+	}
+	return o, resp.Value{}, true
+}
+
+func cmdSet(c *Ctx, args []resp.Value) resp.Value {
+	key, ok := keyOf(args[1])
+	if !ok {
+		return errBadKey
+	}
+	o, errv, ok := parseSetOptions(c, args[3:])
+	if !ok {
+		return errv
+	}
+	old := c.State.get(key, c.Now)
+	var prev resp.Value
+	if o.get {
+		prev = resp.NullBulk()
+		if old != nil {
+			if !old.Value.IsScalar() && c.Mode != resp.Native {
+				return errWrongType
+			}
+			prev = c.reply(old.Value)
+		}
+	}
+	if (o.nx && old != nil) || (o.xx && old == nil) {
+		if o.get {
+			return prev
+		}
+		return resp.NullBulk()
+	}
+	e := &Entry{Value: args[2].Clone(), Expire: o.expire, Mod: c.Index}
+	if o.keepTTL && old != nil {
+		e.Expire = old.Expire
+	}
+	c.State.put(key, e)
+	if o.get {
+		return prev
+	}
+	return c.OK()
+}
+
+func cmdSetNX(c *Ctx, args []resp.Value) resp.Value {
+	key, ok := keyOf(args[1])
+	if !ok {
+		return errBadKey
+	}
+	if c.State.get(key, c.Now) != nil {
+		return resp.Int(0)
+	}
+	c.State.put(key, &Entry{Value: args[2].Clone(), Mod: c.Index})
+	return resp.Int(1)
+}
+
+func cmdGetSet(c *Ctx, args []resp.Value) resp.Value {
+	return cmdSet(c, []resp.Value{args[0], args[1], args[2], resp.BulkString("GET")})
+}
+
+func cmdGetDel(c *Ctx, args []resp.Value) resp.Value {
+	key, ok := keyOf(args[1])
+	if !ok {
+		return errBadKey
+	}
+	e := c.State.get(key, c.Now)
+	if e == nil {
+		return resp.NullBulk()
+	}
+	c.State.del(key, c.Now)
+	return c.reply(e.Value)
+}
+
+func cmdMSet(c *Ctx, args []resp.Value) resp.Value {
+	if len(args)%2 != 1 {
+		return WrongArity("mset")
+	}
+	for i := 1; i < len(args); i += 2 {
+		if _, ok := keyOf(args[i]); !ok {
+			return errBadKey
+		}
+	}
+	for i := 1; i < len(args); i += 2 {
+		key, _ := keyOf(args[i])
+		c.State.put(key, &Entry{Value: args[i+1].Clone(), Mod: c.Index})
+	}
+	if c.Mode == resp.Native {
+		return resp.Int(int64(len(args) / 2))
+	}
+	return resp.OK()
+}
+
+func cmdIncr(c *Ctx, args []resp.Value) resp.Value { return incrBy(c, args[1], 1) }
+func cmdDecr(c *Ctx, args []resp.Value) resp.Value { return incrBy(c, args[1], -1) }
+
+func cmdIncrBy(c *Ctx, args []resp.Value) resp.Value {
+	n, ok := argInt(args[2])
+	if !ok {
+		return errNotInt
+	}
+	return incrBy(c, args[1], n)
+}
+
+func cmdDecrBy(c *Ctx, args []resp.Value) resp.Value {
+	n, ok := argInt(args[2])
+	if !ok || n == math.MinInt64 {
+		return errNotInt
+	}
+	return incrBy(c, args[1], -n)
+}
+
+// incrBy adds delta to the integer at key, keeping its deadline. The result
+// is stored as an integer, so GET in native mode answers ':'.
+func incrBy(c *Ctx, keyArg resp.Value, delta int64) resp.Value {
+	key, ok := keyOf(keyArg)
+	if !ok {
+		return errBadKey
+	}
+	var cur int64
+	e := c.State.get(key, c.Now)
+	if e != nil {
+		if !e.Value.IsScalar() {
+			return errWrongType
+		}
+		if cur, ok = argInt(e.Value); !ok {
+			return errNotInt
+		}
+	}
+	if (delta > 0 && cur > math.MaxInt64-delta) || (delta < 0 && cur < math.MinInt64-delta) {
+		return resp.Err("ERR increment or decrement would overflow")
+	}
+	cur += delta
+	ne := &Entry{Value: resp.Int(cur), Mod: c.Index}
+	if e != nil {
+		ne.Expire = e.Expire
+	}
+	c.State.put(key, ne)
+	return resp.Int(cur)
+}
+
+func cmdAppend(c *Ctx, args []resp.Value) resp.Value {
+	key, ok := keyOf(args[1])
+	if !ok {
+		return errBadKey
+	}
+	if !args[2].IsScalar() {
+		return errSyntax
+	}
+	var buf []byte
+	var expire int64
+	if e := c.State.get(key, c.Now); e != nil {
+		if !e.Value.IsScalar() {
+			return errWrongType
+		}
+		buf = append(buf, e.Value.Text()...)
+		expire = e.Expire
+	}
+	buf = append(buf, args[2].Text()...)
+	c.State.put(key, &Entry{Value: resp.Bulk(buf), Expire: expire, Mod: c.Index})
+	return resp.Int(int64(len(buf)))
+}
+
+// formatInt is strconv.FormatInt, named for the call sites that build text.
+func formatInt(n int64) string { return strconv.FormatInt(n, 10) }

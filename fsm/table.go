@@ -1,0 +1,160 @@
+package fsm
+
+import (
+	"strings"
+
+	"github.com/kvorum/kvorum/resp"
+)
+
+// Flags describe how the front door must route a command.
+type Flags uint8
+
+const (
+	// Write commands change state: they are proposed to the Raft log and
+	// applied on every replica.
+	Write Flags = 1 << iota
+	// Read commands only look: the leader serves them after confirming its
+	// leadership; a follower in READONLY mode serves them from its own state.
+	Read
+)
+
+// Ctx is what a command runs with.
+type Ctx struct {
+	State *State
+	// Now is the time in Unix milliseconds: for a write, the leader's clock
+	// when it proposed the entry; for a read, the serving node's clock.
+	Now int64
+	// Mode is the requesting connection's reply mode: native replies follow
+	// the tutorial (SET -> :1), resp2/resp3 follow Redis (SET -> +OK).
+	Mode resp.Mode
+	// Index is the log index of the entry being applied (0 for reads).
+	Index uint64
+}
+
+// OK is the reply of a command whose Redis reply is +OK: in native mode the
+// tutorial's :1.
+func (c *Ctx) OK() resp.Value {
+	if c.Mode == resp.Native {
+		return resp.Int(1)
+	}
+	return resp.OK()
+}
+
+// Command is one row of the command table.
+type Command struct {
+	Name  string // upper case
+	Arity int    // Redis convention: >0 exact argument count including the name, <0 at least -Arity
+	Flags Flags
+	// Keys: positions of the first and last key argument and the step
+	// between keys (LastKey -1 means the last argument). 0 means no keys.
+	FirstKey, LastKey, Step int
+	Run                     func(c *Ctx, args []resp.Value) resp.Value
+}
+
+// IsWrite reports whether the command changes state.
+func (cmd *Command) IsWrite() bool { return cmd.Flags&Write != 0 }
+
+// CheckArity returns the wrong-number-of-arguments error for args, or false.
+func (cmd *Command) CheckArity(args []resp.Value) (resp.Value, bool) {
+	n := len(args)
+	if (cmd.Arity > 0 && n != cmd.Arity) || (cmd.Arity < 0 && n < -cmd.Arity) {
+		return WrongArity(cmd.Name), false
+	}
+	return resp.Value{}, true
+}
+
+// Keys returns the key arguments of a request, by the table row's positions.
+func (cmd *Command) Keys(args []resp.Value) []resp.Value {
+	if cmd.FirstKey == 0 || cmd.FirstKey >= len(args) {
+		return nil
+	}
+	last := cmd.LastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	var keys []resp.Value
+	for i := cmd.FirstKey; i <= last && i < len(args); i += max(cmd.Step, 1) {
+		keys = append(keys, args[i])
+	}
+	return keys
+}
+
+// Table maps command names to rows. It is built once per FSM and read-only
+// afterwards, so it is safe for concurrent lookups.
+type Table struct {
+	byName map[string]*Command
+}
+
+// NewTable returns the table of every data command.
+func NewTable() *Table {
+	t := &Table{byName: make(map[string]*Command)}
+	for _, family := range [][]Command{stringCommands(), keyCommands()} {
+		for i := range family {
+			cmd := family[i]
+			t.byName[cmd.Name] = &cmd
+		}
+	}
+	return t
+}
+
+// Lookup finds a command by name, case-insensitively, without allocating.
+func (t *Table) Lookup(name []byte) *Command {
+	var buf [24]byte
+	if len(name) > len(buf) {
+		return t.byName[strings.ToUpper(string(name))]
+	}
+	up := buf[:len(name)]
+	for i, c := range name {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up[i] = c
+	}
+	return t.byName[string(up)]
+}
+
+// All returns every command row, for COMMAND.
+func (t *Table) All() []*Command {
+	out := make([]*Command, 0, len(t.byName))
+	for _, c := range t.byName {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Errors shared by the command families.
+var (
+	errWrongType = resp.Err("WRONGTYPE Operation against a key holding the wrong kind of value")
+	errSyntax    = resp.Err("ERR syntax error")
+	errNotInt    = resp.Err("ERR value is not an integer or out of range")
+	errBadKey    = resp.Err("ERR invalid key: a key must be a string or an integer")
+	errExpire    = resp.Err("ERR invalid expire time in 'set' command")
+)
+
+// WrongArity is SPEC §4's wrong-argument-count error.
+func WrongArity(name string) resp.Value {
+	return resp.Err("ERR wrong number of arguments for '" + strings.ToLower(name) + "' command")
+}
+
+// UnknownCommand is SPEC §4's unknown-command error, with the tutorial's text after the code.
+func UnknownCommand(name []byte) resp.Value {
+	n := string(name)
+	if len(n) > 128 {
+		n = n[:128] + "..."
+	}
+	return resp.Err("ERR unknown command '" + n + "' (Unrecognized command: " + strings.ToUpper(n) + ")")
+}
+
+// argInt parses an integer argument (a ':' integer or its decimal text).
+func argInt(v resp.Value) (int64, bool) {
+	if v.Kind() == resp.KindInt {
+		return v.Int(), true
+	}
+	if !v.IsScalar() {
+		return 0, false
+	}
+	return resp.ParseInt([]byte(v.Text()))
+}
+
+// argUpper returns a scalar argument's text in upper case, for option names.
+func argUpper(v resp.Value) string { return strings.ToUpper(v.Text()) }
