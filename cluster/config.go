@@ -1,0 +1,171 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// Config configures a Node. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	NodeID  string // unique and stable across restarts (default: hostname)
+	DataDir string // raft.db and snapshots/ live here
+
+	ClientAddr      string // where clients connect, e.g. ":31337"
+	AdvertiseClient string // client address put in redirects (default: ClientAddr's bound address, or Advertise host + port)
+	RaftAddr        string // Raft TCP transport, e.g. "127.0.0.1:31338"
+	AdvertiseRaft   string // Raft address other nodes dial (default: bound RaftAddr)
+	GossipAddr      string // memberlist bind address, e.g. ":31339"; "" runs without gossip (one node)
+	AdvertiseGossip string // memberlist address others use (default: bound GossipAddr)
+	// Advertise is a host (name or IP) that fills in the host part of any
+	// Advertise* address left empty, for nodes that bind 0.0.0.0.
+	Advertise string
+	Join      []string // gossip seeds host:port, retried with backoff until one answers
+
+	// BootstrapExpect: with N > 0, a node with no Raft state waits until it
+	// sees N members with no Raft state and then bootstraps them all as one
+	// configuration. 0: a node with no state and no Join bootstraps alone.
+	BootstrapExpect int
+	// ReapAfter removes a failed member from the Raft configuration after it
+	// has been failed this long (default 72h; negative disables).
+	ReapAfter time.Duration
+	// ReconcileInterval is how often the leader diffs members against the
+	// Raft configuration even without events (default 5s).
+	ReconcileInterval time.Duration
+
+	Protocol     resp.Mode     // reply mode of new connections (default native)
+	ApplyTimeout time.Duration // how long a write may wait to enter the log (default 5s)
+	ReadTimeout  time.Duration // how long a linearizable read may wait for its barrier (default 5s)
+	MaxClients   int           // default 10,000
+	OutputLimit  int           // default 32 MiB
+	Limits       resp.Limits
+
+	SnapshotThreshold uint64        // log entries between snapshots (default 16384)
+	SnapshotInterval  time.Duration // how often to check SnapshotThreshold (default 30s)
+	TrailingLogs      uint64        // entries kept after a snapshot (default 10240)
+
+	HeartbeatTimeout   time.Duration // default 500ms
+	ElectionTimeout    time.Duration // default 500ms
+	LeaderLeaseTimeout time.Duration // default 250ms
+
+	// WrapRaftLayer, if set, wraps the Raft stream layer (tests use it to
+	// cut a node off the network).
+	WrapRaftLayer func(raft.StreamLayer) raft.StreamLayer
+
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults for a production node.
+func DefaultConfig() Config {
+	host, _ := os.Hostname()
+	return Config{
+		NodeID:             host,
+		DataDir:            "./kvorum-data",
+		ClientAddr:         ":31337",
+		RaftAddr:           "127.0.0.1:31338",
+		ReapAfter:          72 * time.Hour,
+		ReconcileInterval:  5 * time.Second,
+		Protocol:           resp.Native,
+		ApplyTimeout:       5 * time.Second,
+		ReadTimeout:        5 * time.Second,
+		SnapshotThreshold:  16384,
+		SnapshotInterval:   30 * time.Second,
+		TrailingLogs:       10240,
+		HeartbeatTimeout:   500 * time.Millisecond,
+		ElectionTimeout:    500 * time.Millisecond,
+		LeaderLeaseTimeout: 250 * time.Millisecond,
+	}
+}
+
+// withDefaults fills zero fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	set := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	setDur := func(dst *time.Duration, v time.Duration) {
+		if *dst == 0 {
+			*dst = v
+		}
+	}
+	set(&c.NodeID, d.NodeID)
+	set(&c.DataDir, d.DataDir)
+	set(&c.ClientAddr, d.ClientAddr)
+	set(&c.RaftAddr, d.RaftAddr)
+	setDur(&c.ReapAfter, d.ReapAfter)
+	setDur(&c.ReconcileInterval, d.ReconcileInterval)
+	setDur(&c.ApplyTimeout, d.ApplyTimeout)
+	setDur(&c.ReadTimeout, d.ReadTimeout)
+	setDur(&c.SnapshotInterval, d.SnapshotInterval)
+	setDur(&c.HeartbeatTimeout, d.HeartbeatTimeout)
+	setDur(&c.ElectionTimeout, d.ElectionTimeout)
+	setDur(&c.LeaderLeaseTimeout, d.LeaderLeaseTimeout)
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = d.SnapshotThreshold
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = d.TrailingLogs
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports the first problem with c (after defaults are applied).
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if c.NodeID == "" {
+		return errors.New("config: node id is empty (set --node-id)")
+	}
+	for name, addr := range map[string]string{"client": c.ClientAddr, "raft": c.RaftAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("config: %s address %q: %w", name, addr, err)
+		}
+	}
+	if c.GossipAddr != "" {
+		if _, _, err := net.SplitHostPort(c.GossipAddr); err != nil {
+			return fmt.Errorf("config: gossip address %q: %w", c.GossipAddr, err)
+		}
+	}
+	if c.BootstrapExpect < 0 {
+		return errors.New("config: bootstrap-expect must be >= 0")
+	}
+	if c.BootstrapExpect > 1 && c.GossipAddr == "" {
+		return errors.New("config: bootstrap-expect > 1 needs gossip (set --gossip-addr)")
+	}
+	if c.Protocol > resp.RESP3 {
+		return fmt.Errorf("config: unknown protocol %d", c.Protocol)
+	}
+	return nil
+}
+
+// advertise picks the address others should use for a bound listener: the
+// explicit one, else the Advertise host with the bound port, else the bound
+// address (with an unspecified IP replaced by the hostname).
+func advertise(explicit, host string, bound net.Addr) string {
+	if explicit != "" {
+		return explicit
+	}
+	h, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return bound.String()
+	}
+	if host != "" {
+		return net.JoinHostPort(host, port)
+	}
+	if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+		if hn, err := os.Hostname(); err == nil {
+			return net.JoinHostPort(hn, port)
+		}
+	}
+	return bound.String()
+}

@@ -1,0 +1,139 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/hashicorp/raft"
+)
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// startGossip joins memberlist on GossipAddr with this node's metadata.
+func (n *Node) startGossip() error {
+	host, portStr, err := net.SplitHostPort(n.cfg.GossipAddr)
+	if err != nil {
+		return fmt.Errorf("gossip address %q: %w", n.cfg.GossipAddr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("gossip port %q: %w", portStr, err)
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	has, err := raft.HasExistingState(n.logs, n.logs, n.snaps)
+	if err != nil {
+		return fmt.Errorf("check raft state: %w", err)
+	}
+	self, _ := n.members.get(n.cfg.NodeID)
+	self.HasState = has
+	n.members.upsert(self)
+
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = n.cfg.NodeID
+	mc.BindAddr = host
+	mc.BindPort = port
+	mc.Logger = stdlogFor(n.log, "memberlist")
+	mc.Delegate = &gossipDelegate{n: n, meta: encodeMeta(self)}
+	mc.Events = &gossipEvents{n: n}
+	if n.cfg.AdvertiseGossip != "" || n.cfg.Advertise != "" {
+		adv := n.cfg.AdvertiseGossip
+		if adv == "" {
+			adv = net.JoinHostPort(n.cfg.Advertise, portStr)
+		}
+		ah, ap, err := net.SplitHostPort(adv)
+		if err != nil {
+			return fmt.Errorf("gossip advertise %q: %w", adv, err)
+		}
+		ips, err := net.LookupIP(ah)
+		if err != nil || len(ips) == 0 {
+			return fmt.Errorf("gossip advertise host %q: %v", ah, err)
+		}
+		mc.AdvertiseAddr = ips[0].String()
+		mc.AdvertisePort, _ = strconv.Atoi(ap)
+	}
+	// Faster failure detection than the LAN default: a dead leader's
+	// replacement is elected by Raft anyway; gossip only tells who exists.
+	mc.ProbeInterval = 500 * time.Millisecond
+	mc.GossipInterval = 100 * time.Millisecond
+	ml, err := memberlist.Create(mc)
+	if err != nil {
+		return fmt.Errorf("start gossip on %s: %w", n.cfg.GossipAddr, err)
+	}
+	n.gossip = ml
+	return nil
+}
+
+// joinLoop contacts the seeds with capped exponential backoff until one
+// answers, then returns: memberlist keeps the membership afterwards.
+func (n *Node) joinLoop(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for {
+		joined, err := n.gossip.Join(n.cfg.Join)
+		if joined > 0 {
+			n.log.Info("joined gossip", "contacted", joined)
+			return
+		}
+		n.log.Warn("gossip join failed; retrying", "seeds", n.cfg.Join, "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// gossipDelegate hands memberlist this node's metadata.
+type gossipDelegate struct {
+	n    *Node
+	meta []byte
+}
+
+func (d *gossipDelegate) NodeMeta(limit int) []byte {
+	if len(d.meta) > limit {
+		return nil
+	}
+	return d.meta
+}
+func (d *gossipDelegate) NotifyMsg([]byte)                           {}
+func (d *gossipDelegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (d *gossipDelegate) LocalState(join bool) []byte                { return nil }
+func (d *gossipDelegate) MergeRemoteState(buf []byte, join bool)     {}
+
+// gossipEvents turns memberlist events into registry updates. Memberlist
+// calls these on its own goroutines; they never block.
+type gossipEvents struct{ n *Node }
+
+func (e *gossipEvents) NotifyJoin(node *memberlist.Node)   { e.update(node, StatusAlive) }
+func (e *gossipEvents) NotifyUpdate(node *memberlist.Node) { e.update(node, StatusAlive) }
+
+func (e *gossipEvents) NotifyLeave(node *memberlist.Node) {
+	// memberlist reports both a graceful leave and a failure here; the
+	// node's State tells them apart.
+	status := StatusFailed
+	if node.State == memberlist.StateLeft {
+		status = StatusLeft
+	}
+	e.n.members.setStatus(node.Name, status)
+	e.n.log.Info("member gone", "member", node.Name, "status", status)
+	e.n.notify()
+}
+
+func (e *gossipEvents) update(node *memberlist.Node, s Status) {
+	m, err := decodeMeta(node.Name, node.Meta)
+	if err != nil {
+		e.n.log.Warn("ignoring gossip member", "member", node.Name, "err", err)
+		return
+	}
+	m.Status = s
+	e.n.members.upsert(m)
+	e.n.notify()
+}

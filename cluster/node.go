@@ -1,0 +1,347 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// Node is one member of a kvorum cluster: Raft, gossip and the client
+// front door. Create it with New, run it with Start, stop it with Close.
+type Node struct {
+	cfg Config
+	log *slog.Logger
+
+	fsm   *fsm.FSM
+	raft  *raft.Raft
+	logs  *countingStore
+	snaps *raft.FileSnapshotStore
+	trans *raft.NetworkTransport
+
+	clientLn   net.Listener
+	clientAddr string // advertised client address
+	raftAddr   string // advertised raft address
+	server     *resp.Server
+	admin      map[string]adminCommand
+
+	gossip  *memberlist.Memberlist
+	members *registry
+	changed chan struct{} // membership changed: wakes bootstrap and reconcile (cap 1, never blocks)
+
+	reads      *readGate
+	readyTerm  atomic.Uint64 // term in which this leader's barrier completed; reads wait for it
+	leaderNote chan bool     // raft NotifyCh
+
+	ctx    context.Context // ends at Close: every goroutine below watches it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
+	started   time.Time
+}
+
+// New opens the node's stores and binds its listeners; Start begins serving.
+// On error nothing is left open.
+func New(cfg Config) (n *Node, err error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n = &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), changed: make(chan struct{}, 1),
+		leaderNote: make(chan bool, 16), started: time.Now()}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+			n.cancel()
+		}
+	}()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	n.logs, n.snaps, err = openStores(cfg.DataDir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cleanup = append(cleanup, func() { n.logs.Close() })
+
+	raftLn, err := net.Listen("tcp", cfg.RaftAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen raft %s: %w", cfg.RaftAddr, err)
+	}
+	n.raftAddr = advertise(cfg.AdvertiseRaft, cfg.Advertise, raftLn.Addr())
+	var layer raft.StreamLayer = &tcpLayer{Listener: raftLn, advertise: addrString(n.raftAddr)}
+	if cfg.WrapRaftLayer != nil {
+		layer = cfg.WrapRaftLayer(layer)
+	}
+	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: layer, MaxPool: 3, Timeout: 5 * time.Second, Logger: hclogFor(n.log, "raft-net"),
+	})
+	cleanup = append(cleanup, func() { n.trans.Close() })
+
+	n.clientLn, err = net.Listen("tcp", cfg.ClientAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen clients %s: %w", cfg.ClientAddr, err)
+	}
+	cleanup = append(cleanup, func() { n.clientLn.Close() })
+	n.clientAddr = advertise(cfg.AdvertiseClient, cfg.Advertise, n.clientLn.Addr())
+
+	n.fsm = fsm.New(fsm.Config{Logger: n.log})
+	n.members = newRegistry()
+	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive})
+
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.NodeID)
+	rc.Logger = hclogFor(n.log, "raft")
+	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
+	rc.ElectionTimeout = cfg.ElectionTimeout
+	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
+	rc.CommitTimeout = 5 * time.Millisecond
+	rc.MaxAppendEntries = 1024
+	rc.BatchApplyCh = true
+	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	rc.SnapshotInterval = cfg.SnapshotInterval
+	rc.TrailingLogs = cfg.TrailingLogs
+	rc.NotifyCh = n.leaderNote
+	n.raft, err = raft.NewRaft(rc, n.fsm, n.logs, n.logs, n.snaps, n.trans)
+	if err != nil {
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	cleanup = append(cleanup, func() { n.raft.Shutdown().Error() })
+
+	if cfg.GossipAddr != "" {
+		if err := n.startGossip(); err != nil {
+			return nil, err
+		}
+	}
+	n.server = resp.NewServer(resp.Config{
+		MaxClients: cfg.MaxClients, OutputLimit: cfg.OutputLimit, Limits: cfg.Limits,
+		Mode: cfg.Protocol, Logger: n.log,
+	}, n)
+	n.admin = adminCommands()
+	n.reads = newReadGate(n)
+	return n, nil
+}
+
+// Start bootstraps if this node should, and starts serving clients and the
+// background loops. It returns at once; Close stops everything.
+func (n *Node) Start() error {
+	has, err := raft.HasExistingState(n.logs, n.logs, n.snaps)
+	if err != nil {
+		return fmt.Errorf("check raft state: %w", err)
+	}
+	if !has && n.cfg.BootstrapExpect <= 1 && len(n.cfg.Join) == 0 {
+		// Alone by design: bootstrap a one-node cluster.
+		n.log.Info("bootstrapping a one-node cluster", "raft", n.raftAddr)
+		cfg := raft.Configuration{Servers: []raft.Server{{ID: raft.ServerID(n.cfg.NodeID), Address: raft.ServerAddress(n.raftAddr)}}}
+		if err := n.raft.BootstrapCluster(cfg).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	n.goLoop(n.leaderLoop)
+	n.goLoop(n.reads.run)
+	if n.gossip != nil {
+		if !has && n.cfg.BootstrapExpect > 1 {
+			n.goLoop(n.bootstrapLoop)
+		}
+		if len(n.cfg.Join) > 0 {
+			n.goLoop(n.joinLoop)
+		}
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.server.Serve(n.clientLn); err != nil && !errors.Is(err, resp.ErrServerClosed) {
+			n.log.Error("client listener stopped", "err", err)
+		}
+	}()
+	n.log.Info("serving", "client", n.clientLn.Addr().String(), "advertise", n.clientAddr, "raft", n.raftAddr)
+	return nil
+}
+
+// goLoop runs f on a goroutine owned by the node until Close.
+func (n *Node) goLoop(f func(ctx context.Context)) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f(n.ctx)
+	}()
+}
+
+// ClientAddr returns the bound client address (useful with port 0).
+func (n *Node) ClientAddr() string { return n.clientLn.Addr().String() }
+
+// RaftAddr returns the advertised Raft address.
+func (n *Node) RaftAddr() string { return n.raftAddr }
+
+// GossipAddr returns the bound gossip address, or "" without gossip.
+func (n *Node) GossipAddr() string {
+	if n.gossip == nil {
+		return ""
+	}
+	m := n.gossip.LocalNode()
+	return net.JoinHostPort(m.Addr.String(), fmt.Sprint(m.Port))
+}
+
+// ID returns the node id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// IsLeader reports whether this node is the Raft leader.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// Raft exposes the Raft instance to tests and operations tooling.
+func (n *Node) Raft() *raft.Raft { return n.raft }
+
+// FSM exposes the state machine to tests.
+func (n *Node) FSM() *fsm.FSM { return n.fsm }
+
+// Close shuts the node down in this order: stop accepting clients and
+// answer what is in flight; hand leadership to another voter if leader;
+// leave gossip (so the new leader removes this node only if it left on
+// purpose — see Leave); snapshot if the log is long; shut Raft down; close
+// the transport and the bolt store. It is idempotent and waits for every
+// goroutine the node started.
+func (n *Node) Close() error { return n.shutdown(false) }
+
+// Leave is Close after a graceful leave: the cluster removes this node from
+// its Raft configuration.
+func (n *Node) Leave() error { return n.shutdown(true) }
+
+func (n *Node) shutdown(leave bool) error {
+	n.closeOnce.Do(func() {
+		n.server.Close()
+		if n.IsLeader() && n.voters() > 1 {
+			if err := n.raft.LeadershipTransfer().Error(); err != nil {
+				n.log.Warn("leadership transfer failed", "err", err)
+			}
+		}
+		if n.gossip != nil {
+			if leave {
+				if err := n.gossip.Leave(2 * time.Second); err != nil {
+					n.log.Warn("gossip leave failed", "err", err)
+				}
+			}
+			n.gossip.Shutdown()
+		}
+		n.cancel()
+		n.wg.Wait()
+		if n.raft.LastIndex()-n.lastSnapshotIndex() > n.cfg.SnapshotThreshold/2 {
+			if err := n.raft.Snapshot().Error(); err != nil && !errors.Is(err, raft.ErrNothingNewToSnapshot) {
+				n.log.Warn("shutdown snapshot failed", "err", err)
+			}
+		}
+		if err := n.raft.Shutdown().Error(); err != nil {
+			n.closeErr = fmt.Errorf("raft shutdown: %w", err)
+		}
+		n.trans.Close()
+		if err := n.logs.Close(); err != nil && n.closeErr == nil {
+			n.closeErr = fmt.Errorf("close raft log: %w", err)
+		}
+	})
+	return n.closeErr
+}
+
+func (n *Node) lastSnapshotIndex() uint64 {
+	list, err := n.snaps.List()
+	if err != nil || len(list) == 0 {
+		return 0
+	}
+	return list[0].Index
+}
+
+// voters counts voting servers in the latest Raft configuration.
+func (n *Node) voters() int {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return 0
+	}
+	v := 0
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			v++
+		}
+	}
+	return v
+}
+
+// leaderLoop watches leadership changes. On gaining leadership it applies a
+// barrier, so that every entry of earlier terms is applied before this node
+// serves a read, then marks the term ready and runs the reconcile loop
+// until leadership is lost.
+func (n *Node) leaderLoop(ctx context.Context) {
+	var reconcile *stoppable
+	stop := func() {
+		n.readyTerm.Store(0)
+		reconcile.stop()
+		reconcile = nil
+	}
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case isLeader := <-n.leaderNote:
+			stop()
+			if !isLeader {
+				continue
+			}
+			term := n.raft.CurrentTerm()
+			if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
+				n.log.Warn("leader barrier failed", "err", err)
+				continue
+			}
+			n.readyTerm.Store(term)
+			n.log.Info("leader ready", "term", term)
+			reconcile = startStoppable(ctx, n.reconcileLoop)
+		}
+	}
+}
+
+// stoppable is a goroutine with a way to stop it and wait for it.
+type stoppable struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startStoppable(parent context.Context, f func(context.Context)) *stoppable {
+	ctx, cancel := context.WithCancel(parent)
+	s := &stoppable{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		f(ctx)
+	}()
+	return s
+}
+
+// stop cancels the goroutine and waits for it; a nil stoppable is a no-op.
+func (s *stoppable) stop() {
+	if s == nil {
+		return
+	}
+	s.cancel()
+	<-s.done
+}
+
+// notify wakes the bootstrap and reconcile loops without blocking.
+func (n *Node) notify() {
+	select {
+	case n.changed <- struct{}{}:
+	default:
+	}
+}

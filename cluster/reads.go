@@ -1,0 +1,135 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// readGate makes leader reads linearizable at the cost of one leadership
+// confirmation per batch of concurrent reads (ReadIndex style): the gate
+// records the commit index, confirms with a quorum that this node is still
+// leader (VerifyLeader), and every read of the batch then waits until the
+// FSM has applied that index and runs against local state. Reads that
+// arrive while a confirmation is in flight join the next batch.
+type readGate struct {
+	n    *Node
+	mu   sync.Mutex
+	next *readBatch
+	kick chan struct{}
+}
+
+type readBatch struct {
+	done  chan struct{}
+	index uint64 // commit index recorded before leadership was confirmed
+	err   error
+}
+
+func newReadGate(n *Node) *readGate {
+	return &readGate{n: n, kick: make(chan struct{}, 1)}
+}
+
+// join returns the batch that the next confirmation round will serve.
+func (g *readGate) join() *readBatch {
+	g.mu.Lock()
+	b := g.next
+	if b == nil {
+		b = &readBatch{done: make(chan struct{})}
+		g.next = b
+	}
+	g.mu.Unlock()
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+	return b
+}
+
+var errNotReady = errors.New("leader has not applied its term's barrier")
+
+// run is the gate's loop, one confirmation round at a time.
+func (g *readGate) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			g.mu.Lock()
+			b := g.next
+			g.next = nil
+			g.mu.Unlock()
+			if b != nil {
+				b.err = raft.ErrRaftShutdown
+				close(b.done)
+			}
+			return
+		case <-g.kick:
+		}
+		g.mu.Lock()
+		b := g.next
+		g.next = nil
+		g.mu.Unlock()
+		if b == nil {
+			continue
+		}
+		r := g.n.raft
+		term := r.CurrentTerm()
+		switch {
+		case r.State() != raft.Leader:
+			b.err = raft.ErrNotLeader
+		case g.n.readyTerm.Load() != term:
+			b.err = errNotReady
+		default:
+			b.index = r.CommitIndex()
+			b.err = r.VerifyLeader().Error()
+			if b.err == nil && r.CurrentTerm() != term {
+				b.err = raft.ErrLeadershipLost
+			}
+		}
+		close(b.done)
+	}
+}
+
+// read returns the future of one linearizable read.
+func (g *readGate) read(c *resp.Conn, cmd *fsm.Command, args []resp.Value) resp.Future {
+	return &readFuture{g: g, b: g.join(), c: c, cmd: cmd, args: args, mode: c.Mode()}
+}
+
+type readFuture struct {
+	g    *readGate
+	b    *readBatch
+	c    *resp.Conn
+	cmd  *fsm.Command
+	args []resp.Value
+	mode resp.Mode
+}
+
+// Wait runs the read once its batch is confirmed and applied. It runs on
+// the connection's goroutine in request order, so a read after a write in
+// the same pipeline sees that write.
+func (f *readFuture) Wait() resp.Value {
+	n := f.g.n
+	sessionOf(f.c).reads--
+	ctx, cancel := context.WithTimeout(f.c.Context(), n.cfg.ReadTimeout)
+	defer cancel()
+	select {
+	case <-f.b.done:
+	case <-ctx.Done():
+		return resp.Err(resp.CodeTryAgain + " read timed out waiting for leadership confirmation")
+	}
+	switch {
+	case f.b.err == nil:
+	case errors.Is(f.b.err, errNotReady):
+		// A new leader that has not applied its barrier yet: ask again shortly.
+		return resp.Err(resp.CodeTryAgain + " new leader is catching up; retry")
+	default:
+		return n.redirect().Value()
+	}
+	if err := n.fsm.WaitApplied(ctx, f.b.index); err != nil {
+		return resp.Err(resp.CodeTryAgain + " read timed out waiting for the log to apply")
+	}
+	return n.fsm.Read(f.cmd, f.args, time.Now().UnixMilli(), f.mode)
+}

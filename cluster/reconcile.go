@@ -1,0 +1,117 @@
+package cluster
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// bootstrapLoop waits until BootstrapExpect members without Raft state see
+// each other, then bootstraps them all as one configuration. Every such
+// node computes the same configuration from the same members (sorted by
+// id), which raft accepts on each of them, so exactly one cluster forms. If
+// any member already has state, a cluster exists: this node waits to be
+// added by its leader instead.
+func (n *Node) bootstrapLoop(ctx context.Context) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.changed:
+		case <-tick.C:
+		}
+		if has, _ := raft.HasExistingState(n.logs, n.logs, n.snaps); has {
+			return
+		}
+		var servers []raft.Server
+		existing := false
+		for _, m := range n.members.list() {
+			if m.Status != StatusAlive {
+				continue
+			}
+			if m.HasState {
+				existing = true
+			}
+			servers = append(servers, raft.Server{ID: raft.ServerID(m.ID), Address: raft.ServerAddress(m.RaftAddr)})
+		}
+		if existing {
+			n.log.Info("a member already has raft state; waiting to be added by its leader")
+			return
+		}
+		if len(servers) < n.cfg.BootstrapExpect {
+			continue
+		}
+		sort.Slice(servers, func(i, j int) bool { return servers[i].ID < servers[j].ID })
+		n.log.Info("bootstrapping cluster", "servers", len(servers))
+		if err := n.raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil {
+			n.log.Warn("bootstrap", "err", err)
+		}
+		return
+	}
+}
+
+// reconcileLoop runs only on the leader (leaderLoop starts and stops it).
+// It diffs gossip members against the Raft configuration on every
+// membership event and on a ticker: alive members missing from the
+// configuration are added as voters; members that left gracefully are
+// removed; failed members are removed once failed for ReapAfter. It never
+// removes this node and removes at most one server per pass.
+func (n *Node) reconcileLoop(ctx context.Context) {
+	tick := time.NewTicker(n.cfg.ReconcileInterval)
+	defer tick.Stop()
+	for {
+		n.reconcile()
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.changed:
+		case <-tick.C:
+		}
+	}
+}
+
+func (n *Node) reconcile() {
+	if n.gossip == nil {
+		return
+	}
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		n.log.Warn("reconcile: read configuration", "err", err)
+		return
+	}
+	inConfig := make(map[string]raft.Server)
+	for _, s := range f.Configuration().Servers {
+		inConfig[string(s.ID)] = s
+	}
+	members := n.members.list()
+	for _, m := range members {
+		s, ok := inConfig[m.ID]
+		if m.Status != StatusAlive || (ok && string(s.Address) == m.RaftAddr && s.Suffrage == raft.Voter) {
+			continue
+		}
+		n.log.Info("reconcile: adding voter", "member", m.ID, "raft", m.RaftAddr)
+		if err := n.raft.AddVoter(raft.ServerID(m.ID), raft.ServerAddress(m.RaftAddr), 0, n.cfg.ApplyTimeout).Error(); err != nil {
+			n.log.Warn("reconcile: add voter", "member", m.ID, "err", err)
+			return
+		}
+	}
+	for _, m := range members {
+		if _, ok := inConfig[m.ID]; !ok || m.ID == n.cfg.NodeID {
+			continue
+		}
+		reap := m.Status == StatusLeft ||
+			(m.Status == StatusFailed && n.cfg.ReapAfter > 0 && time.Since(m.Since) >= n.cfg.ReapAfter)
+		if !reap {
+			continue
+		}
+		n.log.Info("reconcile: removing server", "member", m.ID, "status", m.Status)
+		if err := n.raft.RemoveServer(raft.ServerID(m.ID), 0, n.cfg.ApplyTimeout).Error(); err != nil {
+			n.log.Warn("reconcile: remove server", "member", m.ID, "err", err)
+		}
+		return // one removal per pass
+	}
+}
