@@ -40,7 +40,10 @@ func adminCommands() map[string]adminCommand {
 		{"CLIENT", -2, cmdClient},
 		{"CLUSTER", -2, cmdCluster},
 		{"READONLY", 1, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value { sessionOf(c).readonly = true; return resp.OK() }},
-		{"READWRITE", 1, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value { sessionOf(c).readonly = false; return resp.OK() }},
+		{"READWRITE", 1, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value {
+			sessionOf(c).readonly = false
+			return resp.OK()
+		}},
 		{"ROLE", 1, cmdRole},
 		{"TIME", 1, cmdTime},
 		{"KVORUM.MEMBERS", 1, cmdMembers},
