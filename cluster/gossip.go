@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -41,7 +42,8 @@ func (n *Node) startGossip() error {
 	mc.BindAddr = host
 	mc.BindPort = port
 	mc.Logger = stdlogFor(n.log, "memberlist")
-	mc.Delegate = &gossipDelegate{n: n, meta: encodeMeta(self)}
+	n.delegate = &gossipDelegate{meta: encodeMeta(self)}
+	mc.Delegate = n.delegate
 	mc.Events = &gossipEvents{n: n}
 	if n.cfg.AdvertiseGossip != "" || n.cfg.Advertise != "" {
 		adv := n.cfg.AdvertiseGossip
@@ -91,13 +93,36 @@ func (n *Node) joinLoop(ctx context.Context) {
 	}
 }
 
+// leaveGossip announces the leave in this node's metadata first and then
+// leaves. Memberlist's NotifyLeave does not tell a graceful leave from a
+// failure (the state it passes is stale), so the intent travels as metadata,
+// as Serf's leave intents do.
+func (n *Node) leaveGossip(timeout time.Duration) error {
+	self, _ := n.members.get(n.cfg.NodeID)
+	self.Leaving = true
+	n.members.upsert(self)
+	n.delegate.setMeta(encodeMeta(self))
+	if err := n.gossip.UpdateNode(timeout); err != nil {
+		return fmt.Errorf("announce leave: %w", err)
+	}
+	return n.gossip.Leave(timeout)
+}
+
 // gossipDelegate hands memberlist this node's metadata.
 type gossipDelegate struct {
-	n    *Node
+	mu   sync.Mutex
 	meta []byte
 }
 
+func (d *gossipDelegate) setMeta(b []byte) {
+	d.mu.Lock()
+	d.meta = b
+	d.mu.Unlock()
+}
+
 func (d *gossipDelegate) NodeMeta(limit int) []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if len(d.meta) > limit {
 		return nil
 	}
@@ -119,7 +144,7 @@ func (e *gossipEvents) NotifyLeave(node *memberlist.Node) {
 	// memberlist reports both a graceful leave and a failure here; the
 	// node's State tells them apart.
 	status := StatusFailed
-	if node.State == memberlist.StateLeft {
+	if m, ok := e.n.members.get(node.Name); (ok && m.Leaving) || node.State == memberlist.StateLeft {
 		status = StatusLeft
 	}
 	e.n.members.setStatus(node.Name, status)

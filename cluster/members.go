@@ -26,6 +26,7 @@ type Member struct {
 	RaftAddr   string
 	ClientAddr string
 	HasState   bool // had Raft state when it joined gossip: never part of a fresh bootstrap
+	Leaving    bool // announced a graceful leave: its departure is a leave, not a failure
 	Status     Status
 	Since      time.Time // when Status last changed
 }
@@ -84,12 +85,16 @@ func (r *registry) list() []Member {
 const (
 	metaVersion  = 1
 	metaHasState = 1
+	metaLeaving  = 2
 )
 
 func encodeMeta(m Member) []byte {
 	var flags int64
 	if m.HasState {
 		flags |= metaHasState
+	}
+	if m.Leaving {
+		flags |= metaLeaving
 	}
 	return resp.AppendValue(nil, resp.Array(resp.Int(metaVersion), resp.BulkString(m.ID),
 		resp.BulkString(m.RaftAddr), resp.BulkString(m.ClientAddr), resp.Int(flags)))
@@ -107,7 +112,8 @@ func decodeMeta(name string, b []byte) (Member, error) {
 	if v.Kind() != resp.KindArray || len(f) != 5 || f[0].Int() != metaVersion {
 		return Member{}, fmt.Errorf("%w from %s: unknown format", errBadMeta, name)
 	}
-	m := Member{ID: f[1].Text(), RaftAddr: f[2].Text(), ClientAddr: f[3].Text(), HasState: f[4].Int()&metaHasState != 0}
+	m := Member{ID: f[1].Text(), RaftAddr: f[2].Text(), ClientAddr: f[3].Text(), HasState: f[4].Int()&metaHasState != 0,
+		Leaving: f[4].Int()&metaLeaving != 0}
 	if m.ID != name || m.RaftAddr == "" || m.ClientAddr == "" {
 		return Member{}, fmt.Errorf("%w from %s: id %q, raft %q, client %q", errBadMeta, name, m.ID, m.RaftAddr, m.ClientAddr)
 	}

@@ -35,9 +35,10 @@ type Node struct {
 	server     *resp.Server
 	admin      map[string]adminCommand
 
-	gossip  *memberlist.Memberlist
-	members *registry
-	changed chan struct{} // membership changed: wakes bootstrap and reconcile (cap 1, never blocks)
+	gossip   *memberlist.Memberlist
+	delegate *gossipDelegate
+	members  *registry
+	changed  chan struct{} // membership changed: wakes bootstrap and reconcile (cap 1, never blocks)
 
 	reads      *readGate
 	readyTerm  atomic.Uint64 // term in which this leader's barrier completed; reads wait for it
@@ -233,7 +234,7 @@ func (n *Node) shutdown(leave bool) error {
 		}
 		if n.gossip != nil {
 			if leave {
-				if err := n.gossip.Leave(2 * time.Second); err != nil {
+				if err := n.leaveGossip(2 * time.Second); err != nil {
 					n.log.Warn("gossip leave failed", "err", err)
 				}
 			}
@@ -344,4 +345,26 @@ func (n *Node) notify() {
 	case n.changed <- struct{}{}:
 	default:
 	}
+}
+
+// Ready reports whether this node is a leader that has applied its term's
+// barrier and so may serve linearizable reads.
+func (n *Node) Ready() bool {
+	return n.IsLeader() && n.readyTerm.Load() == n.raft.CurrentTerm()
+}
+
+// Kill stops the node abruptly, as a crash would: no leadership transfer,
+// no gossip leave, no snapshot. For tests and for fatal errors.
+func (n *Node) Kill() {
+	n.closeOnce.Do(func() {
+		n.server.Close()
+		if n.gossip != nil {
+			n.gossip.Shutdown()
+		}
+		n.cancel()
+		n.wg.Wait()
+		n.raft.Shutdown().Error()
+		n.trans.Close()
+		n.logs.Close()
+	})
 }

@@ -1,0 +1,242 @@
+package cluster_test
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/internal/testcluster"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// do sends one command on a fresh connection and returns the reply.
+func do(t testing.TB, addr string, args ...string) resp.Value {
+	t.Helper()
+	c := dial(t, addr)
+	defer c.Close()
+	return c.do(t, args...)
+}
+
+type conn struct {
+	net.Conn
+	rd *resp.Reader
+}
+
+func dial(t testing.TB, addr string) *conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	return &conn{Conn: nc, rd: resp.NewReader(nc, resp.Limits{})}
+}
+
+func (c *conn) do(t testing.TB, args ...string) resp.Value {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(resp.AppendCommand(nil, args...)); err != nil {
+		t.Fatalf("write %v: %v", args, err)
+	}
+	v, err := c.rd.ReadValue()
+	if err != nil {
+		t.Fatalf("read reply to %v: %v", args, err)
+	}
+	return v
+}
+
+func voters(t testing.TB, n *testcluster.Node) []string {
+	f := n.Raft().GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil
+	}
+	var ids []string
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			ids = append(ids, string(s.ID))
+		}
+	}
+	return ids
+}
+
+func TestCluster_FormsInEveryStartOrder(t *testing.T) {
+	orders := [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	for _, order := range orders {
+		t.Run(fmt.Sprint(order), func(t *testing.T) {
+			c := testcluster.Start(t, testcluster.Options{}, order...)
+			leader := c.Leader(10 * time.Second)
+			testcluster.WaitFor(t, "three voters", 5*time.Second, func() bool { return len(voters(t, leader)) == 3 })
+			for _, n := range c.Nodes {
+				if got := len(voters(t, n)); got != 3 {
+					// followers learn the configuration from the log
+					testcluster.WaitFor(t, n.ID()+" sees three voters", 5*time.Second, func() bool { return len(voters(t, n)) == 3 })
+				}
+			}
+			if v := do(t, leader.ClientAddr(), "SET", "k", "v"); v.Int() != 1 {
+				t.Fatalf("SET on leader = %v", v)
+			}
+		})
+	}
+}
+
+func TestCluster_FollowerRedirectsAndReadonly(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	if v := do(t, leader.ClientAddr(), "SET", "color", "blue"); v.Int() != 1 {
+		t.Fatalf("SET = %v", v)
+	}
+	if v := do(t, leader.ClientAddr(), "GET", "color"); v.Text() != "blue" {
+		t.Fatalf("GET on leader = %v", v)
+	}
+	for _, f := range c.Followers() {
+		v := do(t, f.ClientAddr(), "GET", "color")
+		r, ok := resp.ParseRedirect(v)
+		if !ok || r.Leader != leader.ClientAddr() {
+			t.Fatalf("follower %s GET = %v, want MOVED 0 %s", f.ID(), v, leader.ClientAddr())
+		}
+		if want := "MOVED 0 " + leader.ClientAddr(); string(v.Bytes()) != want {
+			t.Fatalf("redirect text = %q, want %q", v.Bytes(), want)
+		}
+		if v := do(t, f.ClientAddr(), "SET", "x", "1"); !strings.HasPrefix(string(v.Bytes()), "MOVED 0 ") {
+			t.Fatalf("follower SET = %v", v)
+		}
+		// Admin commands are answered locally.
+		if v := do(t, f.ClientAddr(), "PING"); v.Text() != "PONG" {
+			t.Fatalf("follower PING = %v", v)
+		}
+		cn := dial(t, f.ClientAddr())
+		if v := cn.do(t, "READONLY"); v.Text() != "OK" {
+			t.Fatalf("READONLY = %v", v)
+		}
+		testcluster.WaitFor(t, "follower "+f.ID()+" serves the write after READONLY", 5*time.Second, func() bool {
+			return cn.do(t, "GET", "color").Text() == "blue"
+		})
+		if v := cn.do(t, "SET", "x", "1"); !strings.HasPrefix(string(v.Bytes()), "MOVED") {
+			t.Fatalf("READONLY follower must still redirect writes, got %v", v)
+		}
+		cn.Close()
+	}
+}
+
+func TestCluster_LeaderFailoverAndRejoin(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	for i := 0; i < 100; i++ {
+		if v := do(t, leader.ClientAddr(), "SET", fmt.Sprint("k", i), fmt.Sprint(i)); v.Int() != 1 {
+			t.Fatalf("SET = %v", v)
+		}
+	}
+	old := leader.Index
+	stopped := time.Now()
+	c.Kill(old)
+	next := c.Leader(3 * time.Second)
+	if v := do(t, next.ClientAddr(), "SET", "after", "failover"); v.Int() != 1 {
+		t.Fatalf("SET on new leader = %v", v)
+	}
+	t.Logf("failover: first write acknowledged %v after the leader was killed", time.Since(stopped))
+	if d := time.Since(stopped); d > 3*time.Second {
+		t.Fatalf("new leader served a write only after %v", d)
+	}
+	c.StartNode(old)
+	n := c.Nodes[old]
+	cn := dial(t, n.ClientAddr())
+	defer cn.Close()
+	cn.do(t, "READONLY")
+	testcluster.WaitFor(t, "restarted node catches up", 10*time.Second, func() bool {
+		return cn.do(t, "GET", "after").Text() == "failover"
+	})
+	for i := 0; i < 100; i++ {
+		if v := cn.do(t, "GET", fmt.Sprint("k", i)); v.Text() != fmt.Sprint(i) {
+			t.Fatalf("restarted node has k%d = %v", i, v)
+		}
+	}
+	if n.IsLeader() {
+		t.Log("restarted node became leader again (allowed)")
+	}
+	if v := do(t, next.ClientAddr(), "INFO", "replication"); !strings.Contains(v.Text(), "role:") {
+		t.Fatalf("INFO replication = %q", v.Text())
+	}
+}
+
+func TestCluster_FourthNodeAddedByReconcile(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	testcluster.WaitFor(t, "three voters", 5*time.Second, func() bool { return len(voters(t, leader)) == 3 })
+	n := c.AddNode()
+	testcluster.WaitFor(t, "fourth node becomes a voter", 10*time.Second, func() bool {
+		for _, id := range voters(t, leader) {
+			if id == n.ID() {
+				return true
+			}
+		}
+		return false
+	})
+	do(t, leader.ClientAddr(), "SET", "four", "4")
+	cn := dial(t, n.ClientAddr())
+	defer cn.Close()
+	cn.do(t, "READONLY")
+	testcluster.WaitFor(t, "fourth node replicates", 5*time.Second, func() bool { return cn.do(t, "GET", "four").Text() == "4" })
+}
+
+func TestCluster_GracefulLeaveRemovesServer(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	testcluster.WaitFor(t, "three voters", 5*time.Second, func() bool { return len(voters(t, leader)) == 3 })
+	f := c.Followers()[0]
+	id := f.ID()
+	c.Leave(f.Index)
+	testcluster.WaitFor(t, id+" removed from the raft configuration", 10*time.Second, func() bool {
+		for _, v := range voters(t, leader) {
+			if v == id {
+				return false
+			}
+		}
+		return true
+	})
+	if v := do(t, leader.ClientAddr(), "SET", "still", "ok"); v.Int() != 1 {
+		t.Fatalf("SET after leave = %v", v)
+	}
+}
+
+func TestCluster_PartitionedLeaderServesNothing(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	do(t, leader.ClientAddr(), "SET", "k", "before")
+	old := leader
+	c.Partition(old.Index)
+	// The majority elects a new leader.
+	var next *testcluster.Node
+	testcluster.WaitFor(t, "majority elects a new leader", 10*time.Second, func() bool {
+		for _, n := range c.Nodes {
+			if n != old && n.Node != nil && n.Ready() {
+				next = n
+				return true
+			}
+		}
+		return false
+	})
+	if v := do(t, next.ClientAddr(), "SET", "k", "after"); v.Int() != 1 {
+		t.Fatalf("SET on new leader = %v", v)
+	}
+	// The old leader must not serve the stale read nor ack a write.
+	for i := 0; i < 20; i++ {
+		if v := do(t, old.ClientAddr(), "GET", "k"); !v.IsError() {
+			t.Fatalf("partitioned old leader served a read: %v", v)
+		}
+		v := do(t, old.ClientAddr(), "SET", "lost", fmt.Sprint(i))
+		if !v.IsError() {
+			t.Fatalf("partitioned old leader acknowledged a write: %v", v)
+		}
+	}
+	c.Heal(old.Index)
+	testcluster.WaitFor(t, "old leader rejoins as follower", 10*time.Second, func() bool { return !old.IsLeader() || old == c.Leader(5*time.Second) })
+	l := c.Leader(10 * time.Second)
+	if v := do(t, l.ClientAddr(), "GET", "lost"); !v.IsNull() {
+		t.Fatalf("an unacknowledged write from the partitioned leader survived: %v", v)
+	}
+	if v := do(t, l.ClientAddr(), "GET", "k"); v.Text() != "after" {
+		t.Fatalf("GET k = %v, want after", v)
+	}
+}
