@@ -40,9 +40,14 @@ type Node struct {
 	members  *registry
 	changed  chan struct{} // membership changed: wakes bootstrap and reconcile (cap 1, never blocks)
 
-	reads      *readGate
-	readyTerm  atomic.Uint64 // term in which this leader's barrier completed; reads wait for it
-	leaderNote chan bool     // raft NotifyCh
+	reads     *readGate
+	readyTerm atomic.Uint64 // term in which this leader's barrier completed; reads wait for it
+	// barrierIndex is the log index of the latest leader barrier that
+	// completed: every entry up to it is applied. Raft never hands the
+	// FSM its no-op and barrier entries, so fsm.Applied() alone can stay
+	// below a commit index that ends in them (a fresh or restarted leader).
+	barrierIndex atomic.Uint64
+	leaderNote   chan bool // raft NotifyCh
 
 	ctx    context.Context // ends at Close: every goroutine below watches it
 	cancel context.CancelFunc
@@ -303,9 +308,13 @@ func (n *Node) leaderLoop(ctx context.Context) {
 				continue
 			}
 			term := n.raft.CurrentTerm()
-			if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
+			barrier := n.raft.Barrier(n.cfg.ApplyTimeout)
+			if err := barrier.Error(); err != nil {
 				n.log.Warn("leader barrier failed", "err", err)
 				continue
+			}
+			if f, ok := barrier.(raft.IndexFuture); ok && f.Index() > n.barrierIndex.Load() {
+				n.barrierIndex.Store(f.Index())
 			}
 			n.readyTerm.Store(term)
 			n.log.Info("leader ready", "term", term)

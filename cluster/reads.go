@@ -128,7 +128,11 @@ func (f *readFuture) Wait() resp.Value {
 	default:
 		return n.redirect().Value()
 	}
-	if err := n.fsm.WaitApplied(ctx, f.b.index); err != nil {
+	index := f.b.index
+	if index <= n.barrierIndex.Load() {
+		index = 0 // applied when the barrier completed (the FSM never sees no-ops and barriers)
+	}
+	if err := n.fsm.WaitApplied(ctx, index); err != nil {
 		return resp.Err(resp.CodeTryAgain + " read timed out waiting for the log to apply")
 	}
 	return n.fsm.Read(f.cmd, f.args, time.Now().UnixMilli(), f.mode)
