@@ -60,12 +60,14 @@ type Node struct {
 
 // New opens the node's stores and binds its listeners; Start begins serving.
 // On error nothing is left open.
-func New(cfg Config) (n *Node, err error) {
+func New(cfg Config) (_ *Node, err error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), changed: make(chan struct{}, 1),
+	// n is a local, not the named result: "return nil, err" must not
+	// clear it before the deferred cleanup runs.
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), changed: make(chan struct{}, 1),
 		leaderNote: make(chan bool, 16), started: time.Now()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var cleanup []func()
