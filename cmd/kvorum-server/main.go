@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ func main() {
 
 // run parses args, runs a node until a signal, and returns the exit code.
 func run(args []string, stderr io.Writer) int {
+	args, profile := cutFlag(args, "cpuprofile")
 	cfg, logLevel, leave, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -53,6 +55,14 @@ func run(args []string, stderr io.Writer) int {
 		node.Close()
 		return 1
 	}
+	if profile != "" {
+		stopProfile, err := startCPUProfile(profile)
+		if err != nil {
+			log.Error("cpu profile", "err", err)
+		} else {
+			defer stopProfile()
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
@@ -68,6 +78,43 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// cutFlag removes a hidden "--name FILE" or "--name=FILE" flag from args
+// (kept out of --help: --cpuprofile is for benchmarking, see bench/).
+func cutFlag(args []string, name string) ([]string, string) {
+	out := make([]string, 0, len(args))
+	val := ""
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimPrefix(strings.TrimPrefix(args[i], "-"), "-")
+		switch {
+		case a == name && i+1 < len(args):
+			val = args[i+1]
+			i++
+		case strings.HasPrefix(a, name+"="):
+			val = a[len(name)+1:]
+		default:
+			out = append(out, args[i])
+		}
+	}
+	return out, val
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function
+// is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func parseFlags(args []string, stderr io.Writer) (cluster.Config, slog.Level, bool, error) {
@@ -95,6 +142,7 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, slog.Level, bo
 	fs.StringVar(&protocol, "protocol", protocol, "reply mode of new connections: native, resp2 or resp3")
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error")
 	fs.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", d.SnapshotThreshold, "log entries between snapshots")
+	fs.DurationVar(&cfg.SnapshotInterval, "snapshot-interval", d.SnapshotInterval, "how often to check --snapshot-threshold")
 	fs.BoolVar(&leave, "leave-on-terminate", leave, "leave gossip on SIGTERM so the cluster removes this node from Raft")
 	fs.IntVar(&cfg.MaxClients, "max-clients", 10000, "most client connections at once")
 	fs.VisitAll(func(f *flag.Flag) {

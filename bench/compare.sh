@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# bench/compare.sh: one kvorum node against redis-server with an fsync on
+# every write (appendonly yes, appendfsync always), same machine, same run.
+#
+# It builds kvorum-server, starts it (resp2 replies, as a drop-in) and
+# redis-server on free loopback ports with data in a temporary directory,
+# runs redis-benchmark -t set,get at pipeline depth 1 and 16 against both,
+# prints a markdown table with the kvorum/redis ratios, and cleans up.
+#
+#   bash bench/compare.sh            # or: make bench
+#
+# Environment: N (requests, default 200000), C (clients, 50), R (key space,
+# 100000), PIPELINES ("1 16"), KVORUM_FLAGS (extra server flags), and
+# CPUPROFILE=FILE to write a CPU profile of kvorum-server during its runs.
+set -euo pipefail
+
+N=${N:-200000}
+C=${C:-50}
+R=${R:-100000}
+PIPELINES=${PIPELINES:-1 16}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+for tool in go redis-server redis-benchmark redis-cli; do
+  command -v "$tool" >/dev/null || { echo "compare.sh: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kvorum-bench.XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# free_port prints a loopback port nothing listens on.
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  echo "compare.sh: no free port" >&2
+  exit 1
+}
+
+# wait_ready PORT NAME: poll until a SET is acknowledged (deadline 30 s).
+wait_ready() {
+  local deadline=$((SECONDS + 30))
+  until [ "$(redis-cli -p "$1" SET compare:ready 1 2>/dev/null)" = "OK" ]; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "compare.sh: $2 on port $1 not ready after 30 s" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+
+echo "building kvorum-server..." >&2
+(cd "$ROOT" && go build -o "$TMP/kvorum-server" ./cmd/kvorum-server)
+
+KPORT=$(free_port)
+profile_flags=()
+if [ -n "${CPUPROFILE:-}" ]; then
+  profile_flags=(--cpuprofile "$CPUPROFILE")
+fi
+# shellcheck disable=SC2086 # KVORUM_FLAGS is a list of flags
+"$TMP/kvorum-server" --listen "127.0.0.1:$KPORT" --raft-addr 127.0.0.1:0 --gossip-addr "" \
+  --data-dir "$TMP/kvorum" --protocol resp2 --log-level warn "${profile_flags[@]}" ${KVORUM_FLAGS:-} \
+  2>"$TMP/kvorum.log" &
+kpid=$!
+pids+=("$kpid")
+
+RPORT=$(free_port)
+mkdir -p "$TMP/redis"
+redis-server --port "$RPORT" --bind 127.0.0.1 --appendonly yes --appendfsync always \
+  --dir "$TMP/redis" --save '' --daemonize no --logfile "$TMP/redis.log" &
+pids+=($!)
+
+wait_ready "$KPORT" kvorum-server || { cat "$TMP/kvorum.log" >&2; exit 1; }
+wait_ready "$RPORT" redis-server
+
+# bench PORT P TEST: ops/s of one redis-benchmark test.
+bench() {
+  redis-benchmark -h 127.0.0.1 -p "$1" -c "$C" -n "$N" -r "$R" -P "$2" -t "$3" -q 2>/dev/null |
+    tr '\r' '\n' | awk -v t="$3" 'toupper($1) == toupper(t) ":" { v = $2 } END { if (v == "") v = 0; print v }'
+}
+
+rows=()
+for p in $PIPELINES; do
+  for t in set get; do
+    echo "running $t -P $p against redis-server and kvorum-server..." >&2
+    r=$(bench "$RPORT" "$p" "$t")
+    k=$(bench "$KPORT" "$p" "$t")
+    rows+=("$(awk -v t="$t" -v p="$p" -v r="$r" -v k="$k" 'BEGIN {
+      ratio = (r > 0) ? sprintf("%.2f", k / r) : "n/a"
+      printf "| %s P%s | %.0f | %.0f | %s× |", toupper(t), p, r, k, ratio }')")
+  done
+done
+
+raft=$(redis-cli -p "$KPORT" INFO raft | tr -d '\r' | grep -E '^raft_(log_writes|log_entries|entries_per_write):' | tr '\n' ' ')
+
+echo
+echo "redis-benchmark -c $C -n $N -r $R -t set,get; $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo
+echo "| test | redis-server AOF always (ops/s) | kvorum one node (ops/s) | kvorum/redis |"
+echo "|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "kvorum INFO raft after the runs: $raft"
+
+if [ -n "${CPUPROFILE:-}" ]; then
+  kill -TERM "$kpid"
+  wait "$kpid" 2>/dev/null || true
+  echo "CPU profile of kvorum-server written to $CPUPROFILE" >&2
+fi
