@@ -1,0 +1,136 @@
+package client
+
+import (
+	"strings"
+	"time"
+
+	"github.com/kvorum/kvorum/resp"
+)
+
+// command is one request on its way through the retry loop. It is owned by
+// the goroutine of the call that made it.
+type command struct {
+	name  string        // upper case, for errors and the retry table
+	enc   []byte        // the encoded request, reused by every attempt
+	safe  bool          // retrySafe: may be resent after an unknown outcome
+	block time.Duration // blocking commands: the server-side timeout; 0 waits forever; -1 not blocking
+
+	reply resp.Value // the final reply, once settled
+	err   error      // the command's error, once settled
+}
+
+// newCommand encodes args (the command name first) into a command. It
+// returns an error if an argument has no RESP form.
+func newCommand(args []any) (*command, error) {
+	cmd := &command{}
+	_, _, err := cmd.init(args, nil, nil)
+	return cmd, err
+}
+
+// init fills cmd from args and appends the encoded request to buf,
+// returning the extended buffer; cmd.enc is the appended part. scratch is
+// reused for the converted arguments and returned for the next call.
+func (cmd *command) init(args []any, buf []byte, scratch []resp.Value) ([]byte, []resp.Value, error) {
+	vals, err := toValues(args, scratch)
+	if err != nil {
+		return buf, scratch, err
+	}
+	if len(vals) == 0 {
+		return buf, vals, errEmptyCommand
+	}
+	if name, ok := args[0].(string); ok {
+		cmd.name = strings.ToUpper(name) // no copy if already upper case
+	} else {
+		cmd.name = strings.ToUpper(vals[0].Text())
+	}
+	cmd.safe = retrySafe(cmd.name, vals)
+	cmd.block = blockTimeout(cmd.name, vals)
+	start := len(buf)
+	buf = resp.AppendValue(buf, resp.Array(vals...))
+	cmd.enc = buf[start:len(buf):len(buf)]
+	clear(vals) // drop references to the arguments
+	return buf, vals[:0], nil
+}
+
+// finish settles cmd with a reply; an error reply becomes cmd.err.
+func (cmd *command) finish(v resp.Value) {
+	cmd.reply = v
+	if v.IsError() {
+		cmd.err = resp.AsError(v)
+	}
+}
+
+// fail settles cmd with an error and no reply.
+func (cmd *command) fail(err error) {
+	cmd.reply, cmd.err = resp.Value{}, err
+}
+
+// retrySafe reports whether a command may be sent again after its first
+// send's fate became unknown (the connection broke or the read timed out
+// after the request left). It is safe when sending it twice leaves the same
+// data as sending it once AND the reply of the second send is still a true
+// answer to the caller; redirects (-MOVED, -CLUSTERDOWN) mean "not applied"
+// and are followed for every command regardless of this table.
+//
+//	safe: reads            GET MGET EXISTS TYPE TTL PTTL KEYS SCAN STRLEN DBSIZE TIME
+//	                       LLEN LRANGE LINDEX LPOS  HGET HMGET HEXISTS HLEN HGETALL HKEYS HVALS
+//	                       SMEMBERS SISMEMBER SCARD  ZSCORE ZCARD ZRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE
+//	                       PING ECHO INFO CLUSTER COMMAND READONLY SELECT
+//	safe: absolute writes  SET (without NX or GET), SETEX, PSETEX, MSET, HMSET, LSET:
+//	                       the value written does not depend on the old one and the
+//	                       reply (OK, or the tutorial's :1 / pair count) is the same
+//	                       on a repeat. (SET ... EX n on a repeat restarts the TTL a
+//	                       little later: the key lives at most one retry longer.)
+//	NOT safe               INCR* DECR* APPEND, LPUSH RPUSH LPOP RPOP LMOVE ..., SADD ZADD HSET
+//	                       HINCRBY, SETNX and SET NX/GET, GETSET GETDEL, EXPIRE (relative),
+//	                       DEL DELETE FLUSH FLUSHALL FLUSHDB PERSIST HDEL SREM ZREM:
+//	                       either the effect accumulates, or the effect is idempotent
+//	                       but the repeat's reply lies (DEL answers 0 for the key the
+//	                       first send removed; FLUSH counts 0; HSET counts 0 new fields);
+//	                       MULTI EXEC WATCH, blocking pops, PUBLISH, HELLO, CLIENT and
+//	                       every command not listed here.
+func retrySafe(name string, args []resp.Value) bool {
+	switch name {
+	case "GET", "MGET", "EXISTS", "TYPE", "TTL", "PTTL", "KEYS", "SCAN", "STRLEN", "DBSIZE", "TIME",
+		"LLEN", "LRANGE", "LINDEX", "LPOS",
+		"HGET", "HMGET", "HEXISTS", "HLEN", "HGETALL", "HKEYS", "HVALS",
+		"SMEMBERS", "SISMEMBER", "SCARD",
+		"ZSCORE", "ZCARD", "ZRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE",
+		"PING", "ECHO", "INFO", "CLUSTER", "COMMAND", "READONLY", "SELECT":
+		return true
+	case "SETEX", "PSETEX", "MSET", "HMSET", "LSET":
+		return true
+	case "SET":
+		for _, a := range args[min(3, len(args)):] {
+			if a.IsScalar() {
+				switch strings.ToUpper(a.Text()) {
+				case "NX", "GET":
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// blockTimeout returns the server-side timeout of a blocking command (its
+// last argument, in seconds; 0 waits forever), or -1 for other commands.
+func blockTimeout(name string, args []resp.Value) time.Duration {
+	switch name {
+	case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BZPOPMIN", "BZPOPMAX":
+	default:
+		return -1
+	}
+	if len(args) < 2 {
+		return -1
+	}
+	secs, err := resp.ParseDouble([]byte(args[len(args)-1].Text()))
+	if err != nil || secs < 0 {
+		return -1 // the server will refuse it; an ordinary read timeout applies
+	}
+	if secs > float64(24*time.Hour/time.Second)*365 {
+		return 0
+	}
+	return time.Duration(secs * float64(time.Second))
+}

@@ -1,0 +1,170 @@
+package client_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kvorum/kvorum/client"
+	"github.com/kvorum/kvorum/client/clienttest"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// startNode serves h on 127.0.0.1:0 until the test ends.
+func startNode(t testing.TB, h resp.Handler) *clienttest.Node {
+	t.Helper()
+	n, err := clienttest.Start(h)
+	if err != nil {
+		t.Fatalf("start fake node: %v", err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// newClient returns a client on addrs, closed when the test ends, logging
+// through t. Short backoffs keep retry tests quick.
+func newClient(t testing.TB, o client.Options, addrs ...string) *client.Client {
+	t.Helper()
+	o.Addrs = addrs
+	if o.MinRetryBackoff == 0 {
+		o.MinRetryBackoff = time.Millisecond
+	}
+	if o.MaxRetryBackoff == 0 {
+		o.MaxRetryBackoff = 20 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	c, err := client.New(o)
+	if err != nil {
+		t.Fatalf("client.New: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// testCtx is a context that ends with the test, at the latest in 10s.
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitFor polls cond until it holds, failing the test after 5s with what
+// was awaited.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// action is what a faulty handler does with one request.
+type action int
+
+const (
+	pass        action = iota // serve it
+	cutBefore                 // close the connection without serving or replying
+	cutAfter                  // serve it, then close the connection without replying
+	clusterDown               // answer -CLUSTERDOWN
+	hang                      // never answer (until the node closes or release)
+)
+
+// faulty wraps a handler and applies script to each request; n counts the
+// requests of that command name seen so far, from 1.
+type faulty struct {
+	next    resp.Handler
+	script  func(name string, n int) action
+	release chan struct{} // closing it answers hung requests with an error
+
+	mu     sync.Mutex
+	counts map[string]int
+	hung   int
+}
+
+func newFaulty(next resp.Handler, script func(name string, n int) action) *faulty {
+	return &faulty{next: next, script: script, release: make(chan struct{}), counts: map[string]int{}}
+}
+
+func (f *faulty) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
+	name := strings.ToUpper(args[0].Text())
+	f.mu.Lock()
+	f.counts[name]++
+	n := f.counts[name]
+	f.mu.Unlock()
+	switch f.script(name, n) {
+	case cutBefore:
+		c.CloseAfterReply()
+		return resp.NoReply()
+	case cutAfter:
+		f.next.Serve(c, args)
+		c.CloseAfterReply()
+		return resp.NoReply()
+	case clusterDown:
+		return resp.Now(resp.ErrNoLeader.Value())
+	case hang:
+		f.mu.Lock()
+		f.hung++
+		f.mu.Unlock()
+		return resp.Later(waiter{c.Context(), f.release})
+	}
+	return f.next.Serve(c, args)
+}
+
+// count returns how many requests named name arrived.
+func (f *faulty) count(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts[name]
+}
+
+// hanging returns how many requests were left unanswered.
+func (f *faulty) hanging() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hung
+}
+
+type waiter struct {
+	ctx     context.Context
+	release chan struct{}
+}
+
+func (w waiter) Wait() resp.Value {
+	select {
+	case <-w.ctx.Done():
+	case <-w.release:
+	}
+	return resp.Err("ERR released")
+}
+
+// counting counts the requests a handler serves.
+type counting struct {
+	next resp.Handler
+	mu   sync.Mutex
+	n    int
+	keys []string // second argument of each request, in arrival order
+}
+
+func (h *counting) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
+	h.mu.Lock()
+	h.n++
+	if len(args) > 1 {
+		h.keys = append(h.keys, args[1].Text())
+	}
+	h.mu.Unlock()
+	return h.next.Serve(c, args)
+}
+
+func (h *counting) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n
+}
