@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -67,10 +68,12 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 			out[i] = f.applyCommand(l)
 		}
 	}
-	f.mu.Unlock()
-	if len(logs) > 0 {
-		f.advance(logs[len(logs)-1].Index)
+	// Advance under the lock, so a Snapshot never pairs a state with an
+	// applied index older than it.
+	if len(logs) > 0 && logs[len(logs)-1].Index > f.applied.Load() {
+		f.setApplied(logs[len(logs)-1].Index)
 	}
+	f.mu.Unlock()
 	return out
 }
 
@@ -100,8 +103,16 @@ func (f *FSM) applyCommand(l *raft.Log) resp.Value {
 }
 
 // Read runs a read-only command against the current state under the read
-// lock. now is the serving node's clock in Unix ms.
+// lock. now is the serving node's clock in Unix ms. It answers the
+// wrong-number-of-arguments error itself, and refuses a write command (which
+// must go through the log) with an error value.
 func (f *FSM) Read(cmd *Command, args []resp.Value, now int64, mode resp.Mode) resp.Value {
+	if v, ok := cmd.CheckArity(args); !ok {
+		return v
+	}
+	if cmd.IsWrite() {
+		return resp.Err("ERR '" + strings.ToLower(cmd.Name) + "' changes data and cannot be served as a read")
+	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	c := Ctx{State: f.state, Now: now, Mode: mode}
@@ -118,11 +129,11 @@ func (f *FSM) Keys() int {
 // Applied returns the index of the last entry applied.
 func (f *FSM) Applied() uint64 { return f.applied.Load() }
 
-func (f *FSM) advance(index uint64) {
+// setApplied records the index of the last entry applied (or restored) and
+// wakes WaitApplied callers.
+func (f *FSM) setApplied(index uint64) {
 	f.waitMu.Lock()
-	if index > f.applied.Load() {
-		f.applied.Store(index)
-	}
+	f.applied.Store(index)
 	close(f.advanced)
 	f.advanced = make(chan struct{})
 	f.waitMu.Unlock()

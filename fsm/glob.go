@@ -1,10 +1,14 @@
 package fsm
 
-// Glob reports whether s matches pattern with Redis's glob rules: * any run,
-// ? one byte, [abc] [^abc] [a-z] a class, \x the byte x literally.
+// Glob reports whether s matches pattern with Redis's glob rules
+// (stringmatchlen): * any run, ? one byte, [abc] [^abc] [a-z] a class, \x
+// the byte x literally. As in Redis, a trailing \ is a literal backslash, a
+// class left open runs to the end of the pattern, and a range may end in ']'
+// ("[a-]" is the range ']'..'a').
 func Glob(pattern, s []byte) bool {
 	// Iterative matching with one backtrack point for the last '*', so a
-	// hostile pattern cannot take exponential time.
+	// hostile pattern cannot take exponential time: every other token
+	// matches exactly one byte, so a later '*' subsumes the earlier ones.
 	var starP, starS = -1, 0
 	p, i := 0, 0
 	for i < len(s) {
@@ -19,14 +23,18 @@ func Glob(pattern, s []byte) bool {
 				i++
 				continue
 			case '[':
-				if n, ok := matchClass(pattern[p:], s[i]); n > 0 && ok {
+				if n, ok := matchClass(pattern[p:], s[i]); ok {
 					p += n
 					i++
 					continue
 				}
 			case '\\':
-				if p+1 < len(pattern) && pattern[p+1] == s[i] {
-					p += 2
+				lit, n := byte('\\'), 1
+				if p+1 < len(pattern) {
+					lit, n = pattern[p+1], 2
+				}
+				if lit == s[i] {
+					p += n
 					i++
 					continue
 				}
@@ -51,12 +59,12 @@ func Glob(pattern, s []byte) bool {
 }
 
 // matchClass matches c against the class at the start of pattern ("[...]")
-// and returns the class's length in bytes (0 if it is not closed).
+// and returns the class's length in bytes: up to and including its ']', or
+// the rest of the pattern if it is not closed.
 func matchClass(pattern []byte, c byte) (int, bool) {
 	i := 1
-	neg := false
-	if i < len(pattern) && pattern[i] == '^' {
-		neg = true
+	neg := i < len(pattern) && pattern[i] == '^'
+	if neg {
 		i++
 	}
 	match := false
@@ -67,7 +75,7 @@ func matchClass(pattern []byte, c byte) (int, bool) {
 			if pattern[i] == c {
 				match = true
 			}
-		case i+2 < len(pattern) && pattern[i+1] == '-' && pattern[i+2] != ']':
+		case i+2 < len(pattern) && pattern[i+1] == '-':
 			lo, hi := pattern[i], pattern[i+2]
 			if lo > hi {
 				lo, hi = hi, lo
@@ -82,8 +90,5 @@ func matchClass(pattern []byte, c byte) (int, bool) {
 			}
 		}
 	}
-	if i >= len(pattern) {
-		return 0, false
-	}
-	return i + 1, match != neg
+	return min(i+1, len(pattern)), match != neg
 }

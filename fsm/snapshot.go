@@ -91,13 +91,15 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	f.state = st
+	f.setApplied(applied) // exactly the snapshot's index: the state is now as of it
 	f.mu.Unlock()
-	f.advance(applied)
 	return nil
 }
 
 // ReadSnapshot parses a snapshot stream into a State and the index it was
 // taken at. It is exported so tools and tests can verify a snapshot file.
+// A stream of an unknown format version gives an error wrapping
+// ErrSnapshotVersion; a truncated or malformed one, another error.
 func ReadSnapshot(r io.Reader) (*State, uint64, error) {
 	rd := resp.NewReader(bufio.NewReaderSize(r, 256<<10), entryLimits())
 	head, err := rd.ReadValue()
@@ -105,11 +107,14 @@ func ReadSnapshot(r io.Reader) (*State, uint64, error) {
 		return nil, 0, fmt.Errorf("read snapshot header: %w", err)
 	}
 	h := head.Elems()
-	if head.Kind() != resp.KindArray || len(h) != 4 || h[0].Text() != "kvorum-snapshot" {
+	if head.Kind() != resp.KindArray || len(h) != 4 || h[0].Text() != "kvorum-snapshot" || h[1].Kind() != resp.KindInt {
 		return nil, 0, errors.New("read snapshot header: not a kvorum snapshot")
 	}
 	if h[1].Int() != snapshotVersion {
 		return nil, 0, fmt.Errorf("%w %d (this build reads %d)", ErrSnapshotVersion, h[1].Int(), snapshotVersion)
+	}
+	if !isCount(h[2]) || !isCount(h[3]) {
+		return nil, 0, errors.New("read snapshot header: malformed index or key count")
 	}
 	count := h[3].Int()
 	st := NewState()
@@ -120,14 +125,19 @@ func ReadSnapshot(r io.Reader) (*State, uint64, error) {
 		}
 		f := rec.Elems()
 		if rec.Kind() == resp.KindArray && len(f) == 2 && f[0].Text() == "end" {
-			if f[1].Int() != i || i != count {
-				return nil, 0, fmt.Errorf("read snapshot: end record says %d keys, header %d, read %d", f[1].Int(), count, i)
+			if f[1].Kind() != resp.KindInt || f[1].Int() != i || i != count {
+				return nil, 0, fmt.Errorf("read snapshot: end record says %s keys, header %d, read %d", f[1].Text(), count, i)
 			}
 			return st, uint64(h[2].Int()), nil
 		}
-		if rec.Kind() != resp.KindArray || len(f) != 4 || f[0].Kind() != resp.KindBulk {
+		if rec.Kind() != resp.KindArray || len(f) != 4 || f[0].Kind() != resp.KindBulk || f[0].IsNull() ||
+			f[2].Kind() != resp.KindInt || !isCount(f[3]) {
 			return nil, 0, fmt.Errorf("read snapshot record %d: malformed", i)
 		}
 		st.keys[string(f[0].Bytes())] = &Entry{Value: f[1], Expire: f[2].Int(), Mod: uint64(f[3].Int())}
 	}
 }
+
+// isCount reports whether v is a non-negative integer, as a snapshot's
+// indexes and key counts are.
+func isCount(v resp.Value) bool { return v.Kind() == resp.KindInt && v.Int() >= 0 }

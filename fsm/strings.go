@@ -28,14 +28,19 @@ func stringCommands() []Command {
 	}
 }
 
-// reply shapes a stored value for the connection: native mode answers it as
-// stored (integers as ':'); Redis modes answer scalars as bulk strings, as
-// Redis stores every string as bytes.
-func (c *Ctx) reply(v resp.Value) resp.Value {
-	if c.Mode == resp.Native || !v.IsScalar() || v.IsNull() || v.Kind() == resp.KindBulk {
-		return v
+// reply shapes a stored value for a string command's answer: native mode
+// answers any kind as stored (integers as ':', arrays, dicts; SPEC §2);
+// Redis modes answer scalars as bulk strings, as Redis stores every string
+// as bytes, and report false for an array or dict, which Redis's string
+// commands refuse (GET answers WRONGTYPE, MGET nil).
+func (c *Ctx) reply(v resp.Value) (resp.Value, bool) {
+	switch {
+	case c.Mode == resp.Native || v.IsNull() || v.Kind() == resp.KindBulk:
+		return v, true
+	case !v.IsScalar():
+		return resp.Value{}, false
 	}
-	return resp.BulkString(v.Text())
+	return resp.BulkString(v.Text()), true
 }
 
 func cmdGet(c *Ctx, args []resp.Value) resp.Value {
@@ -47,7 +52,11 @@ func cmdGet(c *Ctx, args []resp.Value) resp.Value {
 	if e == nil {
 		return resp.NullBulk()
 	}
-	return c.reply(e.Value)
+	v, ok := c.reply(e.Value)
+	if !ok {
+		return errWrongType
+	}
+	return v
 }
 
 func cmdMGet(c *Ctx, args []resp.Value) resp.Value {
@@ -56,7 +65,9 @@ func cmdMGet(c *Ctx, args []resp.Value) resp.Value {
 		out[i] = resp.NullBulk()
 		if key, ok := keyOf(a); ok {
 			if e := c.State.get(key, c.Now); e != nil {
-				out[i] = c.reply(e.Value)
+				if v, ok := c.reply(e.Value); ok {
+					out[i] = v
+				}
 			}
 		}
 	}
@@ -149,10 +160,9 @@ func cmdSet(c *Ctx, args []resp.Value) resp.Value {
 	if o.get {
 		prev = resp.NullBulk()
 		if old != nil {
-			if !old.Value.IsScalar() && c.Mode != resp.Native {
+			if prev, ok = c.reply(old.Value); !ok {
 				return errWrongType
 			}
-			prev = c.reply(old.Value)
 		}
 	}
 	if (o.nx && old != nil) || (o.xx && old == nil) {
@@ -197,8 +207,12 @@ func cmdGetDel(c *Ctx, args []resp.Value) resp.Value {
 	if e == nil {
 		return resp.NullBulk()
 	}
+	v, ok := c.reply(e.Value)
+	if !ok {
+		return errWrongType
+	}
 	c.State.del(key, c.Now)
-	return c.reply(e.Value)
+	return v
 }
 
 func cmdMSet(c *Ctx, args []resp.Value) resp.Value {
@@ -233,8 +247,11 @@ func cmdIncrBy(c *Ctx, args []resp.Value) resp.Value {
 
 func cmdDecrBy(c *Ctx, args []resp.Value) resp.Value {
 	n, ok := argInt(args[2])
-	if !ok || n == math.MinInt64 {
+	if !ok {
 		return errNotInt
+	}
+	if n == math.MinInt64 { // -n would overflow; Redis's own message
+		return resp.Err("ERR decrement would overflow")
 	}
 	return incrBy(c, args[1], -n)
 }

@@ -1,0 +1,177 @@
+package fsm_test
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// randomRequest returns one request of a reproducible mix of every command
+// the FSM serves (and some it refuses), on a few keys, with values of every
+// kind.
+func randomRequest(rng *rand.Rand) []any {
+	keys := []any{"a", "b", "c", "d", "e", "f", 1, 2}
+	kinds := valueKinds()
+	key := func() any { return keys[rng.IntN(len(keys))] }
+	value := func() any {
+		if rng.IntN(2) == 0 {
+			return kinds[rng.IntN(len(kinds))]
+		}
+		return rng.IntN(100) - 50
+	}
+	ms := func() any { return rng.IntN(3000) - 100 }
+	switch rng.IntN(24) {
+	case 0, 1:
+		args := req("SET", key(), value())
+		for _, opt := range [][]any{req("EX", rng.IntN(4)), req("PX", ms()), req("NX"), req("XX"), req("GET"), req("KEEPTTL")} {
+			if rng.IntN(4) == 0 {
+				args = append(args, opt...)
+			}
+		}
+		return args
+	case 2:
+		return req("MSET", key(), value(), key(), value())
+	case 3:
+		return req("GET", key())
+	case 4:
+		return req("MGET", key(), key(), key())
+	case 5:
+		return req([]string{"DEL", "UNLINK", "DELETE"}[rng.IntN(3)], key())
+	case 6:
+		return req("EXISTS", key(), key())
+	case 7:
+		return req([]string{"INCR", "DECR"}[rng.IntN(2)], key())
+	case 8:
+		return req([]string{"INCRBY", "DECRBY"}[rng.IntN(2)], key(), []any{1, -7, maxInt, minInt, "x"}[rng.IntN(5)])
+	case 9:
+		return req("APPEND", key(), value())
+	case 10:
+		return req("RENAME", key(), key())
+	case 11:
+		return req([]string{"EXPIRE", "PEXPIRE"}[rng.IntN(2)], key(), ms())
+	case 12:
+		return req("PEXPIREAT", key(), t0+int64(rng.IntN(600_000)))
+	case 13:
+		return req("PERSIST", key())
+	case 14:
+		return req([]string{"TTL", "PTTL", "TYPE", "STRLEN"}[rng.IntN(4)], key())
+	case 15:
+		return req("KEYS", []string{"*", "[a-c]", "?", "1*", "[^a]"}[rng.IntN(5)])
+	case 16:
+		return req("DBSIZE")
+	case 17:
+		return req([]string{"GETSET", "SETNX"}[rng.IntN(2)], key(), value())
+	case 18:
+		return req("GETDEL", key())
+	case 19:
+		if rng.IntN(20) == 0 {
+			return req([]string{"FLUSH", "FLUSHALL", "FLUSHDB"}[rng.IntN(3)])
+		}
+		return req("SET", key(), value(), "PX", 1)
+	case 20:
+		return req("NOSUCHCOMMAND", key())
+	case 21:
+		return req("GET", key(), key()) // wrong arity
+	case 22:
+		return req("SET", arr("bad key"), value())
+	}
+	return req("INCRBY", key(), rng.IntN(10))
+}
+
+// history is a reproducible log: entries of random requests, each stamped
+// with a clock that moves on by random steps (so deadlines pass) and the
+// mode of a random connection.
+func history(seed uint64, count int) [][]byte {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	now := t0
+	out := make([][]byte, count)
+	for i := range out {
+		if rng.IntN(3) == 0 {
+			now += int64(rng.IntN(500))
+		}
+		out[i] = entry(resp.Mode(rng.IntN(3)), now, vals(randomRequest(rng)))
+	}
+	return out
+}
+
+// logsAt wraps entries as raft logs from index first on.
+func logsAt(first uint64, entries [][]byte) []*raft.Log {
+	out := make([]*raft.Log, len(entries))
+	for i, data := range entries {
+		out[i] = &raft.Log{Type: raft.LogCommand, Index: first + uint64(i), Data: data}
+	}
+	return out
+}
+
+// TestFSM_Determinism applies one history three ways: entry by entry; in
+// batches of random sizes; and half of it, then a snapshot restored into a
+// fresh FSM, then the rest. Every reply and the final states must agree,
+// the states byte for byte.
+func TestFSM_Determinism(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run("seed"+strconv.FormatUint(seed, 10), func(t *testing.T) {
+			h := history(seed, 3000)
+			logs := logsAt(1, h)
+
+			one := fsm.New(fsm.Config{})
+			var want []any
+			for _, l := range logs {
+				want = append(want, one.Apply(l))
+			}
+
+			batched := fsm.New(fsm.Config{})
+			rng := rand.New(rand.NewPCG(seed, 0))
+			var got []any
+			for rest := logs; len(rest) > 0; {
+				k := min(1+rng.IntN(64), len(rest))
+				got = append(got, batched.ApplyBatch(rest[:k])...)
+				rest = rest[k:]
+			}
+			sameReplies(t, "batched", want, got)
+
+			half := len(logs) / 2
+			first := fsm.New(fsm.Config{})
+			first.ApplyBatch(logs[:half])
+			restored := fsm.New(fsm.Config{})
+			if err := restore(restored, snapshotOf(t, first)); err != nil {
+				t.Fatalf("Restore: %v", err)
+			}
+			got = nil
+			for _, l := range logs[half:] {
+				got = append(got, restored.Apply(l))
+			}
+			sameReplies(t, "restored at the half", want[half:], got)
+
+			final := dump(t, one)
+			for name, f := range map[string]*fsm.FSM{"batched": batched, "restored at the half": restored} {
+				if !bytes.Equal(dump(t, f), final) {
+					t.Errorf("%s: final state differs from entry by entry", name)
+				}
+				if f.Applied() != one.Applied() {
+					t.Errorf("%s: applied %d, entry by entry %d", name, f.Applied(), one.Applied())
+				}
+			}
+			if one.Keys() == 0 {
+				t.Error("the history left no keys: it tests too little")
+			}
+		})
+	}
+}
+
+func sameReplies(t *testing.T, name string, want, got []any) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d replies, want %d", name, len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i].(resp.Value), got[i].(resp.Value)
+		if !resp.Equal(w, g) {
+			t.Fatalf("%s: reply %d is %v, entry by entry %v", name, i, g, w)
+		}
+	}
+}
