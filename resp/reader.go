@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Limits bound what a Reader accepts. A zero field takes its default.
@@ -109,7 +110,7 @@ func (r *Reader) ReadRequest() ([]Value, error) {
 				return args, nil
 			}
 		case '-', ':', '%', '_', '#', ',':
-			return nil, protoErr(fmt.Sprintf("expected a command array, got type byte %q", b[0]))
+			return nil, protoErr("expected a command array, got type byte " + quoteByte(b[0]))
 		default:
 			line, err := r.readLine(false)
 			if err != nil {
@@ -138,23 +139,21 @@ func (r *Reader) readLine(strict bool) ([]byte, error) {
 	line, err := r.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		r.long = append(r.long[:0], line...)
-		for err == bufio.ErrBufferFull {
-			if len(r.long) > r.lim.MaxInline+2 {
-				return nil, errLineTooLong
-			}
+		for err == bufio.ErrBufferFull && len(r.long) <= r.lim.MaxInline+1 {
 			line, err = r.br.ReadSlice('\n')
 			r.long = append(r.long, line...)
 		}
 		line = r.long
 	}
 	if err != nil {
+		if len(line) > r.lim.MaxInline+1 {
+			// Too long however it ends (even "\r" then "\n" next).
+			return nil, errLineTooLong
+		}
 		if err == io.EOF && len(line) > 0 {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
-	}
-	if len(line) > r.lim.MaxInline+2 {
-		return nil, errLineTooLong
 	}
 	n := len(line) - 1
 	if n > 0 && line[n-1] == '\r' {
@@ -162,74 +161,107 @@ func (r *Reader) readLine(strict bool) ([]byte, error) {
 	} else if strict {
 		return nil, protoErr(`expected '\r\n' at end of line, got a bare '\n'`)
 	}
+	if n > r.lim.MaxInline { // the line without its terminator, however it ends
+		return nil, errLineTooLong
+	}
 	return line[:n], nil
 }
 
 func (r *Reader) readValue(depth int) (Value, error) {
+	var v Value
+	err := r.readInto(&v, depth)
+	return v, err
+}
+
+// readInto parses one value into *v, in place, so that an aggregate's
+// elements are not copied on their way up.
+func (r *Reader) readInto(v *Value, depth int) error {
 	line, err := r.readLine(true)
 	if err != nil {
 		if errors.Is(err, errLineTooLong) {
-			return Value{}, protoErr("line too long")
+			return protoErr("line too long")
 		}
 		if depth > 0 && err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return Value{}, err
+		return err
 	}
 	if len(line) == 0 {
-		return Value{}, protoErr("empty line where a value was expected")
+		return protoErr("empty line where a value was expected")
 	}
 	body := line[1:]
 	switch line[0] {
-	case '+':
-		return Value{kind: KindSimple, str: r.copyBytes(body)}, nil
-	case '-':
-		return Value{kind: KindError, str: r.copyBytes(body)}, nil
-	case ':':
-		n, ok := parseInt(body)
-		if !ok {
-			return Value{}, protoErr(fmt.Sprintf("invalid integer %q", clip(body)))
-		}
-		return Int(n), nil
 	case '$':
 		n, ok := parseInt(body)
 		switch {
 		case !ok || n < -1:
-			return Value{}, protoErr(fmt.Sprintf("invalid bulk length %q", clip(body)))
+			return protoErr(fmt.Sprintf("invalid bulk length %q", clip(body)))
 		case n == -1:
-			return NullBulk(), nil
+			*v = NullBulk()
+			return nil
 		case n > r.lim.MaxBulk:
-			return Value{}, protoErr(fmt.Sprintf("bulk length %d exceeds the limit of %d", n, r.lim.MaxBulk))
+			return protoErr(fmt.Sprintf("bulk length %d exceeds the limit of %d", n, r.lim.MaxBulk))
 		}
-		return r.readBulk(int(n))
+		return r.readBulk(v, int(n))
 	case '*', '%':
-		return r.readAggregate(line[0], body, depth+1)
+		return r.readAggregate(v, line[0], body, depth+1)
+	case '+':
+		*v = Value{kind: KindSimple, str: r.copyBytes(body)}
+	case '-':
+		*v = Value{kind: KindError, str: r.copyBytes(body)}
+	case ':':
+		n, ok := parseInt(body)
+		if !ok {
+			return protoErr(fmt.Sprintf("invalid integer %q", clip(body)))
+		}
+		*v = Int(n)
 	case '_':
 		if len(body) != 0 {
-			return Value{}, protoErr("invalid null frame")
+			return protoErr("invalid null frame")
 		}
-		return Null(), nil
+		*v = Null()
 	case '#':
-		if len(body) == 1 && (body[0] == 't' || body[0] == 'f') {
-			return Bool(body[0] == 't'), nil
+		if len(body) != 1 || (body[0] != 't' && body[0] != 'f') {
+			return protoErr(fmt.Sprintf("invalid boolean %q", clip(body)))
 		}
-		return Value{}, protoErr(fmt.Sprintf("invalid boolean %q", clip(body)))
+		*v = Bool(body[0] == 't')
 	case ',':
+		if string(body) == "nan" { // RESP3 allows it; ParseDouble, for arguments, does not
+			*v = Double(math.NaN())
+			return nil
+		}
 		f, err := ParseDouble(body)
 		if err != nil {
-			return Value{}, protoErr(fmt.Sprintf("invalid double %q", clip(body)))
+			return protoErr(fmt.Sprintf("invalid double %q", clip(body)))
 		}
-		return Double(f), nil
+		*v = Double(f)
+	default:
+		return protoErr("invalid type byte " + quoteByte(line[0]))
 	}
-	return Value{}, protoErr(fmt.Sprintf("invalid type byte %q", line[0]))
+	return nil
 }
 
-func (r *Reader) readBulk(n int) (Value, error) {
+var errBulkCRLF = protoErr(`expected '\r\n' after bulk data`)
+
+func (r *Reader) readBulk(v *Value, n int) error {
 	var buf []byte
 	if n <= slabMaxString {
+		// The common case: the bytes and their CRLF fit in the buffer.
+		if b, err := r.br.Peek(n + 2); err == nil {
+			if b[n] != '\r' || b[n+1] != '\n' {
+				return errBulkCRLF
+			}
+			buf = r.allocBytes(n)
+			copy(buf, b)
+			r.br.Discard(n + 2)
+			*v = Value{kind: KindBulk, str: buf}
+			return nil
+		} else if err != bufio.ErrBufferFull {
+			return unexpected(err)
+		}
 		buf = r.allocBytes(n)
 		if _, err := io.ReadFull(r.br, buf); err != nil {
-			return Value{}, unexpected(err)
+			return unexpected(err)
 		}
 	} else {
 		// Grow as the bytes arrive: a hostile "$500000000\r\n" followed by
@@ -242,22 +274,23 @@ func (r *Reader) readBulk(n int) (Value, error) {
 			m, err := r.br.Read(buf[len(buf):min(n, cap(buf))])
 			buf = buf[:len(buf)+m]
 			if err != nil && len(buf) < n {
-				return Value{}, unexpected(err)
+				return unexpected(err)
 			}
 		}
 	}
 	crlf, err := r.br.Peek(2)
 	if err != nil {
-		return Value{}, unexpected(err)
+		return unexpected(err)
 	}
 	if crlf[0] != '\r' || crlf[1] != '\n' {
-		return Value{}, protoErr(`expected '\r\n' after bulk data`)
+		return errBulkCRLF
 	}
 	r.br.Discard(2)
-	return Value{kind: KindBulk, str: buf}, nil
+	*v = Value{kind: KindBulk, str: buf}
+	return nil
 }
 
-func (r *Reader) readAggregate(typ byte, body []byte, depth int) (Value, error) {
+func (r *Reader) readAggregate(v *Value, typ byte, body []byte, depth int) error {
 	name, kind, per := "array", KindArray, int64(1)
 	if typ == '%' {
 		name, kind, per = "dict", KindDict, 2
@@ -265,32 +298,32 @@ func (r *Reader) readAggregate(typ byte, body []byte, depth int) (Value, error) 
 	n, ok := parseInt(body)
 	switch {
 	case !ok || n < -1 || (n == -1 && kind == KindDict):
-		return Value{}, protoErr(fmt.Sprintf("invalid %s length %q", name, clip(body)))
+		return protoErr(fmt.Sprintf("invalid %s length %q", name, clip(body)))
 	case n == -1:
-		return NullArray(), nil
+		*v = NullArray()
+		return nil
 	case n > int64(r.lim.MaxElements)/per:
-		return Value{}, protoErr(fmt.Sprintf("%s length %d exceeds the limit of %d elements", name, n, r.lim.MaxElements))
+		return protoErr(fmt.Sprintf("%s length %d exceeds the limit of %d elements", name, n, r.lim.MaxElements))
 	case depth > r.lim.MaxDepth:
-		return Value{}, protoErr(fmt.Sprintf("nesting deeper than %d", r.lim.MaxDepth))
+		return protoErr(fmt.Sprintf("nesting deeper than %d", r.lim.MaxDepth))
 	}
 	count := int(n * per)
-	var elems []Value
-	if count <= vslabMaxElems {
-		elems = r.allocValues(count)[:0]
-	} else {
-		elems = make([]Value, 0, min(count, 1024))
-	}
+	// Up to vslabMaxElems slots come from the slab; a larger aggregate grows
+	// by append as its elements arrive, so a declared length costs nothing
+	// (at every nesting level) before its elements do.
+	elems := r.allocValues(min(count, vslabMaxElems))[:0]
 	for i := 0; i < count; i++ {
-		e, err := r.readValue(depth)
-		if err != nil {
-			return Value{}, unexpected(err)
+		elems = append(elems, Value{})
+		e := &elems[i]
+		if err := r.readInto(e, depth); err != nil {
+			return unexpected(err)
 		}
 		if kind == KindDict && i%2 == 0 && !e.IsScalar() {
-			return Value{}, protoErr("dict key must be a scalar, got " + e.kind.String())
+			return protoErr("dict key must be a scalar, got " + e.kind.String())
 		}
-		elems = append(elems, e)
 	}
-	return Value{kind: kind, elem: elems}, nil
+	*v = Value{kind: kind, elem: elems}
+	return nil
 }
 
 // allocBytes returns n bytes carved from the string slab.
@@ -329,6 +362,14 @@ func unexpected(err error) error {
 	return err
 }
 
+// quoteByte quotes b for an error message: 'x', '\x00', '\xff'.
+func quoteByte(b byte) string {
+	if b < utf8.RuneSelf {
+		return strconv.QuoteRuneToASCII(rune(b))
+	}
+	return `'\x` + strconv.FormatUint(uint64(b), 16) + `'`
+}
+
 // clip shortens hostile input quoted in an error message.
 func clip(b []byte) string {
 	if len(b) > 32 {
@@ -337,18 +378,22 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-// parseInt parses a strict decimal int64: an optional '-', then digits,
-// nothing else, no overflow.
+// parseInt parses a strict decimal int64 as Redis's string2ll does: "0", or
+// an optional '-' and digits without a leading zero; nothing else (no '+',
+// no spaces, no "-0"), no overflow.
 func parseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
 	neg := b[0] == '-'
 	if neg {
 		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
+	}
+	if len(b) == 0 || b[0] == '0' {
+		return 0, false
 	}
 	var n uint64
 	for _, c := range b {
@@ -395,10 +440,12 @@ func ParseDouble(b []byte) (float64, error) {
 	return f, nil
 }
 
-// SplitArgs splits an inline request as redis-cli does: whitespace separates
-// arguments; "double quotes" group and take \n \r \t \b \a \\ \" and \xHH
-// escapes; 'single quotes' group and take \'. A closing quote must be
-// followed by whitespace or the end. The arguments are bulk strings.
+// SplitArgs splits an inline request as redis-cli does (sdssplitargs):
+// whitespace separates arguments; "double quotes" group and take \n \r \t
+// \b \a \\ \" and \xHH escapes; 'single quotes' group and take \'. A quote
+// may open inside an argument (a"b c" is one argument, ab c); a closing quote
+// must be followed by whitespace or the end, and an unclosed quote is
+// ErrUnbalancedQuotes. The arguments are bulk strings.
 func SplitArgs(line []byte) ([]Value, error) {
 	var args []Value
 	i := 0
@@ -450,22 +497,20 @@ func SplitArgs(line []byte) ([]Value, error) {
 					cur = append(cur, c)
 				}
 			default:
-				switch {
-				case isSpace(c):
+				switch c {
+				case ' ', '\n', '\r', '\t': // sdssplitargs' separators inside an argument
 					done = true
-				case c == '"' && cur == nil:
+				case '"':
 					inDouble = true
-					cur = []byte{}
-				case c == '\'' && cur == nil:
+				case '\'':
 					inSingle = true
-					cur = []byte{}
 				default:
 					cur = append(cur, c)
 				}
 			}
 			i++
 		}
-		args = append(args, Bulk(cur))
+		args = append(args, Bulk(cur)) // Bulk turns a nil cur ("") into an empty string
 	}
 }
 

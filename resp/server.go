@@ -162,12 +162,12 @@ func (s *Server) accept(nc net.Conn) {
 		srv:     s,
 		nc:      nc,
 		id:      s.nextID.Add(1),
-		mode:    s.cfg.Mode,
 		created: time.Now(),
 		ctx:     ctx,
 		cancel:  cancel,
 		wake:    make(chan struct{}, 1),
 	}
+	c.mode.Store(uint32(s.cfg.Mode))
 	s.conns[c] = struct{}{}
 	s.wg.Add(2)
 	s.mu.Unlock()
@@ -222,9 +222,8 @@ type Conn struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 
-	// Set by the handler on the reader goroutine.
-	mode    Mode
-	closing bool // QUIT: close after this batch's replies
+	mode    atomic.Uint32 // a Mode: set by the handler, read by Push from any goroutine
+	closing bool          // QUIT: close after this batch's replies (reader goroutine only)
 
 	// Session is the handler's per-connection state (transactions,
 	// subscriptions, ...). Only the reader goroutine touches it.
@@ -249,11 +248,13 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // Created returns when the connection was accepted.
 func (c *Conn) Created() time.Time { return c.created }
 
-// Mode returns the connection's reply mode.
-func (c *Conn) Mode() Mode { return c.mode }
+// Mode returns the connection's reply mode. Safe from any goroutine.
+func (c *Conn) Mode() Mode { return Mode(c.mode.Load()) }
 
-// SetMode switches the reply mode; replies to requests after this one use it.
-func (c *Conn) SetMode(m Mode) { c.mode = m }
+// SetMode switches the reply mode. Called by the handler, it applies to the
+// reply of the current request (as HELLO 3 answers in RESP3) and to every
+// later one.
+func (c *Conn) SetMode(m Mode) { c.mode.Store(uint32(m)) }
 
 // Name returns the name set by CLIENT SETNAME. Safe from any goroutine.
 func (c *Conn) Name() string {
@@ -277,11 +278,19 @@ func (c *Conn) Context() context.Context { return c.ctx }
 // Push sends v to the client outside the request/reply order (pub/sub
 // messages). Safe from any goroutine. It reports false once the connection
 // is gone or over its output limit.
-func (c *Conn) Push(v Value) bool { return c.send(v, c.mode) }
+func (c *Conn) Push(v Value) bool {
+	if !c.enqueue(v, c.Mode()) {
+		return false
+	}
+	c.kick()
+	return true
+}
 
-// send encodes v into the output buffer and wakes the writer, cutting the
-// connection off if the unread output passes the limit.
-func (c *Conn) send(v Value, m Mode) bool {
+// enqueue encodes v into the output buffer without waking the writer (the
+// reader wakes it once per batch: one write per pipelined batch), cutting
+// the connection off if the unread output passes the limit. It reports
+// false once the connection is gone.
+func (c *Conn) enqueue(v Value, m Mode) bool {
 	if v.kind == kindNone {
 		return true
 	}
@@ -303,11 +312,15 @@ func (c *Conn) send(v Value, m Mode) bool {
 		c.shutdown()
 		return false
 	}
+	return true
+}
+
+// kick wakes the writer to send what is queued.
+func (c *Conn) kick() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // shutdown closes the socket and cancels the context; both loops then end.
@@ -334,19 +347,22 @@ func (c *Conn) readLoop() {
 		// Gather every request already buffered into one batch, so their
 		// futures are all started before the first is awaited.
 		for err == nil {
-			batch = append(batch, pending{r: c.srv.handler.Serve(c, args), mode: c.mode})
+			r := c.srv.handler.Serve(c, args)
+			batch = append(batch, pending{r: r, mode: c.Mode()})
 			if rd.Buffered() == 0 || c.closing {
 				break
 			}
 			args, err = rd.ReadRequest()
 		}
 		for i := range batch {
-			if !c.send(batch[i].r.wait(), batch[i].mode) {
+			ok := c.enqueue(batch[i].r.wait(), batch[i].mode)
+			batch[i] = pending{}
+			if !ok {
 				return
 			}
-			batch[i] = pending{}
 		}
 		batch = batch[:0]
+		c.kick()
 		if c.closing {
 			return
 		}
@@ -354,11 +370,11 @@ func (c *Conn) readLoop() {
 			var pe *ProtocolError
 			switch {
 			case errors.As(err, &pe):
-				c.send(pe.Value(), c.mode)
+				c.enqueue(pe.Value(), c.Mode())
 			case errors.Is(err, io.ErrUnexpectedEOF):
-				c.send((&ProtocolError{Msg: "unexpected end of stream inside a frame"}).Value(), c.mode)
+				c.enqueue((&ProtocolError{Msg: "unexpected end of stream inside a frame"}).Value(), c.Mode())
 			}
-			return
+			return // finish wakes the writer
 		}
 	}
 }
@@ -368,15 +384,39 @@ func (c *Conn) finish() {
 	c.mu.Lock()
 	c.done = true
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	c.kick()
+}
+
+// How long and how much a finished connection keeps reading after its last
+// reply, as net/http does before closing.
+const (
+	lingerTime  = 500 * time.Millisecond
+	lingerBytes = 256 << 10
+)
+
+// linger half-closes the socket after the last reply and discards what the
+// client still sends for a moment. Closing a socket with unread input makes
+// the kernel reset the connection, which can destroy the last reply (a
+// protocol error, QUIT's +OK) before the client reads it. Close cuts the
+// wait short by closing the socket.
+func (c *Conn) linger() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
 	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, c.nc, lingerBytes)
 }
 
 func (c *Conn) writeLoop() {
 	defer c.srv.wg.Done()
 	defer func() {
+		// Nothing more will be written: later Pushes must fail rather
+		// than pile up in c.out.
+		c.mu.Lock()
+		c.dead = true
+		c.out = nil
+		c.mu.Unlock()
 		c.shutdown()
 		c.srv.mu.Lock()
 		delete(c.srv.conns, c)
@@ -393,10 +433,12 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		if len(buf) > 0 {
-			if _, err := c.nc.Write(buf); err != nil {
-				c.mu.Lock()
-				c.dead = true
-				c.mu.Unlock()
+			_, err := c.nc.Write(buf)
+			c.mu.Lock()
+			c.inFlush = 0 // written: no longer pending, even before the next swap
+			c.dead = c.dead || err != nil
+			c.mu.Unlock()
+			if err != nil {
 				return
 			}
 			if cap(buf) > 1<<20 {
@@ -405,6 +447,7 @@ func (c *Conn) writeLoop() {
 			continue
 		}
 		if done {
+			c.linger()
 			return
 		}
 		select {

@@ -93,10 +93,11 @@ func appendValue(dst []byte, v Value, m Mode) []byte {
 		f := math.Float64frombits(v.num)
 		if m == exact || m == RESP3 {
 			dst = append(dst, ',')
-			dst = append(dst, FormatDouble(f)...)
+			dst = appendDouble(dst, f)
 			return append(dst, '\r', '\n')
 		}
-		return appendBulk(dst, []byte(FormatDouble(f)))
+		var tmp [32]byte
+		return appendBulk(dst, appendDouble(tmp[:0], f))
 	case KindArray:
 		if v.null {
 			if m == RESP3 {
@@ -116,6 +117,21 @@ func appendValue(dst []byte, v Value, m Mode) []byte {
 		dst = appendValue(dst, e, m)
 	}
 	return dst
+}
+
+// appendDouble appends f as the wire spells a double: the shortest decimal
+// that reads back as f, in exponent form only for magnitudes below 1e-6 or
+// from 1e21 up (as Go's JSON encoder does; FormatDouble would spell 1e300
+// with 301 digits, longer than a small Limits.MaxInline), and inf, -inf or
+// nan.
+func appendDouble(dst []byte, f float64) []byte {
+	switch abs := math.Abs(f); {
+	case math.IsInf(f, 0) || math.IsNaN(f):
+		return append(dst, FormatDouble(f)...)
+	case abs != 0 && (abs < 1e-6 || abs >= 1e21):
+		return strconv.AppendFloat(dst, f, 'e', -1, 64)
+	}
+	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }
 
 func appendPrefixed(dst []byte, prefix byte, n int64) []byte {

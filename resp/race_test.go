@@ -1,0 +1,6 @@
+//go:build race
+
+package resp
+
+// raceEnabled: the race detector is on, so allocation counts are not ours.
+const raceEnabled = true
