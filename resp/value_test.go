@@ -239,3 +239,23 @@ func TestAsError(t *testing.T) {
 		t.Error("ProtocolError helpers")
 	}
 }
+
+func TestValue_Code(t *testing.T) {
+	tests := []struct {
+		v    Value
+		want string
+	}{
+		{Err("ERR unknown command 'x'"), "ERR"},
+		{Err(CodeUncertain + " write cut off"), CodeUncertain},
+		{Err(CodeTryAgain), CodeTryAgain},
+		{(&RedirectError{Leader: "h:1"}).Value(), "MOVED"},
+		{Err(""), ""},
+		{Simple("ERR x"), ""},
+		{BulkString("ERR"), ""},
+	}
+	for _, tt := range tests {
+		if got := tt.v.Code(); got != tt.want {
+			t.Errorf("%v.Code() = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
