@@ -106,6 +106,14 @@ func (cn *conn) exchange(ctx context.Context, cmds []*command, wt, rt time.Durat
 		return len(cmds), 0, err
 	}
 	for i, c := range cmds {
+		if i > 0 && i%64 == 0 && rt > 0 {
+			// The read timeout bounds the wait for progress, not for a
+			// whole pipeline: a long batch of writes answered steadily
+			// must not time out (and be resent while still running).
+			if err := cn.nc.SetReadDeadline(deadline(rt, dl, hasDL)); err != nil {
+				return len(cmds), i, err
+			}
+		}
 		v, err := cn.rd.ReadValue()
 		if err != nil {
 			return len(cmds), i, ctxErr(ctx, err)

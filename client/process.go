@@ -15,6 +15,9 @@ import (
 //
 //   - -MOVED names the leader: remember it and resend there at once (after
 //     MaxRedirects in a row, pause as for a retry);
+//   - -TRYAGAIN (the node did not apply it) is resent after a pause;
+//     -UNCERTAIN (a write cut off by a leadership change) is resent only
+//     if retrySafe, else fails with an *UnknownOutcomeError;
 //   - -CLUSTERDOWN, a failed dial, a broken connection or a timeout: forget
 //     that node as leader, pause (exponential backoff with jitter), and try
 //     the leader if known, else the next known node;
@@ -123,6 +126,27 @@ func (c *Client) round(ctx context.Context, addr string, pending []*command) (ag
 					err = r
 				}
 				again = append(again, cmd)
+				continue
+			}
+			switch cmd.reply.Code() {
+			case resp.CodeTryAgain:
+				// Not applied (e.g. a new leader catching up): resend after a pause.
+				if err == nil {
+					err = resp.AsError(cmd.reply)
+				}
+				again = append(again, cmd)
+				continue
+			case resp.CodeUncertain:
+				// Cut off in flight by a leadership change: it may have
+				// been applied. Resend only what is safe to repeat.
+				if cmd.safe {
+					if err == nil {
+						err = resp.AsError(cmd.reply)
+					}
+					again = append(again, cmd)
+					continue
+				}
+				cmd.fail(&UnknownOutcomeError{Cmd: cmd.name, Addr: addr, Err: resp.AsError(cmd.reply)})
 				continue
 			}
 			cmd.finish(cmd.reply)

@@ -86,6 +86,10 @@ type deferredWrite struct {
 }
 
 func (d *deferredWrite) Wait() resp.Value {
+	if d.c.Context().Err() != nil {
+		// The client is gone: do not start a write it can no longer see.
+		return resp.Err(resp.CodeTryAgain + " connection closed; the write was not applied")
+	}
 	if !d.n.IsLeader() {
 		return d.n.redirect().Value()
 	}
