@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/cluster"
 	"github.com/kvorum/kvorum/internal/testcluster"
 	"github.com/kvorum/kvorum/resp"
 )
@@ -238,5 +239,22 @@ func TestCluster_PartitionedLeaderServesNothing(t *testing.T) {
 	}
 	if v := do(t, l.ClientAddr(), "GET", "k"); v.Text() != "after" {
 		t.Fatalf("GET k = %v, want after", v)
+	}
+}
+
+// Expired keys are deleted through the log on every replica, not only
+// hidden from reads.
+func TestCluster_ExpiredKeysReaped(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Configure: func(i int, cfg *cluster.Config) {
+		cfg.ExpiryInterval = 50 * time.Millisecond
+	}})
+	leader := c.Leader(10 * time.Second)
+	if v := do(t, leader.ClientAddr(), "SET", "short", "lived", "PX", "100"); v.Int() != 1 {
+		t.Fatalf("SET PX = %v", v)
+	}
+	do(t, leader.ClientAddr(), "SET", "long", "lived")
+	for _, n := range c.Nodes {
+		n := n
+		testcluster.WaitFor(t, n.ID()+" deletes the expired key", 10*time.Second, func() bool { return n.FSM().Keys() == 1 })
 	}
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// ReconcileInterval is how often the leader diffs members against the
 	// Raft configuration even without events (default 5s).
 	ReconcileInterval time.Duration
+	// ExpiryInterval is how often the leader deletes keys past their
+	// deadline through the log (default 1s).
+	ExpiryInterval time.Duration
 
 	Protocol     resp.Mode     // reply mode of new connections (default native)
 	ApplyTimeout time.Duration // how long a write may wait to enter the log (default 5s)
@@ -71,6 +74,7 @@ func DefaultConfig() Config {
 		RaftAddr:           "127.0.0.1:31338",
 		ReapAfter:          72 * time.Hour,
 		ReconcileInterval:  5 * time.Second,
+		ExpiryInterval:     time.Second,
 		Protocol:           resp.Native,
 		ApplyTimeout:       5 * time.Second,
 		ReadTimeout:        5 * time.Second,
@@ -102,6 +106,7 @@ func (c Config) withDefaults() Config {
 	set(&c.RaftAddr, d.RaftAddr)
 	setDur(&c.ReapAfter, d.ReapAfter)
 	setDur(&c.ReconcileInterval, d.ReconcileInterval)
+	setDur(&c.ExpiryInterval, d.ExpiryInterval)
 	setDur(&c.ApplyTimeout, d.ApplyTimeout)
 	setDur(&c.ReadTimeout, d.ReadTimeout)
 	setDur(&c.SnapshotInterval, d.SnapshotInterval)

@@ -65,6 +65,11 @@ func (n *Node) startGossip() error {
 	// replacement is elected by Raft anyway; gossip only tells who exists.
 	mc.ProbeInterval = 500 * time.Millisecond
 	mc.GossipInterval = 100 * time.Millisecond
+	// The node id is the identity, not the IP: a restarted container may
+	// come back on a new address. Let it reclaim its name from its dead
+	// entry at once instead of being refused as a conflicting address
+	// (and shown failed) until memberlist forgets the dead entry.
+	mc.DeadNodeReclaimTime = 10 * time.Millisecond
 	ml, err := memberlist.Create(mc)
 	if err != nil {
 		return fmt.Errorf("start gossip on %s: %w", n.cfg.GossipAddr, err)

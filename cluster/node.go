@@ -320,7 +320,11 @@ func (n *Node) leaderLoop(ctx context.Context) {
 			}
 			n.readyTerm.Store(term)
 			n.log.Info("leader ready", "term", term)
-			reconcile = startStoppable(ctx, n.reconcileLoop)
+			reconcile = startStoppable(ctx, func(ctx context.Context) {
+				expiry := startStoppable(ctx, n.expiryLoop)
+				defer expiry.stop()
+				n.reconcileLoop(ctx)
+			})
 		}
 	}
 }

@@ -126,6 +126,23 @@ func (f *FSM) Keys() int {
 	return f.state.Len()
 }
 
+// Expired returns up to max keys whose deadline has passed at now, for the
+// leader's expiry sweep (which proposes KVORUM.REAP with them).
+func (f *FSM) Expired(now int64, max int) []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var out []string
+	for k, e := range f.state.keys {
+		if len(out) >= max {
+			break
+		}
+		if e.Expire != 0 && e.Expire <= now {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Applied returns the index of the last entry applied.
 func (f *FSM) Applied() uint64 { return f.applied.Load() }
 

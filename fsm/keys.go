@@ -28,6 +28,7 @@ func keyCommands() []Command {
 		{Name: "PEXPIREAT", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
 		{Name: "PERSIST", Arity: 2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdPersist},
 		{Name: "RENAME", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdRename},
+		{Name: "KVORUM.REAP", Arity: -2, Flags: Write, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdReap},
 	}
 }
 
@@ -193,4 +194,23 @@ func (s *State) live(now int64) int {
 		}
 	}
 	return n
+}
+
+// cmdReap is the leader's expiry sweep: KVORUM.REAP key... deletes each key
+// whose deadline has passed at the entry's time (the leader's clock) and
+// answers how many it removed. A key given a new value or deadline since
+// the leader listed it is left alone, so the sweep never races a write.
+func cmdReap(c *Ctx, args []resp.Value) resp.Value {
+	var n int64
+	for _, a := range args[1:] {
+		key, ok := keyOf(a)
+		if !ok {
+			continue
+		}
+		if e := c.State.keys[key]; e != nil && e.Expire != 0 && e.Expire <= c.Now {
+			delete(c.State.keys, key)
+			n++
+		}
+	}
+	return resp.Int(n)
 }

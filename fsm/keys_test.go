@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/fsm"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -126,4 +128,29 @@ func TestFSM_ExpireCommands(t *testing.T) {
 		{args: req("TTL", "k"), want: num(-1)},
 		{args: req("EXPIRE", arr("k"), 5), want: resp.Err("ERR invalid key: a key must be a string or an integer")},
 	}, resp.RESP2)
+}
+
+// KVORUM.REAP deletes only keys past their deadline at the entry's time.
+func TestReap_OnlyExpired(t *testing.T) {
+	f := fsm.New(fsm.Config{})
+	apply := func(now int64, args ...string) resp.Value {
+		vals := make([]resp.Value, len(args))
+		for i, a := range args {
+			vals[i] = resp.BulkString(a)
+		}
+		data := fsm.AppendEntry(nil, fsm.EntryHeader{Kind: fsm.EntryCommand, Mode: resp.RESP2, Now: now}, vals)
+		return f.Apply(&raft.Log{Type: raft.LogCommand, Index: f.Applied() + 1, Data: data}).(resp.Value)
+	}
+	apply(1000, "SET", "gone", "x", "PX", "10")
+	apply(1000, "SET", "kept", "x", "PX", "10000")
+	apply(1000, "SET", "plain", "x")
+	if got := f.Expired(1020, 10); len(got) != 1 || got[0] != "gone" {
+		t.Fatalf("Expired = %v, want [gone]", got)
+	}
+	if v := apply(1020, "KVORUM.REAP", "gone", "kept", "plain", "missing"); v.Int() != 1 {
+		t.Fatalf("REAP = %v, want 1", v)
+	}
+	if f.Keys() != 2 {
+		t.Fatalf("keys after reap = %d, want 2", f.Keys())
+	}
 }
