@@ -47,7 +47,11 @@ type Node struct {
 	// FSM its no-op and barrier entries, so fsm.Applied() alone can stay
 	// below a commit index that ends in them (a fresh or restarted leader).
 	barrierIndex atomic.Uint64
-	leaderNote   chan bool // raft NotifyCh
+	// soleVoter: this leader is the only voter, so no other leader can
+	// exist and reads need no quorum round. Set when leadership is ready
+	// and after every reconcile pass (the only place voters are added).
+	soleVoter  atomic.Bool
+	leaderNote chan bool // raft NotifyCh
 
 	ctx    context.Context // ends at Close: every goroutine below watches it
 	cancel context.CancelFunc
@@ -296,6 +300,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	var reconcile *stoppable
 	stop := func() {
 		n.readyTerm.Store(0)
+		n.soleVoter.Store(false)
 		reconcile.stop()
 		reconcile = nil
 	}
@@ -318,6 +323,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 			if f, ok := barrier.(raft.IndexFuture); ok && f.Index() > n.barrierIndex.Load() {
 				n.barrierIndex.Store(f.Index())
 			}
+			n.soleVoter.Store(n.voters() == 1)
 			n.readyTerm.Store(term)
 			n.log.Info("leader ready", "term", term)
 			reconcile = startStoppable(ctx, func(ctx context.Context) {

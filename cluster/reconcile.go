@@ -78,6 +78,7 @@ func (n *Node) reconcile() {
 	if n.gossip == nil {
 		return
 	}
+	defer func() { n.soleVoter.Store(n.voters() == 1) }()
 	f := n.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		n.log.Warn("reconcile: read configuration", "err", err)

@@ -35,8 +35,14 @@ func (s *countingStore) StoreLogs(logs []*raft.Log) error {
 // dir, failing fast if another process holds the bolt lock.
 func openStores(dir string, cfg Config) (*countingStore, *raft.FileSnapshotStore, error) {
 	bolt, err := raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(dir, "raft.db"),
-		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true},
+		Path: filepath.Join(dir, "raft.db"),
+		BoltOptions: &bbolt.Options{
+			Timeout:         time.Second,
+			NoFreelistSync:  true,
+			FreelistType:    bbolt.FreelistMapType,
+			NoGrowSync:      true,
+			InitialMmapSize: 256 << 20,
+		},
 	})
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
