@@ -36,4 +36,4 @@ if ! out=$(docker build -q -t "$IMAGE" -f Dockerfile . 2>&1); then
   exit 1
 fi
 size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
-echo "built $IMAGE ($((size / 1024 / 1024)) MiB)"
+echo "built $IMAGE ($(awk -v s="$size" 'BEGIN { printf "%.1f MB", s / 1e6 }'))"
