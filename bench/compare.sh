@@ -10,7 +10,8 @@
 #   bash bench/compare.sh            # or: make bench
 #
 # Environment: N (requests, default 200000), C (clients, 50), R (key space,
-# 100000), PIPELINES ("1 16"), KVORUM_FLAGS (extra server flags), and
+# 100000), PIPELINES ("1 16"), NODES (1; 3 runs a local three-node cluster
+# and benchmarks its leader), KVORUM_FLAGS (extra server flags), and
 # CPUPROFILE=FILE to write a CPU profile of kvorum-server during its runs.
 set -euo pipefail
 
@@ -66,17 +67,47 @@ wait_ready() {
 echo "building kvorum-server..." >&2
 (cd "$ROOT" && go build -o "$TMP/kvorum-server" ./cmd/kvorum-server)
 
-KPORT=$(free_port)
+NODES=${NODES:-1}
 profile_flags=()
 if [ -n "${CPUPROFILE:-}" ]; then
   profile_flags=(--cpuprofile "$CPUPROFILE")
 fi
-# shellcheck disable=SC2086 # KVORUM_FLAGS is a list of flags
-"$TMP/kvorum-server" --listen "127.0.0.1:$KPORT" --raft-addr 127.0.0.1:0 --gossip-addr "" \
-  --data-dir "$TMP/kvorum" --protocol resp2 --log-level warn "${profile_flags[@]}" ${KVORUM_FLAGS:-} \
-  2>"$TMP/kvorum.log" &
-kpid=$!
-pids+=("$kpid")
+kports=()
+seed=""
+for i in $(seq "$NODES"); do
+  port=$(free_port)
+  kports+=("$port")
+  cluster_flags=(--gossip-addr "")
+  if [ "$NODES" -gt 1 ]; then
+    gport=$(free_port)
+    cluster_flags=(--node-id "n$i" --gossip-addr "127.0.0.1:$gport" --raft-addr "127.0.0.1:$(free_port)" --bootstrap-expect "$NODES")
+    [ -n "$seed" ] && cluster_flags+=(--join "$seed")
+    [ -z "$seed" ] && seed="127.0.0.1:$gport"
+  else
+    cluster_flags+=(--raft-addr 127.0.0.1:0)
+  fi
+  # shellcheck disable=SC2086 # KVORUM_FLAGS is a list of flags
+  "$TMP/kvorum-server" --listen "127.0.0.1:$port" "${cluster_flags[@]}" \
+    --data-dir "$TMP/kvorum$i" --protocol resp2 --log-level warn "${profile_flags[@]}" ${KVORUM_FLAGS:-} \
+    2>"$TMP/kvorum$i.log" &
+  kpid=$!
+  pids+=("$kpid")
+  profile_flags=() # profile the first node only
+done
+
+# The leader is the node that acknowledges a SET (followers answer -MOVED).
+KPORT=""
+deadline=$((SECONDS + 30))
+while [ -z "$KPORT" ]; do
+  for port in "${kports[@]}"; do
+    if [ "$(redis-cli -p "$port" SET compare:ready 1 2>/dev/null)" = "OK" ]; then KPORT=$port; break; fi
+  done
+  if [ -z "$KPORT" ]; then
+    [ $SECONDS -ge $deadline ] && { echo "compare.sh: no kvorum leader after 30 s" >&2; cat "$TMP"/kvorum*.log >&2; exit 1; }
+    sleep 0.1
+  fi
+done
+kpid=${pids[0]}
 
 RPORT=$(free_port)
 mkdir -p "$TMP/redis"
@@ -84,7 +115,6 @@ redis-server --port "$RPORT" --bind 127.0.0.1 --appendonly yes --appendfsync alw
   --dir "$TMP/redis" --save '' --daemonize no --logfile "$TMP/redis.log" &
 pids+=($!)
 
-wait_ready "$KPORT" kvorum-server || { cat "$TMP/kvorum.log" >&2; exit 1; }
 wait_ready "$RPORT" redis-server
 
 # bench PORT P TEST: ops/s of one redis-benchmark test.
@@ -110,7 +140,9 @@ raft=$(redis-cli -p "$KPORT" INFO raft | tr -d '\r' | grep -E '^raft_(log_writes
 echo
 echo "redis-benchmark -c $C -n $N -r $R -t set,get; $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo
-echo "| test | redis-server AOF always (ops/s) | kvorum one node (ops/s) | kvorum/redis |"
+what="one node"
+[ "$NODES" -gt 1 ] && what="$NODES nodes, leader"
+echo "| test | redis-server AOF always (ops/s) | kvorum $what (ops/s) | kvorum/redis |"
 echo "|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo

@@ -88,7 +88,9 @@ func (n *Node) joinLoop(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for {
 		joined, err := n.gossip.Join(n.cfg.Join)
-		if joined > 0 {
+		// Reaching only ourselves (our own address among the seeds) is not
+		// a join: keep trying until another member answers.
+		if joined > 0 && n.gossip.NumMembers() > 1 {
 			n.log.Info("joined gossip", "contacted", joined)
 			return
 		}

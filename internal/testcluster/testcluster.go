@@ -337,7 +337,9 @@ func (p *Partition) track(c net.Conn) (net.Conn, error) {
 
 var errPartitioned = &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("partitioned by test")}
 
-func (p *Partition) wrap(l raft.StreamLayer) raft.StreamLayer { return &partLayer{StreamLayer: l, p: p} }
+func (p *Partition) wrap(l raft.StreamLayer) raft.StreamLayer {
+	return &partLayer{StreamLayer: l, p: p}
+}
 
 type partLayer struct {
 	raft.StreamLayer
