@@ -297,6 +297,11 @@ func (n *Node) raftInfo() []string {
 	if writes > 0 {
 		perWrite = float64(entries) / float64(writes)
 	}
+	batches, commands := n.proposer.batches.Load(), n.proposer.commands.Load()
+	perBatch := 0.0
+	if batches > 0 {
+		perBatch = float64(commands) / float64(batches)
+	}
 	_, leader := n.raft.LeaderWithID()
 	return []string{
 		"raft_state:" + strings.ToLower(n.raft.State().String()),
@@ -311,6 +316,9 @@ func (n *Node) raftInfo() []string {
 		"raft_log_writes:" + strconv.FormatUint(writes, 10),
 		"raft_log_entries:" + strconv.FormatUint(entries, 10),
 		"raft_entries_per_write:" + strconv.FormatFloat(perWrite, 'f', 2, 64),
+		"raft_proposed_batches:" + strconv.FormatUint(batches, 10),
+		"raft_proposed_commands:" + strconv.FormatUint(commands, 10),
+		"raft_commands_per_batch:" + strconv.FormatFloat(perBatch, 'f', 2, 64),
 	}
 }
 

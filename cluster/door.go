@@ -69,12 +69,11 @@ func arityOK(arity, n int) bool {
 	return (arity > 0 && n == arity) || (arity < 0 && n >= -arity)
 }
 
-// propose appends a write to the Raft log without waiting: the returned
-// future resolves when the entry is committed and applied, so a pipelined
-// batch's writes are all in flight together and share disk writes.
-func (n *Node) propose(c *resp.Conn, args []resp.Value) *writeFuture {
-	data := fsm.AppendEntry(make([]byte, 0, 64), fsm.EntryHeader{Kind: fsm.EntryCommand, Mode: c.Mode(), Now: time.Now().UnixMilli()}, args)
-	return &writeFuture{n: n, f: n.raft.Apply(data, n.cfg.ApplyTimeout)}
+// propose hands a write to the proposer without waiting: the returned
+// future resolves when the batch entry holding it is committed and applied,
+// so the writes of every connection share log entries and disk writes.
+func (n *Node) propose(c *resp.Conn, args []resp.Value) resp.Future {
+	return n.proposer.propose(c.Mode(), args)
 }
 
 // deferredWrite is a write queued behind a read of the same pipeline: it is
@@ -96,33 +95,18 @@ func (d *deferredWrite) Wait() resp.Value {
 	return d.n.propose(d.c, d.args).Wait()
 }
 
-type writeFuture struct {
-	n *Node
-	f raft.ApplyFuture
-}
-
-func (w *writeFuture) Wait() resp.Value {
-	if err := w.f.Error(); err != nil {
-		return w.n.writeError(err)
-	}
-	v, ok := w.f.Response().(resp.Value)
-	if !ok {
-		return resp.Err("ERR internal: no reply from state machine")
-	}
-	return v
-}
+var errNoReply = errors.New("state machine returned no reply for the write")
 
 // writeError translates raft's errors for a write into replies that tell
 // the client whether a retry is safe.
 func (n *Node) writeError(err error) resp.Value {
 	switch {
-	case errors.Is(err, raft.ErrNotLeader):
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
 		// Refused before it entered the log: safe to send to the leader.
 		return n.redirect().Value()
 	case errors.Is(err, raft.ErrEnqueueTimeout):
 		return resp.Err(resp.CodeTryAgain + " the write was not accepted in time; it was not applied")
-	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrRaftShutdown),
-		errors.Is(err, raft.ErrLeadershipTransferInProgress):
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrRaftShutdown):
 		return resp.Err(resp.CodeUncertain + " leadership changed while the write was in flight; it may or may not have been applied")
 	}
 	return resp.Err(resp.CodeUncertain + " write failed: " + err.Error())

@@ -41,6 +41,7 @@ type Node struct {
 	changed  chan struct{} // membership changed: wakes bootstrap and reconcile (cap 1, never blocks)
 
 	reads     *readGate
+	proposer  *proposer
 	readyTerm atomic.Uint64 // term in which this leader's barrier completed; reads wait for it
 	// barrierIndex is the log index of the latest leader barrier that
 	// completed: every entry up to it is applied. Raft never hands the
@@ -148,6 +149,7 @@ func New(cfg Config) (_ *Node, err error) {
 	}, n)
 	n.admin = adminCommands()
 	n.reads = newReadGate(n)
+	n.proposer = newProposer(n)
 	return n, nil
 }
 
@@ -168,6 +170,8 @@ func (n *Node) Start() error {
 	}
 	n.goLoop(n.leaderLoop)
 	n.goLoop(n.reads.run)
+	n.goLoop(n.proposer.run)
+	n.goLoop(n.proposer.complete)
 	if n.gossip != nil {
 		if !has && n.cfg.BootstrapExpect > 1 {
 			n.goLoop(n.bootstrapLoop)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -30,7 +31,30 @@ type EntryKind uint8
 const (
 	// EntryCommand is one client command.
 	EntryCommand EntryKind = 1
+	// EntryBatch is many client commands proposed together (see
+	// AppendBatchEntry): one log entry, one disk write, one reply each.
+	EntryBatch EntryKind = 2
 )
+
+// AppendBatchItem appends one command of a batch body: a RESP pair
+// [mode, request], so each command keeps its connection's reply mode.
+func AppendBatchItem(dst []byte, mode resp.Mode, args []resp.Value) []byte {
+	dst = append(dst, "*2\r\n"...)
+	dst = resp.AppendValue(dst, resp.Int(int64(mode)))
+	return resp.AppendValue(dst, resp.Array(args...))
+}
+
+// AppendBatchEntry appends a batch log entry holding n items whose
+// encodings (AppendBatchItem) are body. Applying it answers a []resp.Value,
+// one reply per item, in order.
+func AppendBatchEntry(dst []byte, now int64, n int, body []byte) []byte {
+	dst = append(dst, entryVersion, byte(EntryBatch), 0)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(now))
+	dst = append(dst, '*')
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	dst = append(dst, '\r', '\n')
+	return append(dst, body...)
+}
 
 // Entry header errors.
 var (

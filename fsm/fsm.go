@@ -3,6 +3,7 @@ package fsm
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -55,8 +56,9 @@ func entryLimits() resp.Limits {
 // Table returns the command table.
 func (f *FSM) Table() *Table { return f.table }
 
-// Apply applies one committed entry and returns the reply (a resp.Value),
-// which the proposer receives from ApplyFuture.Response().
+// Apply applies one committed entry and returns the reply, which the
+// proposer receives from ApplyFuture.Response(): a resp.Value for an
+// EntryCommand, a []resp.Value (one per command) for an EntryBatch.
 func (f *FSM) Apply(l *raft.Log) interface{} { return f.ApplyBatch([]*raft.Log{l})[0] }
 
 // ApplyBatch applies committed entries under one lock (raft.BatchingFSM).
@@ -65,7 +67,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	f.mu.Lock()
 	for i, l := range logs {
 		if l.Type == raft.LogCommand {
-			out[i] = f.applyCommand(l)
+			out[i] = f.applyEntry(l)
 		}
 	}
 	// Advance under the lock, so a Snapshot never pairs a state with an
@@ -77,20 +79,41 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	return out
 }
 
-func (f *FSM) applyCommand(l *raft.Log) resp.Value {
+func (f *FSM) applyEntry(l *raft.Log) interface{} {
 	h, body, err := parseHeader(l.Data)
-	if err != nil || h.Kind != EntryCommand {
-		f.log.Error("skipping undecodable log entry", "index", l.Index, "err", err, "kind", h.Kind)
-		return resp.Err("ERR undecodable log entry")
+	if err == nil && h.Kind != EntryCommand && h.Kind != EntryBatch {
+		err = fmt.Errorf("unknown entry kind %d", h.Kind)
 	}
-	f.src.Reset(body)
-	f.rd.Reset(&f.src)
-	req, err := f.rd.ReadValue()
-	if err != nil || req.Kind() != resp.KindArray || req.Len() == 0 {
+	var req resp.Value
+	if err == nil {
+		f.src.Reset(body)
+		f.rd.Reset(&f.src)
+		req, err = f.rd.ReadValue()
+	}
+	if err != nil || req.Kind() != resp.KindArray || (h.Kind == EntryCommand && req.Len() == 0) {
 		f.log.Error("skipping undecodable log entry", "index", l.Index, "err", err)
 		return resp.Err("ERR undecodable log entry")
 	}
-	args := req.Elems()
+	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index}
+	if h.Kind == EntryCommand {
+		return f.run(&c, req.Elems())
+	}
+	items := req.Elems()
+	replies := make([]resp.Value, len(items))
+	for i, it := range items {
+		pair := it.Elems()
+		if it.Kind() != resp.KindArray || len(pair) != 2 || pair[1].Kind() != resp.KindArray || pair[1].Len() == 0 {
+			replies[i] = resp.Err("ERR undecodable command in batch entry")
+			continue
+		}
+		c.Mode = resp.Mode(pair[0].Int())
+		replies[i] = f.run(&c, pair[1].Elems())
+	}
+	return replies
+}
+
+// run looks a request up and runs it.
+func (f *FSM) run(c *Ctx, args []resp.Value) resp.Value {
 	cmd := f.table.Lookup([]byte(args[0].Text()))
 	if cmd == nil {
 		return UnknownCommand([]byte(args[0].Text()))
@@ -98,8 +121,7 @@ func (f *FSM) applyCommand(l *raft.Log) resp.Value {
 	if v, ok := cmd.CheckArity(args); !ok {
 		return v
 	}
-	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index}
-	return cmd.Run(&c, args)
+	return cmd.Run(c, args)
 }
 
 // Read runs a read-only command against the current state under the read

@@ -208,7 +208,7 @@ func TestFSM_UndecodableEntries(t *testing.T) {
 		{"version 0", append([]byte{0}, good[1:]...)},
 		{"version 2", append([]byte{2}, good[1:]...)},
 		{"kind 0", append([]byte{1, 0}, good[2:]...)},
-		{"kind 2", append([]byte{1, 2}, good[2:]...)},
+		{"unknown kind 9", append([]byte{1, 9}, good[2:]...)},
 		{"truncated body", good[:len(good)-1]},
 		{"simple string body", append(bytes.Clone(header), "+SET k v\r\n"...)},
 		{"integer body", append(bytes.Clone(header), ":1\r\n"...)},
@@ -297,5 +297,27 @@ func TestFSM_ReadRefusesWrites(t *testing.T) {
 	}
 	if n.f.Keys() != 0 {
 		t.Errorf("Read changed the state: %d keys", n.f.Keys())
+	}
+}
+
+// A batch entry applies each command with its own mode and answers one
+// reply per command, in order; a malformed item fails alone.
+func TestFSM_BatchEntry(t *testing.T) {
+	f := fsm.New(fsm.Config{})
+	var body []byte
+	body = fsm.AppendBatchItem(body, resp.Native, []resp.Value{resp.BulkString("SET"), resp.BulkString("a"), resp.Int(1)})
+	body = fsm.AppendBatchItem(body, resp.RESP2, []resp.Value{resp.BulkString("SET"), resp.BulkString("b"), resp.BulkString("2")})
+	body = append(body, resp.AppendValue(nil, resp.Array(resp.Int(0)))...) // malformed item
+	body = fsm.AppendBatchItem(body, resp.RESP2, []resp.Value{resp.BulkString("INCR"), resp.BulkString("a")})
+	data := fsm.AppendBatchEntry(nil, 1000, 4, body)
+	got, ok := f.Apply(&raft.Log{Type: raft.LogCommand, Index: 1, Data: data}).([]resp.Value)
+	if !ok || len(got) != 4 {
+		t.Fatalf("batch reply = %#v", got)
+	}
+	want := []resp.Value{resp.Int(1), resp.OK(), resp.Err("ERR undecodable command in batch entry"), resp.Int(2)}
+	for i := range want {
+		if !resp.Equal(got[i], want[i]) {
+			t.Errorf("reply %d = %v, want %v", i, got[i], want[i])
+		}
 	}
 }

@@ -1,0 +1,173 @@
+package cluster
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// proposer batches writes from every connection into Raft log entries.
+//
+// hashicorp/raft groups Apply calls that are queued at the same instant,
+// but with single-command clients each arriving write would be dispatched
+// almost alone: one leader fsync, and one follower round, per write. The
+// proposer instead keeps at most maxInflight entries in flight and gathers
+// everything that arrives meanwhile into the next entry (fsm.EntryBatch),
+// so the batch size adapts to the commit latency: one log entry, one disk
+// write on each node and one replication round for many writes.
+type proposer struct {
+	n *Node
+
+	mu       sync.Mutex
+	queue    []*proposal // batches waiting to be sent, oldest first
+	inflight int
+	kick     chan struct{}
+	sent     chan *proposal // in flight, in log order, for the completer
+
+	batches, commands atomic.Uint64 // sent so far, for INFO
+}
+
+const (
+	// maxInflight 1 measured best here (docs/BENCHMARKS.md): while one
+	// entry commits, every write that arrives joins the next.
+	maxInflight   = 1
+	maxBatchItems = 1024
+	maxBatchBytes = 1 << 20
+)
+
+// proposal is one batch entry being built, then in flight.
+type proposal struct {
+	body    []byte
+	count   int
+	done    chan struct{}
+	replies []resp.Value // set before done closes
+	err     error        // set before done closes
+	f       raft.ApplyFuture
+}
+
+func newProposer(n *Node) *proposer {
+	return &proposer{n: n, kick: make(chan struct{}, 1), sent: make(chan *proposal, maxInflight)}
+}
+
+// propose adds a write to the batch being built and returns its future.
+// Writes proposed in order (one connection's pipeline) are applied in order.
+func (p *proposer) propose(mode resp.Mode, args []resp.Value) *batchedWrite {
+	p.mu.Lock()
+	var b *proposal
+	if len(p.queue) > 0 {
+		b = p.queue[len(p.queue)-1]
+	}
+	if b == nil || b.count >= maxBatchItems || len(b.body) >= maxBatchBytes {
+		b = &proposal{done: make(chan struct{})}
+		p.queue = append(p.queue, b)
+	}
+	i := b.count
+	b.body = fsm.AppendBatchItem(b.body, mode, args)
+	b.count++
+	p.mu.Unlock()
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+	return &batchedWrite{n: p.n, b: b, i: i}
+}
+
+// run sends batches while fewer than maxInflight are in flight. It is one
+// of the node's loops; complete is the other half.
+func (p *proposer) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			p.failQueued(raft.ErrRaftShutdown)
+			return
+		case <-p.kick:
+		}
+		for {
+			p.mu.Lock()
+			if len(p.queue) == 0 || p.inflight >= maxInflight {
+				p.mu.Unlock()
+				break
+			}
+			b := p.queue[0]
+			p.queue = p.queue[1:]
+			p.inflight++
+			p.mu.Unlock()
+			data := fsm.AppendBatchEntry(make([]byte, 0, len(b.body)+32), time.Now().UnixMilli(), b.count, b.body)
+			b.body = nil
+			b.f = p.n.raft.Apply(data, p.n.cfg.ApplyTimeout)
+			p.batches.Add(1)
+			p.commands.Add(uint64(b.count))
+			p.sent <- b // never blocks: at most maxInflight are in flight
+		}
+	}
+}
+
+// complete resolves in-flight batches in log order and lets run send more.
+func (p *proposer) complete(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			// run has stopped sending; resolve what is still in flight.
+			for {
+				select {
+				case b := <-p.sent:
+					p.resolve(b)
+				default:
+					return
+				}
+			}
+		case b := <-p.sent:
+			p.resolve(b)
+			p.mu.Lock()
+			p.inflight--
+			p.mu.Unlock()
+			select {
+			case p.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func (p *proposer) resolve(b *proposal) {
+	if err := b.f.Error(); err != nil {
+		b.err = err
+	} else if replies, ok := b.f.Response().([]resp.Value); ok && len(replies) == b.count {
+		b.replies = replies
+	} else {
+		b.err = errNoReply
+	}
+	close(b.done)
+}
+
+// failQueued fails batches that were never sent (shutdown).
+func (p *proposer) failQueued(err error) {
+	p.mu.Lock()
+	q := p.queue
+	p.queue = nil
+	p.mu.Unlock()
+	for _, b := range q {
+		b.err = err
+		close(b.done)
+	}
+}
+
+// batchedWrite is one write's share of a batch: the i-th reply.
+type batchedWrite struct {
+	n *Node
+	b *proposal
+	i int
+}
+
+func (w *batchedWrite) Wait() resp.Value {
+	<-w.b.done
+	if w.b.err != nil {
+		return w.n.writeError(w.b.err)
+	}
+	return w.b.replies[w.i]
+}
