@@ -126,7 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, slog.Level, bo
 		protocol = "native"
 		level    = "info"
 		join     string
-		leave    = true
+		leave    = false
 	)
 	fs.StringVar(&cfg.ClientAddr, "listen", d.ClientAddr, "client address (RESP)")
 	fs.StringVar(&cfg.RaftAddr, "raft-addr", d.RaftAddr, "Raft transport address")
@@ -143,7 +143,7 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, slog.Level, bo
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error")
 	fs.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", d.SnapshotThreshold, "log entries between snapshots")
 	fs.DurationVar(&cfg.SnapshotInterval, "snapshot-interval", d.SnapshotInterval, "how often to check --snapshot-threshold")
-	fs.BoolVar(&leave, "leave-on-terminate", leave, "leave gossip on SIGTERM so the cluster removes this node from Raft")
+	fs.BoolVar(&leave, "leave-on-terminate", leave, "on SIGTERM, leave the cluster for good: gossip announces the leave and the leader removes this node from Raft (default: a stopped node stays a voter and rejoins on restart)")
 	fs.IntVar(&cfg.MaxClients, "max-clients", 10000, "most client connections at once")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "KVORUM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
