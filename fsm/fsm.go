@@ -149,15 +149,20 @@ func (f *FSM) Keys() int {
 }
 
 // Expired returns up to max keys whose deadline has passed at now, for the
-// leader's expiry sweep (which proposes KVORUM.REAP with them).
+// leader's expiry sweep (which proposes KVORUM.REAP with them). Like
+// Redis's active expiry it samples: it looks at no more than 16*max
+// entries per call, from a random starting point (Go's map iteration), so
+// a large keyspace costs the sweep a bounded amount of work per tick.
 func (f *FSM) Expired(now int64, max int) []string {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	var out []string
+	seen := 0
 	for k, e := range f.state.keys {
-		if len(out) >= max {
+		if len(out) >= max || seen >= 16*max {
 			break
 		}
+		seen++
 		if e.Expire != 0 && e.Expire <= now {
 			out = append(out, k)
 		}
