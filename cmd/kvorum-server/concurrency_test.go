@@ -15,8 +15,9 @@ import (
 
 // TestConcurrentClients_GroupCommit runs 50 clients at once, each sending
 // 1,000 SETs one at a time (waiting for every reply, as redis-benchmark
-// -P 1 does). Every write succeeds, and INFO's raft section shows fewer log
-// writes (fsyncs) than entries: concurrent writes share disk writes.
+// -P 1 does). Every write succeeds, and INFO's raft section shows far fewer
+// log writes (fsyncs) than SETs: concurrent writes share disk writes,
+// whether as many log entries per write or many commands per entry.
 func TestConcurrentClients_GroupCommit(t *testing.T) {
 	t.Parallel()
 	p := start(t, t.TempDir())
@@ -48,14 +49,12 @@ func TestConcurrentClients_GroupCommit(t *testing.T) {
 
 	writes := p.infoUint("raft_log_writes") - writesBefore
 	entries := p.infoUint("raft_log_entries") - entriesBefore
-	t.Logf("%d SETs from %d clients in %v (%.0f/s): %d log entries in %d log writes (%.1f per write)",
+	t.Logf("%d SETs from %d clients in %v (%.0f/s): %d log writes (%.1f SETs per write), %d log entries",
 		clients*perClient, clients, took.Round(time.Millisecond), float64(clients*perClient)/took.Seconds(),
-		entries, writes, float64(entries)/float64(writes))
-	if entries < clients*perClient {
-		t.Errorf("raft_log_entries grew by %d, want >= %d", entries, clients*perClient)
-	}
-	if writes >= entries {
-		t.Errorf("raft_log_writes grew by %d, raft_log_entries by %d: no group commit", writes, entries)
+		writes, float64(clients*perClient)/float64(max(writes, 1)), entries)
+	if writes == 0 || writes >= clients*perClient/2 {
+		t.Errorf("raft_log_writes grew by %d for %d SETs from %d clients at once: no group commit",
+			writes, clients*perClient, clients)
 	}
 
 	c := dial(t, p.addr)

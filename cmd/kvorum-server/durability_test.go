@@ -125,7 +125,9 @@ func streamUntilKilled(t *testing.T, p *proc, prefix string, value func(string, 
 }
 
 // writeWorkload applies count varied writes to c (nested values, integers,
-// MSET, deletes, overwrites, a TTL), keys drawn from a space of 200.
+// MSET, deletes, overwrites, a TTL), keys drawn from a space of 200. It
+// sends them one at a time, so each is its own log entry whatever the
+// write path batches.
 func writeWorkload(t *testing.T, c *client, round, count int) {
 	t.Helper()
 	reqs := make([][]resp.Value, 0, count)
@@ -150,11 +152,30 @@ func writeWorkload(t *testing.T, c *client, round, count int) {
 		}
 		reqs = append(reqs, r)
 	}
-	for i, v := range c.pipeline(reqs) {
-		if v.IsError() {
-			t.Fatalf("round %d write %d %v: %v", round, i, reqs[i], v)
+	for i, r := range reqs {
+		if v := c.doValue(r...); v.IsError() {
+			t.Fatalf("round %d write %d %v: %v", round, i, r, v)
 		}
 	}
+}
+
+// writeUntilSnapshot applies rounds of writes until INFO raft reports a
+// snapshot past index after, and returns the new snapshot index.
+func (p *proc) writeUntilSnapshot(c *client, round int, after uint64) uint64 {
+	p.t.Helper()
+	deadline := time.Now().Add(startTimeout)
+	for i := 0; time.Now().Before(deadline); i++ {
+		writeWorkload(p.t, c, round*1000+i, 100)
+		idx, err := strconv.ParseUint(p.infoField("raft_last_snapshot_index"), 10, 64)
+		if err != nil {
+			p.t.Fatalf("raft_last_snapshot_index: %v", err)
+		}
+		if idx > after {
+			return idx
+		}
+	}
+	p.t.Fatalf("no snapshot past index %d within %v of writes", after, startTimeout)
+	return 0
 }
 
 // dump returns every key's value (exactly encoded) and whether it has a TTL.
@@ -184,24 +205,6 @@ func dump(t *testing.T, addr string) map[string]string {
 	return out
 }
 
-// waitSnapshotAfter polls INFO raft until raft_last_snapshot_index > after.
-func (p *proc) waitSnapshotAfter(after uint64) uint64 {
-	p.t.Helper()
-	deadline := time.Now().Add(startTimeout)
-	for time.Now().Before(deadline) {
-		idx, err := strconv.ParseUint(p.infoField("raft_last_snapshot_index"), 10, 64)
-		if err != nil {
-			p.t.Fatalf("raft_last_snapshot_index: %v", err)
-		}
-		if idx > after {
-			return idx
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval
-	}
-	p.t.Fatalf("no snapshot past index %d within %v", after, startTimeout)
-	return 0
-}
-
 // snapshotFlags make snapshots frequent: every 100 entries, checked often.
 var snapshotFlags = []string{"--snapshot-threshold", "100", "--snapshot-interval", "50ms"}
 
@@ -215,8 +218,7 @@ func TestSnapshots_Restart(t *testing.T) {
 	c := dial(t, p.addr)
 	var snap uint64
 	for round := 0; round < 3; round++ {
-		writeWorkload(t, c, round, 300)
-		snap = p.waitSnapshotAfter(snap)
+		snap = p.writeUntilSnapshot(c, round, snap)
 	}
 	writeWorkload(t, c, 3, 30) // a tail below the threshold: only in the log
 	before := dump(t, p.addr)
@@ -292,8 +294,7 @@ func TestSnapshot_Corrupt(t *testing.T) {
 	base := t.TempDir()
 	p := start(t, base, snapshotFlags...)
 	c := dial(t, p.addr)
-	writeWorkload(t, c, 0, 300)
-	p.waitSnapshotAfter(0)
+	p.writeUntilSnapshot(c, 0, 0)
 	if code := p.signal(syscall.SIGTERM); code != 0 {
 		t.Fatalf("SIGTERM: exit code %d, want 0", code)
 	}
