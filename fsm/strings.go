@@ -44,19 +44,27 @@ func (c *Ctx) reply(v resp.Value) (resp.Value, bool) {
 }
 
 func cmdGet(c *Ctx, args []resp.Value) resp.Value {
-	key, ok := keyOf(args[1])
+	_, v, _ := lookupReply(c, args[1])
+	return v
+}
+
+// lookupReply finds the live value of a key argument shaped for the
+// connection, as GET answers it: null if missing, WRONGTYPE for an
+// aggregate in Redis modes. found reports a value that can be returned.
+func lookupReply(c *Ctx, keyArg resp.Value) (key string, reply resp.Value, found bool) {
+	key, ok := keyOf(keyArg)
 	if !ok {
-		return errBadKey
+		return "", errBadKey, false
 	}
 	e := c.State.get(key, c.Now)
 	if e == nil {
-		return resp.NullBulk()
+		return key, resp.NullBulk(), false
 	}
 	v, ok := c.reply(e.Value)
 	if !ok {
-		return errWrongType
+		return key, errWrongType, false
 	}
-	return v
+	return key, v, true
 }
 
 func cmdMGet(c *Ctx, args []resp.Value) resp.Value {
@@ -199,19 +207,10 @@ func cmdGetSet(c *Ctx, args []resp.Value) resp.Value {
 }
 
 func cmdGetDel(c *Ctx, args []resp.Value) resp.Value {
-	key, ok := keyOf(args[1])
-	if !ok {
-		return errBadKey
+	key, v, found := lookupReply(c, args[1])
+	if found {
+		c.State.del(key, c.Now)
 	}
-	e := c.State.get(key, c.Now)
-	if e == nil {
-		return resp.NullBulk()
-	}
-	v, ok := c.reply(e.Value)
-	if !ok {
-		return errWrongType
-	}
-	c.State.del(key, c.Now)
 	return v
 }
 
