@@ -2,7 +2,6 @@ package fsm
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -305,6 +304,3 @@ func cmdAppend(c *Ctx, args []resp.Value) resp.Value {
 	c.State.put(key, &Entry{Value: resp.Bulk(buf), Expire: expire, Mod: c.Index})
 	return resp.Int(int64(len(buf)))
 }
-
-// formatInt is strconv.FormatInt, named for the call sites that build text.
-func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
