@@ -16,6 +16,10 @@ import (
 // Config configures an FSM. The zero value is usable.
 type Config struct {
 	Logger *slog.Logger
+	// OnPush, if set, is called on the FSM goroutine after each applied
+	// batch with the keys that were pushed to (LPUSH, LMOVE, ...), so
+	// blocked pops can retry. It must not block, and must not keep keys.
+	OnPush func(keys []string)
 }
 
 // FSM is the Raft state machine: it applies committed entries to the State
@@ -28,12 +32,13 @@ type FSM struct {
 	mu    sync.RWMutex // guards state: Apply and Restore write, Read reads
 	state *State
 
-	applied   atomic.Uint64
-	waitMu    sync.Mutex
-	advanced  chan struct{} // closed (and replaced) whenever applied grows
-	src       bytes.Reader  // used only on the FSM goroutine
-	rd        *resp.Reader
-	onApplied func(index uint64)
+	applied  atomic.Uint64
+	waitMu   sync.Mutex
+	advanced chan struct{} // closed (and replaced) whenever applied grows
+	src      bytes.Reader  // used only on the FSM goroutine
+	rd       *resp.Reader
+	onPush   func(keys []string)
+	pushed   []string // keys pushed to in the batch being applied (FSM goroutine only)
 }
 
 // New returns an FSM with an empty state.
@@ -42,7 +47,7 @@ func New(cfg Config) *FSM {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f := &FSM{table: NewTable(), log: log, state: NewState(), advanced: make(chan struct{})}
+	f := &FSM{table: NewTable(), log: log, state: NewState(), advanced: make(chan struct{}), onPush: cfg.OnPush}
 	f.rd = resp.NewReader(&f.src, entryLimits())
 	return f
 }
@@ -76,6 +81,13 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		f.setApplied(logs[len(logs)-1].Index)
 	}
 	f.mu.Unlock()
+	if len(f.pushed) > 0 {
+		if f.onPush != nil {
+			f.onPush(f.pushed)
+		}
+		clear(f.pushed)
+		f.pushed = f.pushed[:0]
+	}
 	return out
 }
 
@@ -94,7 +106,8 @@ func (f *FSM) applyEntry(l *raft.Log) interface{} {
 		f.log.Error("skipping undecodable log entry", "index", l.Index, "err", err)
 		return resp.Err("ERR undecodable log entry")
 	}
-	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index}
+	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index, Pushed: f.pushed}
+	defer func() { f.pushed = c.Pushed }()
 	if h.Kind == EntryCommand {
 		return f.run(&c, req.Elems())
 	}

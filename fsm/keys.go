@@ -79,7 +79,7 @@ func cmdType(c *Ctx, args []resp.Value) resp.Value {
 	if e == nil {
 		return resp.Simple("none")
 	}
-	return resp.Simple(typeName(e.Value))
+	return resp.Simple(typeName(e))
 }
 
 // cmdKeys answers the live keys matching a glob pattern, sorted so that the
@@ -153,7 +153,7 @@ func cmdExpire(c *Ctx, args []resp.Value) resp.Value {
 		c.State.del(key, c.Now)
 		return resp.Int(1)
 	}
-	c.State.put(key, &Entry{Value: e.Value, Expire: n, Mod: c.Index})
+	c.State.put(key, e.with(n, c.Index))
 	return resp.Int(1)
 }
 
@@ -166,7 +166,7 @@ func cmdPersist(c *Ctx, args []resp.Value) resp.Value {
 	if e == nil || e.Expire == 0 {
 		return resp.Int(0)
 	}
-	c.State.put(key, &Entry{Value: e.Value, Mod: c.Index})
+	c.State.put(key, e.with(0, c.Index))
 	return resp.Int(1)
 }
 
@@ -181,7 +181,7 @@ func cmdRename(c *Ctx, args []resp.Value) resp.Value {
 		return resp.Err("ERR no such key")
 	}
 	c.State.del(from, c.Now)
-	c.State.put(to, &Entry{Value: e.Value, Expire: e.Expire, Mod: c.Index})
+	c.State.put(to, e.with(e.Expire, c.Index))
 	return c.OK()
 }
 

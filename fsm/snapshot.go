@@ -34,15 +34,19 @@ type snapshot struct {
 	records []snapshotRecord
 }
 
-// Snapshot captures the state for Raft. It copies only the key index (the
-// entries are immutable and shared), so Apply goes on while Persist streams.
+// Snapshot captures the state for Raft. It copies only the key index: the
+// entries are shared, and a later change to one copies it first, so Apply
+// goes on while Persist streams.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	s := &snapshot{applied: f.applied.Load(), records: make([]snapshotRecord, 0, len(f.state.keys))}
 	for k, e := range f.state.keys {
 		s.records = append(s.records, snapshotRecord{k, e})
 	}
+	// From now on the captured entries are the snapshot's: a change in
+	// place copies first (State.mutable).
+	f.state.gen++
 	return s, nil
 }
 
@@ -65,7 +69,7 @@ func (s *snapshot) write(w io.Writer) error {
 		return err
 	}
 	for _, r := range s.records {
-		buf = resp.AppendValue(buf[:0], resp.Array(resp.BulkString(r.key), r.e.Value,
+		buf = resp.AppendValue(buf[:0], resp.Array(resp.BulkString(r.key), r.e.Val(),
 			resp.Int(r.e.Expire), resp.Int(int64(r.e.Mod))))
 		if _, err := bw.Write(buf); err != nil {
 			return err

@@ -59,7 +59,7 @@ func lookupReply(c *Ctx, keyArg resp.Value) (key string, reply resp.Value, found
 	if e == nil {
 		return key, resp.NullBulk(), false
 	}
-	v, ok := c.reply(e.Value)
+	v, ok := c.reply(e.Val())
 	if !ok {
 		return key, errWrongType, false
 	}
@@ -72,7 +72,7 @@ func cmdMGet(c *Ctx, args []resp.Value) resp.Value {
 		out[i] = resp.NullBulk()
 		if key, ok := keyOf(a); ok {
 			if e := c.State.get(key, c.Now); e != nil {
-				if v, ok := c.reply(e.Value); ok {
+				if v, ok := c.reply(e.Val()); ok {
 					out[i] = v
 				}
 			}
@@ -90,10 +90,10 @@ func cmdStrlen(c *Ctx, args []resp.Value) resp.Value {
 	if e == nil {
 		return resp.Int(0)
 	}
-	if !e.Value.IsScalar() {
+	if !e.Val().IsScalar() {
 		return errWrongType
 	}
-	return resp.Int(int64(len(e.Value.Text())))
+	return resp.Int(int64(len(e.Val().Text())))
 }
 
 // setOptions are SET's EX/PX/EXAT/PXAT/NX/XX/GET/KEEPTTL.
@@ -167,7 +167,7 @@ func cmdSet(c *Ctx, args []resp.Value) resp.Value {
 	if o.get {
 		prev = resp.NullBulk()
 		if old != nil {
-			if prev, ok = c.reply(old.Value); !ok {
+			if prev, ok = c.reply(old.Val()); !ok {
 				return errWrongType
 			}
 		}
@@ -264,10 +264,10 @@ func incrBy(c *Ctx, keyArg resp.Value, delta int64) resp.Value {
 	var cur int64
 	e := c.State.get(key, c.Now)
 	if e != nil {
-		if !e.Value.IsScalar() {
+		if !e.Val().IsScalar() {
 			return errWrongType
 		}
-		if cur, ok = argInt(e.Value); !ok {
+		if cur, ok = argInt(e.Val()); !ok {
 			return errNotInt
 		}
 	}
@@ -294,10 +294,10 @@ func cmdAppend(c *Ctx, args []resp.Value) resp.Value {
 	var buf []byte
 	var expire int64
 	if e := c.State.get(key, c.Now); e != nil {
-		if !e.Value.IsScalar() {
+		if !e.Val().IsScalar() {
 			return errWrongType
 		}
-		buf = append(buf, e.Value.Text()...)
+		buf = append(buf, e.Val().Text()...)
 		expire = e.Expire
 	}
 	buf = append(buf, args[2].Text()...)

@@ -16,6 +16,10 @@ const (
 	// Read commands only look: the leader serves them after confirming its
 	// leadership; a follower in READONLY mode serves them from its own state.
 	Read
+	// Blocking commands (BLPOP, ...) are writes that may find nothing to
+	// do: the front door retries them when a push touches one of their
+	// keys, until their timeout (the last argument).
+	Blocking
 )
 
 // Ctx is what a command runs with.
@@ -29,6 +33,9 @@ type Ctx struct {
 	Mode resp.Mode
 	// Index is the log index of the entry being applied (0 for reads).
 	Index uint64
+	// Pushed collects the keys that commands pushed to, so the FSM can wake
+	// blocked pops (Config.OnPush) once the batch is applied.
+	Pushed []string
 }
 
 // OK is the reply of a command whose Redis reply is +OK: in native mode the
@@ -53,6 +60,9 @@ type Command struct {
 
 // IsWrite reports whether the command changes state.
 func (cmd *Command) IsWrite() bool { return cmd.Flags&Write != 0 }
+
+// IsBlocking reports whether the command waits for a push (BLPOP, ...).
+func (cmd *Command) IsBlocking() bool { return cmd.Flags&Blocking != 0 }
 
 // CheckArity returns the wrong-number-of-arguments error for args, or false.
 func (cmd *Command) CheckArity(args []resp.Value) (resp.Value, bool) {
@@ -88,7 +98,7 @@ type Table struct {
 // NewTable returns the table of every data command.
 func NewTable() *Table {
 	t := &Table{byName: make(map[string]*Command)}
-	for _, family := range [][]Command{stringCommands(), keyCommands()} {
+	for _, family := range [][]Command{stringCommands(), keyCommands(), listCommands()} {
 		for i := range family {
 			cmd := family[i]
 			t.byName[cmd.Name] = &cmd

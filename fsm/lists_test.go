@@ -1,0 +1,102 @@
+package fsm_test
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// The queue commands in Redis mode, checked against Redis 7's replies.
+func TestLists_Commands(t *testing.T) {
+	runModes(t, []step{
+		{args: req("RPUSH", "q", "a", "b", "c"), want: num(3)},
+		{args: req("LPUSH", "q", "z"), want: num(4)},
+		{args: req("LRANGE", "q", 0, -1), want: arr("z", "a", "b", "c")},
+		{args: req("LRANGE", "q", -2, 100), want: arr("b", "c")},
+		{args: req("LRANGE", "q", 3, 1), want: arr()},
+		{args: req("LLEN", "q"), want: num(4)},
+		{args: req("LINDEX", "q", -1), want: bulk("c")},
+		{args: req("LINDEX", "q", 9), want: null},
+		{args: req("LPOP", "q"), want: bulk("z")},
+		{args: req("RPOP", "q", 2), want: arr("c", "b")},
+		{args: req("LSET", "q", 0, "A"), want: plusOK},
+		{args: req("LSET", "q", 5, "x"), want: resp.Err("ERR index out of range")},
+		{args: req("LSET", "nope", 0, "x"), want: noSuchKey},
+		{args: req("RPUSH", "q", "x", "A", "x", "A"), want: num(5)},
+		{args: req("LPOS", "q", "A"), want: num(0)},
+		{args: req("LPOS", "q", "A", "RANK", -1), want: num(4)},
+		{args: req("LPOS", "q", "A", "COUNT", 0), want: arr(0, 2, 4)},
+		{args: req("LREM", "q", -1, "A"), want: num(1)},
+		{args: req("LRANGE", "q", 0, -1), want: arr("A", "x", "A", "x")},
+		{args: req("LREM", "q", 0, "x"), want: num(2)},
+		{args: req("LTRIM", "q", 1, -1), want: plusOK},
+		{args: req("LRANGE", "q", 0, -1), want: arr("A")},
+		{args: req("LMOVE", "q", "done", "LEFT", "RIGHT"), want: bulk("A")},
+		{args: req("EXISTS", "q"), want: num(0)}, // emptied lists are deleted
+		{args: req("RPOPLPUSH", "done", "q"), want: bulk("A")},
+		{args: req("LPOP", "missing"), want: null},
+		{args: req("LPOP", "missing", 2), want: resp.NullArray()},
+		{args: req("LPUSHX", "missing", "v"), want: num(0)},
+		{args: req("SET", "s", "v"), want: plusOK},
+		{args: req("LPUSH", "s", "v"), want: wrongType},
+		{args: req("LLEN", "s"), want: wrongType},
+		{args: req("TYPE", "q"), want: resp.Simple("list")},
+		{args: req("BLPOP", "empty", "q", 0), want: arr("q", "A")},
+		{args: req("BLPOP", "empty", "q", 0), want: resp.NullArray()},
+		{args: req("BLPOP", "q", "x"), want: resp.Err("ERR timeout is not a float or out of range")},
+	}, resp.RESP2)
+}
+
+// A list set with SET (the tutorial's nested array) is a list to the list
+// commands, and a list is an array to GET in native mode; elements keep
+// their kinds.
+func TestLists_ArrayValuesAreLists(t *testing.T) {
+	newNode(t, resp.Native).run([]step{
+		{args: req("SET", "k2", arr("v2-0", 1, "v2-2")), want: num(1)},
+		{args: req("RPUSH", "k2", dict("job", 7)), want: num(4)},
+		{args: req("LPOP", "k2"), want: bulk("v2-0")},
+		{args: req("GET", "k2"), want: arr(1, "v2-2", dict("job", 7))},
+		{args: req("LINDEX", "k2", 0), want: num(1)},
+	})
+}
+
+// A snapshot taken before a list changes in place still holds the old
+// list (the entry is copied on write, not shared).
+func TestLists_SnapshotIsolation(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	n.apply("RPUSH", "q", "a", "b")
+	snap, err := n.f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.apply("RPUSH", "q", "c")
+	n.apply("LPOP", "q")
+	sink := &memSink{}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	restored := fsm.New(fsm.Config{})
+	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
+		t.Fatal(err)
+	}
+	got := restored.Read(restored.Table().Lookup([]byte("LRANGE")), vals([]any{"LRANGE", "q", 0, -1}), t0, resp.RESP2)
+	if !resp.Equal(got, arr("a", "b")) {
+		t.Fatalf("snapshot holds %v, want [a b]", got)
+	}
+}
+
+// Pushes report their keys once the batch is applied, for blocked pops.
+func TestLists_OnPush(t *testing.T) {
+	var pushed []string
+	f := fsm.New(fsm.Config{OnPush: func(keys []string) { pushed = append(pushed, keys...) }})
+	n := &node{t: t, f: f, mode: resp.RESP2, now: t0}
+	n.apply("RPUSH", "q", "a")
+	n.apply("SET", "s", "v")
+	n.apply("LMOVE", "q", "w", "LEFT", "LEFT")
+	if len(pushed) != 2 || pushed[0] != "q" || pushed[1] != "w" {
+		t.Fatalf("OnPush saw %v, want [q w]", pushed)
+	}
+}
