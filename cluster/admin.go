@@ -258,7 +258,8 @@ func cmdInfo(n *Node, c *resp.Conn, args []resp.Value) resp.Value {
 	section("Server", "redis_version:"+redisVersion, "kvorum_version:0.1.0", "redis_mode:cluster",
 		"process_id:"+strconv.Itoa(os.Getpid()), "tcp_port:"+port, "run_id:"+nodeHash(n.cfg.NodeID),
 		"uptime_in_seconds:"+strconv.Itoa(int(time.Since(n.started).Seconds())))
-	section("Clients", "connected_clients:"+strconv.Itoa(n.server.NumConns()))
+	section("Clients", "connected_clients:"+strconv.Itoa(n.server.NumConns()),
+		"blocked_clients:"+strconv.FormatInt(n.waiters.blocked.Load(), 10))
 	section("Replication", n.replicationInfo()...)
 	section("Cluster", "cluster_enabled:1")
 	section("Keyspace", fmt.Sprintf("db0:keys=%d,expires=0,avg_ttl=0", n.fsm.Keys()))

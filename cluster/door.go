@@ -55,6 +55,12 @@ func (n *Node) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 		return resp.Now(n.redirect().Value())
 	}
 	s := sessionOf(c)
+	if cmd.IsBlocking() {
+		// Answered at its turn (it proposes then), like a read: later
+		// writes of the pipeline wait for it.
+		s.reads++
+		return resp.Later(n.block(c, cmd, args))
+	}
 	if cmd.IsWrite() {
 		if s.reads > 0 {
 			return resp.Later(&deferredWrite{n: n, c: c, args: args})

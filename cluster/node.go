@@ -51,7 +51,11 @@ type Node struct {
 	// soleVoter: this leader is the only voter, so no other leader can
 	// exist and reads need no quorum round. Set when leadership is ready
 	// and after every reconcile pass (the only place voters are added).
-	soleVoter  atomic.Bool
+	soleVoter atomic.Bool
+	// leaderLost is closed when this node stops leading; nil while it does
+	// not lead. Blocked pops watch it to end their wait with a redirect.
+	leaderLost atomic.Pointer[chan struct{}]
+	waiters    *waiters
 	leaderNote chan bool // raft NotifyCh
 
 	ctx    context.Context // ends at Close: every goroutine below watches it
@@ -115,7 +119,8 @@ func New(cfg Config) (_ *Node, err error) {
 	cleanup = append(cleanup, func() { n.clientLn.Close() })
 	n.clientAddr = advertise(cfg.AdvertiseClient, cfg.Advertise, n.clientLn.Addr())
 
-	n.fsm = fsm.New(fsm.Config{Logger: n.log})
+	n.waiters = newWaiters()
+	n.fsm = fsm.New(fsm.Config{Logger: n.log, OnPush: n.waiters.notify})
 	n.members = newRegistry()
 	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive})
 
@@ -305,6 +310,9 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	stop := func() {
 		n.readyTerm.Store(0)
 		n.soleVoter.Store(false)
+		if lost := n.leaderLost.Swap(nil); lost != nil {
+			close(*lost)
+		}
 		reconcile.stop()
 		reconcile = nil
 	}
@@ -328,6 +336,8 @@ func (n *Node) leaderLoop(ctx context.Context) {
 				n.barrierIndex.Store(f.Index())
 			}
 			n.soleVoter.Store(n.voters() == 1)
+			lost := make(chan struct{})
+			n.leaderLost.Store(&lost)
 			n.readyTerm.Store(term)
 			n.log.Info("leader ready", "term", term)
 			reconcile = startStoppable(ctx, func(ctx context.Context) {

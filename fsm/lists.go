@@ -186,6 +186,21 @@ func cmdBPop(c *Ctx, args []resp.Value) resp.Value {
 
 var errTimeout = resp.Err("ERR timeout is not a float or out of range")
 
+// AnyList reports whether any of keys holds a non-empty list at now: the
+// front door's check before it proposes a blocking pop's attempt.
+func (f *FSM) AnyList(keys []resp.Value, now int64) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, k := range keys {
+		if key, ok := keyOf(k); ok {
+			if e := f.state.get(key, now); e != nil && e.isList() && len(e.elems()) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // BlockTimeout returns a blocking command's timeout in milliseconds (its
 // last argument, in seconds; 0 means forever) and false if it is invalid.
 func BlockTimeout(args []resp.Value) (int64, bool) {
@@ -222,9 +237,6 @@ func cmdLMove(c *Ctx, args []resp.Value) resp.Value {
 		return errv
 	}
 	if se == nil {
-		if name[0] == 'B' && name != "BRPOPLPUSH" {
-			return resp.NullArray()
-		}
 		return resp.NullBulk()
 	}
 	se = mutableList(c, src, false)
