@@ -1,0 +1,39 @@
+"""redis-py (RESP2, as RQ and Huey use it) against kvorum-server --protocol resp2.
+
+Usage: redispy_dropin.py HOST PORT. Prints OK and exits 0 when every check holds.
+"""
+import sys
+
+import redis
+
+r = redis.Redis(host=sys.argv[1], port=int(sys.argv[2]), socket_timeout=10)
+assert r.ping() is True
+assert r.set("greeting", "hello") is True
+assert r.get("greeting") == b"hello"
+assert r.mset({"a": "1", "b": "2"}) is True
+assert r.mget("a", "b", "missing") == [b"1", b"2", None]
+assert r.incr("counter") == 1 and r.incrby("counter", 5) == 6
+assert r.set("once", "x", nx=True) is True and r.set("once", "y", nx=True) is None
+assert r.expire("greeting", 100) is True and 0 < r.ttl("greeting") <= 100
+assert r.exists("a", "b", "missing") == 2
+assert r.delete("a", "b") == 2
+assert r.type("counter") == b"string"
+
+# The queue, as RQ and Huey drive it.
+assert r.rpush("queue", "j1", "j2", "j3") == 3
+assert r.lrange("queue", 0, -1) == [b"j1", b"j2", b"j3"]
+assert r.blpop(["empty", "queue"], timeout=1) == (b"queue", b"j1")
+assert r.brpoplpush("queue", "processing", timeout=1) == b"j3"
+assert r.lrem("processing", 1, "j3") == 1
+assert r.blpop(["empty"], timeout=0.2) is None
+assert r.llen("queue") == 1
+
+with r.pipeline(transaction=False) as p:
+    p.set("p1", "v1")
+    p.get("p1")
+    p.incr("counter")
+    assert p.execute() == [True, b"v1", 7]
+
+info = r.info()
+assert info["redis_version"] and info["role"] == "master"
+print("OK")
