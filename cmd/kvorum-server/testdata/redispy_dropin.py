@@ -34,6 +34,30 @@ with r.pipeline(transaction=False) as p:
     p.incr("counter")
     assert p.execute() == [True, b"v1", 7]
 
+# Transactions, as RQ enqueues: MULTI/EXEC pipelines and WATCH.
+with r.pipeline(transaction=True) as p:
+    p.set("t1", "v")
+    p.incr("counter")
+    p.rpush("queue", "j4")
+    assert p.execute() == [True, 8, 2]
+with r.pipeline() as p:
+    p.watch("t1")
+    assert p.get("t1") == b"v"
+    p.multi()
+    p.set("t1", "w")
+    assert p.execute() == [True]
+with r.pipeline() as p:
+    p.watch("t1")
+    r.set("t1", "changed by another client")
+    p.multi()
+    p.set("t1", "lost")
+    try:
+        p.execute()
+        raise AssertionError("EXEC after a watched key changed must fail")
+    except redis.WatchError:
+        pass
+assert r.get("t1") == b"changed by another client"
+
 info = r.info()
 assert info["redis_version"] and info["role"] == "master"
 print("OK")

@@ -1,0 +1,63 @@
+package cluster_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kvorum/kvorum/internal/testcluster"
+	"github.com/kvorum/kvorum/resp"
+)
+
+func TestTx_MultiExecWatch(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	cn := dial(t, leader.ClientAddr())
+	defer cn.Close()
+	cn.do(t, "HELLO", "2")
+	expect := func(want string, args ...string) {
+		t.Helper()
+		if got := cn.do(t, args...); got.String() != want {
+			t.Fatalf("%v = %v, want %s", args, got, want)
+		}
+	}
+	expect(`"OK"`, "MULTI")
+	expect(`"QUEUED"`, "SET", "a", "1")
+	expect(`"QUEUED"`, "INCR", "a")
+	expect(`"QUEUED"`, "RPUSH", "q", "x")
+	expect(`["OK", 2, 1]`, "EXEC")
+
+	// A queued error aborts the whole transaction.
+	expect(`"OK"`, "MULTI")
+	expect(`"QUEUED"`, "SET", "b", "1")
+	if v := cn.do(t, "NOSUCHCMD"); !v.IsError() {
+		t.Fatalf("unknown command in MULTI = %v", v)
+	}
+	if v := cn.do(t, "EXEC"); v.Code() != "EXECABORT" {
+		t.Fatalf("EXEC after a queued error = %v", v)
+	}
+	if v := cn.do(t, "GET", "b"); !v.IsNull() {
+		t.Fatalf("aborted transaction applied SET b: %v", v)
+	}
+
+	// WATCH: a write by another client between WATCH and EXEC aborts it.
+	expect(`"OK"`, "WATCH", "a")
+	if v := do(t, leader.ClientAddr(), "SET", "a", "changed"); v.IsError() {
+		t.Fatal(v)
+	}
+	expect(`"OK"`, "MULTI")
+	expect(`"QUEUED"`, "SET", "a", "mine")
+	if v := cn.do(t, "EXEC"); !v.IsNull() || v.Kind() != resp.KindArray {
+		t.Fatalf("EXEC after a watched key changed = %v, want a null array", v)
+	}
+	if v := cn.do(t, "GET", "a"); v.Text() != "changed" {
+		t.Fatalf("GET a = %v", v)
+	}
+	// Without an interfering write, the watched transaction applies.
+	expect(`"OK"`, "WATCH", "a", "missing")
+	expect(`"OK"`, "MULTI")
+	expect(`"QUEUED"`, "SET", "a", "mine")
+	expect(`["OK"]`, "EXEC")
+	if v := cn.do(t, "DISCARD"); v.Text() != "ERR DISCARD without MULTI" {
+		t.Fatalf("DISCARD outside MULTI = %v", v)
+	}
+}
