@@ -34,6 +34,13 @@ with r.pipeline(transaction=False) as p:
     p.incr("counter")
     assert p.execute() == [True, b"v1", 7]
 
+# Hashes, as job results are stored.
+assert r.hset("job:1", mapping={"status": "done", "tries": "1"}) == 2
+assert r.hgetall("job:1") == {b"status": b"done", b"tries": b"1"}
+assert r.hincrby("job:1", "tries", 2) == 3
+assert r.hget("job:1", "status") == b"done" and r.hlen("job:1") == 2
+assert r.hdel("job:1", "status") == 1
+
 # Transactions, as RQ enqueues: MULTI/EXEC pipelines and WATCH.
 with r.pipeline(transaction=True) as p:
     p.set("t1", "v")
