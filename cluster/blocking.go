@@ -10,7 +10,7 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
-// Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH) wait on the leader. Each
+// Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX) wait on the leader. Each
 // attempt is an ordinary write through the log that pops if it can and
 // otherwise changes nothing (fsm/lists.go); between attempts the request
 // waits until an applied push touches one of its keys (fsm.Config.OnPush),
@@ -116,7 +116,7 @@ func (b *blockingPop) Wait() resp.Value {
 	for {
 		// Register before looking, so a push applied in between still wakes us.
 		w := n.waiters.register(keys)
-		if n.fsm.AnyList(b.keys, time.Now().UnixMilli()) {
+		if n.fsm.AnyToPop(b.keys, time.Now().UnixMilli()) {
 			v := n.propose(b.c, b.args).Wait()
 			if !v.IsNull() {
 				n.waiters.remove(w)
@@ -140,11 +140,11 @@ func (b *blockingPop) Wait() resp.Value {
 	}
 }
 
-// nullFor is a blocking command's timeout reply: a null array for BLPOP and
-// BRPOP, a null bulk string for BLMOVE and BRPOPLPUSH (as Redis answers).
+// nullFor is a blocking command's timeout reply: a null bulk string for
+// BLMOVE and BRPOPLPUSH, a null array for the pops (as Redis answers).
 func nullFor(args []resp.Value) resp.Value {
-	if name := args[0].Text(); strings.EqualFold(name, "BLPOP") || strings.EqualFold(name, "BRPOP") {
-		return resp.NullArray()
+	if name := args[0].Text(); strings.EqualFold(name, "BLMOVE") || strings.EqualFold(name, "BRPOPLPUSH") {
+		return resp.NullBulk()
 	}
-	return resp.NullBulk()
+	return resp.NullArray()
 }

@@ -186,14 +186,14 @@ func cmdBPop(c *Ctx, args []resp.Value) resp.Value {
 
 var errTimeout = resp.Err("ERR timeout is not a float or out of range")
 
-// AnyList reports whether any of keys holds a non-empty list at now: the
-// front door's check before it proposes a blocking pop's attempt.
-func (f *FSM) AnyList(keys []resp.Value, now int64) bool {
+// AnyToPop reports whether any of keys holds a non-empty list or sorted set
+// at now: the front door's check before it proposes a blocking pop's attempt.
+func (f *FSM) AnyToPop(keys []resp.Value, now int64) bool {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	for _, k := range keys {
 		if key, ok := keyOf(k); ok {
-			if e := f.state.get(key, now); e != nil && e.isList() && len(e.elems()) > 0 {
+			if e := f.state.get(key, now); e != nil && ((e.isList() && len(e.elems()) > 0) || (e.zset != nil && e.zset.len() > 0)) {
 				return true
 			}
 		}

@@ -18,7 +18,14 @@ import (
 //	["end", key count]
 //
 // The end record makes a truncated file an error rather than a smaller state.
-const snapshotVersion = 1
+//
+// Version 2 adds an optional fifth field, the kind, to a record whose value
+// is not a plain value: 2 for a sorted set (value: [member, score, ...]).
+// Version 1 files are still read.
+const snapshotVersion = 2
+
+// recordZset is the snapshot record kind of a sorted set.
+const recordZset = 2
 
 // ErrSnapshotVersion is returned by Restore for a snapshot written by a
 // format this build does not know.
@@ -69,8 +76,11 @@ func (s *snapshot) write(w io.Writer) error {
 		return err
 	}
 	for _, r := range s.records {
-		buf = resp.AppendValue(buf[:0], resp.Array(resp.BulkString(r.key), r.e.Val(),
-			resp.Int(r.e.Expire), resp.Int(int64(r.e.Mod))))
+		fields := []resp.Value{resp.BulkString(r.key), r.e.Val(), resp.Int(r.e.Expire), resp.Int(int64(r.e.Mod))}
+		if r.e.zset != nil {
+			fields = append(fields, resp.Int(recordZset))
+		}
+		buf = resp.AppendValue(buf[:0], resp.Array(fields...))
 		if _, err := bw.Write(buf); err != nil {
 			return err
 		}
@@ -114,7 +124,7 @@ func ReadSnapshot(r io.Reader) (*State, uint64, error) {
 	if head.Kind() != resp.KindArray || len(h) != 4 || h[0].Text() != "kvorum-snapshot" || h[1].Kind() != resp.KindInt {
 		return nil, 0, errors.New("read snapshot header: not a kvorum snapshot")
 	}
-	if h[1].Int() != snapshotVersion {
+	if h[1].Int() != snapshotVersion && h[1].Int() != 1 {
 		return nil, 0, fmt.Errorf("%w %d (this build reads %d)", ErrSnapshotVersion, h[1].Int(), snapshotVersion)
 	}
 	if !isCount(h[2]) || !isCount(h[3]) {
@@ -134,11 +144,19 @@ func ReadSnapshot(r io.Reader) (*State, uint64, error) {
 			}
 			return st, uint64(h[2].Int()), nil
 		}
-		if rec.Kind() != resp.KindArray || len(f) != 4 || f[0].Kind() != resp.KindBulk || f[0].IsNull() ||
-			f[2].Kind() != resp.KindInt || !isCount(f[3]) {
+		if rec.Kind() != resp.KindArray || (len(f) != 4 && (len(f) != 5 || h[1].Int() < 2)) || f[0].Kind() != resp.KindBulk ||
+			f[0].IsNull() || f[2].Kind() != resp.KindInt || !isCount(f[3]) {
 			return nil, 0, fmt.Errorf("read snapshot record %d: malformed", i)
 		}
-		st.keys[string(f[0].Bytes())] = &Entry{Value: f[1], Expire: f[2].Int(), Mod: uint64(f[3].Int())}
+		e := &Entry{Value: f[1], Expire: f[2].Int(), Mod: uint64(f[3].Int())}
+		if len(f) == 5 {
+			z, ok := zsetFromValue(f[1])
+			if f[4].Int() != recordZset || !ok {
+				return nil, 0, fmt.Errorf("read snapshot record %d: malformed sorted set", i)
+			}
+			e.Value, e.zset = resp.Value{}, z
+		}
+		st.keys[string(f[0].Bytes())] = e
 	}
 }
 

@@ -23,6 +23,7 @@ func NewState() *State { return &State{keys: make(map[string]*Entry)} }
 type Entry struct {
 	Value  resp.Value // owned by the entry (cloned from the request); unused when list is set
 	list   *list      // a list being pushed and popped (LPUSH, ...); nil for other values
+	zset   *zset      // a sorted set (ZADD, ...); nil for other values
 	Expire int64      // Unix ms deadline; 0 means none
 	Mod    uint64     // log index of the last change (for WATCH)
 	gen    uint64     // State.gen when this entry was made
@@ -33,11 +34,16 @@ func (e *Entry) Val() resp.Value {
 	if e.list != nil {
 		return e.list.value()
 	}
+	if e.zset != nil {
+		return e.zset.value()
+	}
 	return e.Value
 }
 
 // isList reports whether the value is a list (an array, or a deque).
-func (e *Entry) isList() bool { return e.list != nil || e.Value.Kind() == resp.KindArray }
+func (e *Entry) isList() bool {
+	return e.list != nil || (e.zset == nil && e.Value.Kind() == resp.KindArray)
+}
 
 // mutable returns key's live entry ready to be changed in place: copied
 // first if a snapshot may share it, and with an array value turned into a
@@ -51,6 +57,9 @@ func (s *State) mutable(key string, now int64) *Entry {
 		c := *e
 		if c.list != nil {
 			c.list = c.list.clone()
+		}
+		if c.zset != nil {
+			c.zset = c.zset.clone()
 		}
 		c.gen = s.gen
 		e = &c
@@ -109,6 +118,9 @@ func typeName(e *Entry) string {
 	if e.list != nil {
 		return "list"
 	}
+	if e.zset != nil {
+		return "zset"
+	}
 	v := e.Value
 	switch v.Kind() {
 	case resp.KindArray:
@@ -126,6 +138,9 @@ func (e *Entry) with(expire int64, mod uint64) *Entry {
 	c := &Entry{Value: e.Value, Expire: expire, Mod: mod}
 	if e.list != nil {
 		c.list = e.list.clone()
+	}
+	if e.zset != nil {
+		c.zset = e.zset.clone()
 	}
 	return c
 }

@@ -41,6 +41,15 @@ assert r.hincrby("job:1", "tries", 2) == 3
 assert r.hget("job:1", "status") == b"done" and r.hlen("job:1") == 2
 assert r.hdel("job:1", "status") == 1
 
+# Sorted sets, as schedules: due jobs by score.
+assert r.zadd("schedule", {"later": 200, "soon": 100, "now": 50}) == 3
+assert r.zrangebyscore("schedule", "-inf", 150) == [b"now", b"soon"]
+assert r.zrangebyscore("schedule", "(50", "+inf", withscores=True) == [(b"soon", 100.0), (b"later", 200.0)]
+assert r.zscore("schedule", "later") == 200.0
+assert r.zpopmin("schedule") == [(b"now", 50.0)]
+assert r.bzpopmin(["schedule"], timeout=1) == (b"schedule", b"soon", 100.0)
+assert r.zremrangebyscore("schedule", "-inf", "+inf") == 1 and r.zcard("schedule") == 0
+
 # Transactions, as RQ enqueues: MULTI/EXEC pipelines and WATCH.
 with r.pipeline(transaction=True) as p:
     p.set("t1", "v")

@@ -1,0 +1,440 @@
+package fsm
+
+import (
+	"math"
+	"strings"
+
+	"github.com/kvorum/kvorum/resp"
+)
+
+// Sorted set commands: the schedules of a task queue (ZADD a job at its due
+// time, ZRANGEBYSCORE -inf now to find what is due, ZPOPMIN or BZPOPMIN to
+// take it). Scores are doubles; ties order by member, so every reply is
+// deterministic.
+func zsetCommands() []Command {
+	return []Command{
+		{Name: "ZADD", Arity: -4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZAdd},
+		{Name: "ZREM", Arity: -3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZRem},
+		{Name: "ZREMRANGEBYSCORE", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZRemRangeByScore},
+		{Name: "ZPOPMIN", Arity: -2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZPop},
+		{Name: "ZPOPMAX", Arity: -2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZPop},
+		{Name: "BZPOPMIN", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBZPop},
+		{Name: "BZPOPMAX", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBZPop},
+		{Name: "ZSCORE", Arity: 3, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZScore},
+		{Name: "ZCARD", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZCard},
+		{Name: "ZRANGE", Arity: -4, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZRange},
+		{Name: "ZRANGEBYSCORE", Arity: -4, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZRangeByScore},
+		{Name: "ZREVRANGEBYSCORE", Arity: -4, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZRangeByScore},
+	}
+}
+
+var (
+	errNotFloat  = resp.Err("ERR value is not a valid float")
+	errMinMax    = resp.Err("ERR min or max is not a float")
+	errZAddFlags = resp.Err("ERR XX and NX options at the same time are not compatible")
+	errGTLTNX    = resp.Err("ERR GT, LT, and/or NX options at the same time are not compatible")
+)
+
+// zsetOf returns key's sorted set for reading (nil if missing), or WRONGTYPE.
+func zsetOf(c *Ctx, keyArg resp.Value) (string, *zset, resp.Value, bool) {
+	key, ok := keyOf(keyArg)
+	if !ok {
+		return "", nil, errBadKey, false
+	}
+	e := c.State.get(key, c.Now)
+	if e == nil {
+		return key, nil, resp.Value{}, true
+	}
+	if e.zset == nil {
+		return key, nil, errWrongType, false
+	}
+	return key, e.zset, resp.Value{}, true
+}
+
+// mutableZset returns key's set ready to change, creating it if create.
+func mutableZset(c *Ctx, key string, create bool) *Entry {
+	e := c.State.mutable(key, c.Now)
+	if e == nil {
+		if !create {
+			return nil
+		}
+		e = &Entry{zset: newZset()}
+		c.State.put(key, e)
+	}
+	e.Mod = c.Index
+	return e
+}
+
+func dropEmptyZset(c *Ctx, key string, e *Entry) {
+	if e.zset.len() == 0 {
+		delete(c.State.keys, key)
+	}
+}
+
+func argScore(v resp.Value) (float64, bool) {
+	if !v.IsScalar() {
+		return 0, false
+	}
+	f, err := resp.ParseDouble([]byte(v.Text()))
+	return f, err == nil
+}
+
+// cmdZAdd serves ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ....
+func cmdZAdd(c *Ctx, args []resp.Value) resp.Value {
+	var nx, xx, gt, lt, ch, incr bool
+	i := 2
+flags:
+	for ; i < len(args); i++ {
+		switch argUpper(args[i]) {
+		case "NX":
+			nx = true
+		case "XX":
+			xx = true
+		case "GT":
+			gt = true
+		case "LT":
+			lt = true
+		case "CH":
+			ch = true
+		case "INCR":
+			incr = true
+		default:
+			break flags
+		}
+	}
+	rest := args[i:]
+	switch {
+	case len(rest) == 0 || len(rest)%2 != 0:
+		return errSyntax
+	case nx && xx:
+		return errZAddFlags
+	case (gt && lt) || (nx && (gt || lt)):
+		return errGTLTNX
+	case incr && len(rest) != 2:
+		return resp.Err("ERR INCR option supports a single increment-element pair")
+	}
+	scores := make([]float64, len(rest)/2)
+	for j := range scores {
+		f, ok := argScore(rest[2*j])
+		if !ok {
+			return errNotFloat
+		}
+		scores[j] = f
+	}
+	key, z, errv, ok := zsetOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	if z == nil && xx {
+		if incr {
+			return resp.NullBulk()
+		}
+		return resp.Int(0)
+	}
+	e := mutableZset(c, key, true)
+	var added, changed int64
+	var last resp.Value = resp.NullBulk()
+	for j, score := range scores {
+		member := rest[2*j+1].Text()
+		old, exists := e.zset.scores[member]
+		if incr && exists {
+			score += old
+			if math.IsNaN(score) {
+				return resp.Err("ERR resulting score is not a number (NaN)")
+			}
+		}
+		if (nx && exists) || (xx && !exists) || (exists && gt && score <= old) || (exists && lt && score >= old) {
+			continue
+		}
+		if e.zset.add(member, score) {
+			added++
+		} else if exists && old != score {
+			changed++
+		}
+		last = resp.Double(score)
+	}
+	dropEmptyZset(c, key, e) // XX on a new key may have added nothing
+	c.Pushed = append(c.Pushed, key)
+	if incr {
+		return last
+	}
+	if ch {
+		return resp.Int(added + changed)
+	}
+	return resp.Int(added)
+}
+
+func cmdZRem(c *Ctx, args []resp.Value) resp.Value {
+	key, z, errv, ok := zsetOf(c, args[1])
+	if !ok || z == nil {
+		if !ok {
+			return errv
+		}
+		return resp.Int(0)
+	}
+	e := mutableZset(c, key, false)
+	var n int64
+	for _, m := range args[2:] {
+		if e.zset.remove(m.Text()) {
+			n++
+		}
+	}
+	dropEmptyZset(c, key, e)
+	return resp.Int(n)
+}
+
+func cmdZScore(c *Ctx, args []resp.Value) resp.Value {
+	_, z, errv, ok := zsetOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	if z != nil {
+		if s, ok := z.scores[args[2].Text()]; ok {
+			return resp.Double(s)
+		}
+	}
+	return resp.NullBulk()
+}
+
+func cmdZCard(c *Ctx, args []resp.Value) resp.Value {
+	_, z, errv, ok := zsetOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	if z == nil {
+		return resp.Int(0)
+	}
+	return resp.Int(int64(z.len()))
+}
+
+// members renders members (with scores if asked) as a reply.
+func members(ms []zmember, withScores bool) resp.Value {
+	out := make([]resp.Value, 0, len(ms)*2)
+	for _, m := range ms {
+		out = append(out, resp.BulkString(m.member))
+		if withScores {
+			out = append(out, resp.Double(m.score))
+		}
+	}
+	return resp.Array(out...)
+}
+
+// cmdZRange serves ZRANGE key start stop [REV] [WITHSCORES] by index.
+func cmdZRange(c *Ctx, args []resp.Value) resp.Value {
+	start, ok1 := argInt(args[2])
+	stop, ok2 := argInt(args[3])
+	if !ok1 || !ok2 {
+		return errNotInt
+	}
+	var rev, withScores bool
+	for _, a := range args[4:] {
+		switch argUpper(a) {
+		case "REV":
+			rev = true
+		case "WITHSCORES":
+			withScores = true
+		default:
+			return errSyntax
+		}
+	}
+	_, z, errv, ok := zsetOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	if z == nil {
+		return resp.Array()
+	}
+	lo, hi := clampRange(start, stop, z.len())
+	ms := make([]zmember, hi-lo)
+	for i := range ms {
+		if rev {
+			ms[i] = z.order[z.len()-1-(lo+i)]
+		} else {
+			ms[i] = z.order[lo+i]
+		}
+	}
+	return members(ms, withScores)
+}
+
+// scoreBound is one end of a score range: "(1.5" excludes, "-inf"/"+inf".
+type scoreBound struct {
+	v    float64
+	excl bool
+}
+
+func parseBound(v resp.Value) (scoreBound, bool) {
+	s := v.Text()
+	b := scoreBound{}
+	if strings.HasPrefix(s, "(") {
+		b.excl, s = true, s[1:]
+	}
+	f, err := resp.ParseDouble([]byte(s))
+	if err != nil || !v.IsScalar() {
+		return b, false
+	}
+	b.v = f
+	return b, true
+}
+
+func (b scoreBound) below(f float64) bool { return f > b.v || (!b.excl && f == b.v) } // f >= min
+func (b scoreBound) above(f float64) bool { return f < b.v || (!b.excl && f == b.v) } // f <= max
+
+// inRange returns the members with min <= score <= max, in order.
+func (z *zset) inRange(min, max scoreBound) []zmember {
+	i := z.pos(zmember{score: min.v})
+	var out []zmember
+	for ; i < len(z.order); i++ {
+		m := z.order[i]
+		if !max.above(m.score) {
+			break
+		}
+		if min.below(m.score) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// cmdZRangeByScore serves ZRANGEBYSCORE key min max and ZREVRANGEBYSCORE key
+// max min, with [WITHSCORES] [LIMIT offset count].
+func cmdZRangeByScore(c *Ctx, args []resp.Value) resp.Value {
+	rev := argUpper(args[0]) == "ZREVRANGEBYSCORE"
+	lo, hi := args[2], args[3]
+	if rev {
+		lo, hi = hi, lo
+	}
+	min, ok1 := parseBound(lo)
+	max, ok2 := parseBound(hi)
+	if !ok1 || !ok2 {
+		return errMinMax
+	}
+	withScores, offset, count := false, int64(0), int64(-1)
+	for i := 4; i < len(args); i++ {
+		switch argUpper(args[i]) {
+		case "WITHSCORES":
+			withScores = true
+		case "LIMIT":
+			if i+2 >= len(args) {
+				return errSyntax
+			}
+			var ok bool
+			if offset, ok = argInt(args[i+1]); !ok {
+				return errNotInt
+			}
+			if count, ok = argInt(args[i+2]); !ok {
+				return errNotInt
+			}
+			i += 2
+		default:
+			return errSyntax
+		}
+	}
+	_, z, errv, ok := zsetOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	if z == nil || offset < 0 {
+		return resp.Array()
+	}
+	ms := z.inRange(min, max)
+	if rev {
+		for i, j := 0, len(ms)-1; i < j; i, j = i+1, j-1 {
+			ms[i], ms[j] = ms[j], ms[i]
+		}
+	}
+	if offset >= int64(len(ms)) {
+		return resp.Array()
+	}
+	ms = ms[offset:]
+	if count >= 0 && count < int64(len(ms)) {
+		ms = ms[:count]
+	}
+	return members(ms, withScores)
+}
+
+func cmdZRemRangeByScore(c *Ctx, args []resp.Value) resp.Value {
+	min, ok1 := parseBound(args[2])
+	max, ok2 := parseBound(args[3])
+	if !ok1 || !ok2 {
+		return errMinMax
+	}
+	key, z, errv, ok := zsetOf(c, args[1])
+	if !ok || z == nil {
+		if !ok {
+			return errv
+		}
+		return resp.Int(0)
+	}
+	gone := z.inRange(min, max)
+	if len(gone) == 0 {
+		return resp.Int(0)
+	}
+	e := mutableZset(c, key, false)
+	for _, m := range gone {
+		e.zset.remove(m.member)
+	}
+	dropEmptyZset(c, key, e)
+	return resp.Int(int64(len(gone)))
+}
+
+// popZ removes up to n members from the low (or high) end.
+func popZ(c *Ctx, key string, n int, max bool) []zmember {
+	e := mutableZset(c, key, false)
+	n = min(n, e.zset.len())
+	out := make([]zmember, n)
+	for i := range out {
+		if max {
+			out[i] = e.zset.order[e.zset.len()-1]
+		} else {
+			out[i] = e.zset.order[0]
+		}
+		e.zset.remove(out[i].member)
+	}
+	dropEmptyZset(c, key, e)
+	return out
+}
+
+// cmdZPop serves ZPOPMIN/ZPOPMAX key [count].
+func cmdZPop(c *Ctx, args []resp.Value) resp.Value {
+	if len(args) > 3 {
+		return errSyntax
+	}
+	count := int64(1)
+	if len(args) == 3 {
+		var ok bool
+		if count, ok = argInt(args[2]); !ok || count < 0 {
+			return resp.Err("ERR value is out of range, must be positive")
+		}
+	}
+	key, z, errv, ok := zsetOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	if z == nil {
+		return resp.Array()
+	}
+	return members(popZ(c, key, int(count), argUpper(args[0]) == "ZPOPMAX"), true)
+}
+
+// cmdBZPop is one attempt of BZPOPMIN/BZPOPMAX key... timeout: [key, member,
+// score] from the first non-empty set, or a null array.
+func cmdBZPop(c *Ctx, args []resp.Value) resp.Value {
+	if _, ok := BlockTimeout(args); !ok {
+		return errTimeout
+	}
+	keys := args[1 : len(args)-1]
+	for _, k := range keys {
+		if _, _, errv, ok := zsetOf(c, k); !ok {
+			return errv
+		}
+	}
+	for _, k := range keys {
+		key, z, _, _ := zsetOf(c, k)
+		if z == nil {
+			continue
+		}
+		m := popZ(c, key, 1, argUpper(args[0]) == "BZPOPMAX")[0]
+		return resp.Array(resp.BulkString(key), resp.BulkString(m.member), resp.Double(m.score))
+	}
+	return resp.NullArray()
+}
