@@ -20,12 +20,16 @@ import (
 // The end record makes a truncated file an error rather than a smaller state.
 //
 // Version 2 adds an optional fifth field, the kind, to a record whose value
-// is not a plain value: 2 for a sorted set (value: [member, score, ...]).
+// is not a plain value: 1 for a set (value: [member, ...]), 2 for a sorted
+// set (value: [member, score, ...]).
 // Version 1 files are still read.
 const snapshotVersion = 2
 
-// recordZset is the snapshot record kind of a sorted set.
-const recordZset = 2
+// Snapshot record kinds (the optional fifth field).
+const (
+	recordSet  = 1
+	recordZset = 2
+)
 
 // ErrSnapshotVersion is returned by Restore for a snapshot written by a
 // format this build does not know.
@@ -77,8 +81,11 @@ func (s *snapshot) write(w io.Writer) error {
 	}
 	for _, r := range s.records {
 		fields := []resp.Value{resp.BulkString(r.key), r.e.Val(), resp.Int(r.e.Expire), resp.Int(int64(r.e.Mod))}
-		if r.e.zset != nil {
+		switch {
+		case r.e.zset != nil:
 			fields = append(fields, resp.Int(recordZset))
+		case r.e.set != nil:
+			fields = append(fields, resp.Int(recordSet))
 		}
 		buf = resp.AppendValue(buf[:0], resp.Array(fields...))
 		if _, err := bw.Write(buf); err != nil {
@@ -150,11 +157,17 @@ func ReadSnapshot(r io.Reader) (*State, uint64, error) {
 		}
 		e := &Entry{Value: f[1], Expire: f[2].Int(), Mod: uint64(f[3].Int())}
 		if len(f) == 5 {
-			z, ok := zsetFromValue(f[1])
-			if f[4].Int() != recordZset || !ok {
-				return nil, 0, fmt.Errorf("read snapshot record %d: malformed sorted set", i)
+			ok := false
+			switch f[4].Int() {
+			case recordZset:
+				e.zset, ok = zsetFromValue(f[1])
+			case recordSet:
+				e.set, ok = setFromValue(f[1])
 			}
-			e.Value, e.zset = resp.Value{}, z
+			if !ok {
+				return nil, 0, fmt.Errorf("read snapshot record %d: malformed set or sorted set", i)
+			}
+			e.Value = resp.Value{}
 		}
 		st.keys[string(f[0].Bytes())] = e
 	}

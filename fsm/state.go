@@ -24,6 +24,7 @@ type Entry struct {
 	Value  resp.Value // owned by the entry (cloned from the request); unused when list is set
 	list   *list      // a list being pushed and popped (LPUSH, ...); nil for other values
 	zset   *zset      // a sorted set (ZADD, ...); nil for other values
+	set    set        // a set (SADD, ...); nil for other values
 	Expire int64      // Unix ms deadline; 0 means none
 	Mod    uint64     // log index of the last change (for WATCH)
 	gen    uint64     // State.gen when this entry was made
@@ -37,12 +38,15 @@ func (e *Entry) Val() resp.Value {
 	if e.zset != nil {
 		return e.zset.value()
 	}
+	if e.set != nil {
+		return e.set.value()
+	}
 	return e.Value
 }
 
 // isList reports whether the value is a list (an array, or a deque).
 func (e *Entry) isList() bool {
-	return e.list != nil || (e.zset == nil && e.Value.Kind() == resp.KindArray)
+	return e.list != nil || (e.zset == nil && e.set == nil && e.Value.Kind() == resp.KindArray)
 }
 
 // mutable returns key's live entry ready to be changed in place: copied
@@ -60,6 +64,9 @@ func (s *State) mutable(key string, now int64) *Entry {
 		}
 		if c.zset != nil {
 			c.zset = c.zset.clone()
+		}
+		if c.set != nil {
+			c.set = c.set.clone()
 		}
 		c.gen = s.gen
 		e = &c
@@ -121,6 +128,9 @@ func typeName(e *Entry) string {
 	if e.zset != nil {
 		return "zset"
 	}
+	if e.set != nil {
+		return "set"
+	}
 	v := e.Value
 	switch v.Kind() {
 	case resp.KindArray:
@@ -141,6 +151,9 @@ func (e *Entry) with(expire int64, mod uint64) *Entry {
 	}
 	if e.zset != nil {
 		c.zset = e.zset.clone()
+	}
+	if e.set != nil {
+		c.set = e.set.clone()
 	}
 	return c
 }

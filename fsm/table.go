@@ -98,7 +98,7 @@ type Table struct {
 // NewTable returns the table of every data command.
 func NewTable() *Table {
 	t := &Table{byName: make(map[string]*Command)}
-	for _, family := range [][]Command{stringCommands(), keyCommands(), listCommands(), hashCommands(), zsetCommands(), txCommands(t)} {
+	for _, family := range [][]Command{stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), txCommands(t)} {
 		for i := range family {
 			cmd := family[i]
 			t.byName[cmd.Name] = &cmd
