@@ -3,6 +3,7 @@ package fsm
 import (
 	"math"
 	"sort"
+	"strconv"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -20,6 +21,7 @@ func keyCommands() []Command {
 		{Name: "DBSIZE", Arity: 1, Flags: Read, Run: cmdDBSize},
 		{Name: "TYPE", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdType},
 		{Name: "KEYS", Arity: 2, Flags: Read, Run: cmdKeys},
+		{Name: "SCAN", Arity: -2, Flags: Read, Run: cmdScan},
 		{Name: "TTL", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdTTL},
 		{Name: "PTTL", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdPTTL},
 		{Name: "EXPIRE", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
@@ -213,4 +215,56 @@ func cmdReap(c *Ctx, args []resp.Value) resp.Value {
 		}
 	}
 	return resp.Int(n)
+}
+
+// cmdScan serves SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]. The
+// cursor is a position in the sorted list of live keys, so a full
+// iteration returns every key that exists throughout it exactly once (keys
+// added or removed meanwhile may or may not appear, as Redis allows). Each
+// call sorts the keyspace: O(n log n), fine for the task-queue sizes this
+// store is for.
+func cmdScan(c *Ctx, args []resp.Value) resp.Value {
+	cursor, ok := argInt(args[1])
+	if !ok || cursor < 0 {
+		return resp.Err("ERR invalid cursor")
+	}
+	pattern, count, typ := []byte("*"), int64(10), ""
+	for i := 2; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			return errSyntax
+		}
+		switch argUpper(args[i]) {
+		case "MATCH":
+			pattern = []byte(args[i+1].Text())
+		case "COUNT":
+			if count, ok = argInt(args[i+1]); !ok || count < 1 {
+				return errSyntax
+			}
+		case "TYPE":
+			typ = args[i+1].Text()
+		default:
+			return errSyntax
+		}
+	}
+	keys := make([]string, 0, len(c.State.keys))
+	for k, e := range c.State.keys {
+		if e.Expire == 0 || e.Expire > c.Now {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var out []resp.Value
+	i := int(min(cursor, int64(len(keys))))
+	end := int(min(int64(i)+count, int64(len(keys))))
+	for ; i < end; i++ {
+		k := keys[i]
+		if Glob(pattern, []byte(k)) && (typ == "" || typeName(c.State.keys[k]) == typ) {
+			out = append(out, resp.BulkString(k))
+		}
+	}
+	next := int64(end)
+	if end >= len(keys) {
+		next = 0
+	}
+	return resp.Array(resp.BulkString(strconv.FormatInt(next, 10)), resp.Array(out...))
 }

@@ -2,6 +2,8 @@ package fsm
 
 import (
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -24,6 +26,9 @@ func stringCommands() []Command {
 		{Name: "INCRBY", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdIncrBy},
 		{Name: "DECRBY", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdDecrBy},
 		{Name: "APPEND", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdAppend},
+		{Name: "SETEX", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdSetEx},
+		{Name: "PSETEX", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdSetEx},
+		{Name: "INCRBYFLOAT", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdIncrByFloat},
 	}
 }
 
@@ -303,4 +308,56 @@ func cmdAppend(c *Ctx, args []resp.Value) resp.Value {
 	buf = append(buf, args[2].Text()...)
 	c.State.put(key, &Entry{Value: resp.Bulk(buf), Expire: expire, Mod: c.Index})
 	return resp.Int(int64(len(buf)))
+}
+
+// cmdSetEx serves SETEX key seconds value and PSETEX key ms value: SET with
+// EX or PX.
+func cmdSetEx(c *Ctx, args []resp.Value) resp.Value {
+	n, ok := argInt(args[2])
+	if !ok {
+		return errNotInt
+	}
+	if n <= 0 {
+		return resp.Err("ERR invalid expire time in '" + strings.ToLower(args[0].Text()) + "' command")
+	}
+	unit := "EX"
+	if argUpper(args[0]) == "PSETEX" {
+		unit = "PX"
+	}
+	return cmdSet(c, []resp.Value{args[0], args[1], args[3], resp.BulkString(unit), args[2]})
+}
+
+// cmdIncrByFloat adds a float to the value at key, keeping its deadline,
+// and answers (and stores) the result as text, as Redis does.
+func cmdIncrByFloat(c *Ctx, args []resp.Value) resp.Value {
+	key, ok := keyOf(args[1])
+	if !ok {
+		return errBadKey
+	}
+	delta, err := resp.ParseDouble([]byte(args[2].Text()))
+	if err != nil || !args[2].IsScalar() {
+		return resp.Err("ERR value is not a valid float")
+	}
+	cur := 0.0
+	e := c.State.get(key, c.Now)
+	if e != nil {
+		v := e.Val()
+		if !v.IsScalar() {
+			return errWrongType
+		}
+		if cur, err = resp.ParseDouble([]byte(v.Text())); err != nil {
+			return resp.Err("ERR value is not a valid float")
+		}
+	}
+	next := cur + delta
+	if math.IsInf(next, 0) || math.IsNaN(next) {
+		return resp.Err("ERR increment would produce NaN or Infinity")
+	}
+	out := resp.BulkString(strconv.FormatFloat(next, 'f', -1, 64))
+	ne := &Entry{Value: out, Mod: c.Index}
+	if e != nil {
+		ne.Expire = e.Expire
+	}
+	c.State.put(key, ne)
+	return out
 }

@@ -265,3 +265,21 @@ func TestFSM_Append(t *testing.T) {
 		{args: req("EXISTS", "e"), want: num(1)},
 	}, resp.Native)
 }
+
+// SETEX/PSETEX, INCRBYFLOAT and SCAN as Redis 7 answers them.
+func TestStrings_Extras(t *testing.T) {
+	runModes(t, []step{
+		{args: req("SETEX", "a", 100, "v"), want: plusOK},
+		{args: req("TTL", "a"), want: num(100)},
+		{args: req("PSETEX", "b", 1500, "v"), want: plusOK},
+		{args: req("PTTL", "b"), want: num(1500)},
+		{args: req("SETEX", "c", 0, "v"), want: resp.Err("ERR invalid expire time in 'setex' command")},
+		{args: req("INCRBYFLOAT", "f", "10.5"), want: bulk("10.5")},
+		{args: req("INCRBYFLOAT", "f", "0.1"), want: bulk("10.6")},
+		{args: req("INCRBYFLOAT", "f", "x"), want: resp.Err("ERR value is not a valid float")},
+		{args: req("SCAN", 0, "COUNT", 2), want: arr("2", arr("a", "b"))},
+		{args: req("SCAN", 2, "COUNT", 2), want: arr("0", arr("f"))},
+		{args: req("SCAN", 0, "MATCH", "[ab]", "COUNT", 10), want: arr("0", arr("a", "b"))},
+		{args: req("SCAN", 0, "TYPE", "list"), want: arr("0", arr())},
+	}, resp.RESP2)
+}
