@@ -14,6 +14,8 @@ type session struct {
 	readonly bool     // READONLY: serve reads from this node's state even on a follower
 	tx       *txState // open MULTI, nil outside one (tx.go)
 	watched  []watch  // WATCHed keys with their modification indexes
+	// subscriptions counts the channels and patterns subscribed (pubsub.go).
+	subscriptions int64
 	// reads counts this connection's leader reads handed out but not yet
 	// executed. A read runs when its turn comes in the pipeline, so a write
 	// behind it must not enter the log before then, or the read would see it.
@@ -36,6 +38,9 @@ func (n *Node) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	name := args[0].Bytes()
 	if args[0].Kind() != resp.KindBulk && args[0].Kind() != resp.KindSimple {
 		name = []byte(args[0].Text())
+	}
+	if r, ok := n.servePubsub(c, name, args); ok {
+		return r
 	}
 	if r, ok := n.serveTx(c, name, args); ok {
 		return r

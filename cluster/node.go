@@ -56,6 +56,7 @@ type Node struct {
 	// not lead. Blocked pops watch it to end their wait with a redirect.
 	leaderLost atomic.Pointer[chan struct{}]
 	waiters    *waiters
+	pubsub     *pubsub
 	leaderNote chan bool // raft NotifyCh
 
 	ctx    context.Context // ends at Close: every goroutine below watches it
@@ -120,6 +121,7 @@ func New(cfg Config) (_ *Node, err error) {
 	n.clientAddr = advertise(cfg.AdvertiseClient, cfg.Advertise, n.clientLn.Addr())
 
 	n.waiters = newWaiters()
+	n.pubsub = newPubsub()
 	n.fsm = fsm.New(fsm.Config{Logger: n.log, OnPush: n.waiters.notify})
 	n.members = newRegistry()
 	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive})
@@ -312,6 +314,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		n.soleVoter.Store(false)
 		if lost := n.leaderLost.Swap(nil); lost != nil {
 			close(*lost)
+			n.pubsub.closeAll() // subscribers reconnect to the new leader
 		}
 		reconcile.stop()
 		reconcile = nil

@@ -49,8 +49,24 @@ func Later(f Future) Reply { return Reply{f: f} }
 // NoReply returns a reply that writes nothing (e.g. for a pushed message).
 func NoReply() Reply { return Reply{v: Value{kind: kindNone}} }
 
-// kindNone marks a Reply that writes nothing.
-const kindNone Kind = 250
+// kindNone marks a Reply that writes nothing; kindMulti one that writes
+// several values (Replies).
+const (
+	kindNone  Kind = 250
+	kindMulti Kind = 251
+)
+
+// Replies is several replies to one request, written one after the other:
+// SUBSCRIBE a b answers one confirmation per channel. Only a Handler's
+// reply may be a Replies value.
+func Replies(vs ...Value) Value { return Value{kind: kindMulti, elem: vs} }
+
+// ConnCloser is implemented by a Handler that keeps per-connection state
+// elsewhere (subscriptions): ConnClosed is called once, from the
+// connection's writer goroutine, after the connection has closed.
+type ConnCloser interface {
+	ConnClosed(c *Conn)
+}
 
 func (r Reply) wait() Value {
 	if r.f != nil {
@@ -299,7 +315,13 @@ func (c *Conn) enqueue(v Value, m Mode) bool {
 		c.mu.Unlock()
 		return false
 	}
-	c.out = AppendReply(c.out, v, m)
+	if v.kind == kindMulti {
+		for _, e := range v.elem {
+			c.out = AppendReply(c.out, e, m)
+		}
+	} else {
+		c.out = AppendReply(c.out, v, m)
+	}
 	over := len(c.out)+c.inFlush > c.srv.cfg.OutputLimit
 	if over {
 		c.dead = true
@@ -324,6 +346,10 @@ func (c *Conn) kick() {
 }
 
 // shutdown closes the socket and cancels the context; both loops then end.
+// Close closes the connection from the server side (e.g. a subscriber of
+// a node that stopped leading). Safe from any goroutine.
+func (c *Conn) Close() { c.shutdown() }
+
 func (c *Conn) shutdown() {
 	c.cancel()
 	c.nc.Close()
@@ -421,6 +447,9 @@ func (c *Conn) writeLoop() {
 		c.srv.mu.Lock()
 		delete(c.srv.conns, c)
 		c.srv.mu.Unlock()
+		if cc, ok := c.srv.handler.(ConnCloser); ok {
+			cc.ConnClosed(c)
+		}
 	}()
 	var buf []byte
 	for {

@@ -74,6 +74,15 @@ with r.pipeline() as p:
         pass
 assert r.get("t1") == b"changed by another client"
 
+# Pub/sub on the leader.
+ps = r.pubsub()
+ps.subscribe("events")
+assert ps.get_message(timeout=2)["type"] == "subscribe"
+assert r.publish("events", "hello") == 1
+msg = ps.get_message(timeout=2)
+assert msg["type"] == "message" and msg["data"] == b"hello", msg
+ps.close()
+
 info = r.info()
 assert info["redis_version"] and info["role"] == "master"
 print("OK")
