@@ -35,18 +35,11 @@ func hashCommands() []Command {
 
 // hashOf returns key's fields as flat pairs (nil if missing), or WRONGTYPE.
 func hashOf(c *Ctx, keyArg resp.Value) (string, *Entry, []resp.Value, resp.Value, bool) {
-	key, ok := keyOf(keyArg)
-	if !ok {
-		return "", nil, nil, errBadKey, false
-	}
-	e := c.State.get(key, c.Now)
+	key, e, errv, ok := lookupKind(c, keyArg, func(e *Entry) bool { return e.list == nil && e.Value.Kind() == resp.KindDict })
 	if e == nil {
-		return key, nil, nil, resp.Value{}, true
+		return key, nil, nil, errv, ok
 	}
-	if e.list != nil || e.Value.Kind() != resp.KindDict {
-		return key, nil, nil, errWrongType, false
-	}
-	return key, e, e.Value.Elems(), resp.Value{}, true
+	return key, e, e.Value.Elems(), errv, ok
 }
 
 // field finds a field in flat pairs and returns the index of its key, or -1.

@@ -53,15 +53,7 @@ func (c *Ctx) elem(v resp.Value) resp.Value {
 // listOf returns key's list entry for reading: nil if missing, WRONGTYPE
 // if the key holds something else.
 func listOf(c *Ctx, keyArg resp.Value) (string, *Entry, resp.Value, bool) {
-	key, ok := keyOf(keyArg)
-	if !ok {
-		return "", nil, errBadKey, false
-	}
-	e := c.State.get(key, c.Now)
-	if e != nil && !e.isList() {
-		return key, nil, errWrongType, false
-	}
-	return key, e, resp.Value{}, true
+	return lookupKind(c, keyArg, (*Entry).isList)
 }
 
 // mutableList returns key's list ready to change, creating it if create;

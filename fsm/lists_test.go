@@ -1,8 +1,6 @@
 package fsm_test
 
 import (
-	"bytes"
-	"io"
 	"testing"
 
 	"github.com/kvorum/kvorum/fsm"
@@ -61,31 +59,6 @@ func TestLists_ArrayValuesAreLists(t *testing.T) {
 		{args: req("GET", "k2"), want: arr(1, "v2-2", dict("job", 7))},
 		{args: req("LINDEX", "k2", 0), want: num(1)},
 	})
-}
-
-// A snapshot taken before a list changes in place still holds the old
-// list (the entry is copied on write, not shared).
-func TestLists_SnapshotIsolation(t *testing.T) {
-	n := newNode(t, resp.RESP2)
-	n.apply("RPUSH", "q", "a", "b")
-	snap, err := n.f.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.apply("RPUSH", "q", "c")
-	n.apply("LPOP", "q")
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	restored := fsm.New(fsm.Config{})
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
-		t.Fatal(err)
-	}
-	got := restored.Read(restored.Table().Lookup([]byte("LRANGE")), vals([]any{"LRANGE", "q", 0, -1}), t0, resp.RESP2)
-	if !resp.Equal(got, arr("a", "b")) {
-		t.Fatalf("snapshot holds %v, want [a b]", got)
-	}
 }
 
 // Pushes report their keys once the batch is applied, for blocked pops.

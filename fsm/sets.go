@@ -68,18 +68,11 @@ func setFromValue(v resp.Value) (set, bool) {
 
 // setOf returns key's set for reading (nil if missing), or WRONGTYPE.
 func setOf(c *Ctx, keyArg resp.Value) (string, set, resp.Value, bool) {
-	key, ok := keyOf(keyArg)
-	if !ok {
-		return "", nil, errBadKey, false
-	}
-	e := c.State.get(key, c.Now)
+	key, e, errv, ok := lookupKind(c, keyArg, func(e *Entry) bool { return e.set != nil })
 	if e == nil {
-		return key, nil, resp.Value{}, true
+		return key, nil, errv, ok
 	}
-	if e.set == nil {
-		return key, nil, errWrongType, false
-	}
-	return key, e.set, resp.Value{}, true
+	return key, e.set, errv, ok
 }
 
 func mutableSet(c *Ctx, key string, create bool) *Entry {

@@ -1,11 +1,8 @@
 package fsm_test
 
 import (
-	"bytes"
-	"io"
 	"testing"
 
-	"github.com/kvorum/kvorum/fsm"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -31,28 +28,4 @@ func TestSets_Commands(t *testing.T) {
 		{args: req("RPUSH", "l", "v"), want: num(1)},
 		{args: req("SADD", "l", "v"), want: wrongType},
 	}, resp.RESP2)
-}
-
-// A set survives a snapshot as a set, isolated from later changes.
-func TestSets_Snapshot(t *testing.T) {
-	n := newNode(t, resp.RESP2)
-	n.apply("SADD", "s", "x", "y")
-	snap, err := n.f.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.apply("SREM", "s", "x")
-	n.apply("SADD", "s", "z")
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	restored := fsm.New(fsm.Config{})
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
-		t.Fatal(err)
-	}
-	got := restored.Read(restored.Table().Lookup([]byte("SMEMBERS")), vals([]any{"SMEMBERS", "s"}), t0, resp.RESP2)
-	if !resp.Equal(got, arr("x", "y")) {
-		t.Fatalf("restored set = %v, want [x y]", got)
-	}
 }

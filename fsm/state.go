@@ -157,3 +157,18 @@ func (e *Entry) with(expire int64, mod uint64) *Entry {
 	}
 	return c
 }
+
+// lookupKind returns the live entry of a key argument if it holds the kind
+// is accepts: (key, nil, _, true) if missing, WRONGTYPE if another kind.
+// Each family's accessor (listOf, hashOf, setOf, zsetOf) is built on it.
+func lookupKind(c *Ctx, keyArg resp.Value, is func(*Entry) bool) (string, *Entry, resp.Value, bool) {
+	key, ok := keyOf(keyArg)
+	if !ok {
+		return "", nil, errBadKey, false
+	}
+	e := c.State.get(key, c.Now)
+	if e != nil && !is(e) {
+		return key, nil, errWrongType, false
+	}
+	return key, e, resp.Value{}, true
+}

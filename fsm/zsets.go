@@ -37,18 +37,11 @@ var (
 
 // zsetOf returns key's sorted set for reading (nil if missing), or WRONGTYPE.
 func zsetOf(c *Ctx, keyArg resp.Value) (string, *zset, resp.Value, bool) {
-	key, ok := keyOf(keyArg)
-	if !ok {
-		return "", nil, errBadKey, false
-	}
-	e := c.State.get(key, c.Now)
+	key, e, errv, ok := lookupKind(c, keyArg, func(e *Entry) bool { return e.zset != nil })
 	if e == nil {
-		return key, nil, resp.Value{}, true
+		return key, nil, errv, ok
 	}
-	if e.zset == nil {
-		return key, nil, errWrongType, false
-	}
-	return key, e.zset, resp.Value{}, true
+	return key, e.zset, errv, ok
 }
 
 // mutableZset returns key's set ready to change, creating it if create.

@@ -1,11 +1,8 @@
 package fsm_test
 
 import (
-	"bytes"
-	"io"
 	"testing"
 
-	"github.com/kvorum/kvorum/fsm"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -55,34 +52,6 @@ func TestZsets_RESP3Scores(t *testing.T) {
 		{args: req("ZADD", "s", "1.5", "a"), want: num(1)},
 		{args: req("ZSCORE", "s", "a"), want: resp.Double(1.5)},
 	})
-}
-
-// A sorted set survives a snapshot as a sorted set, and a snapshot taken
-// before a change keeps the old members (copy-on-write).
-func TestZsets_Snapshot(t *testing.T) {
-	n := newNode(t, resp.RESP2)
-	n.apply("ZADD", "s", 2, "b", 1, "a")
-	snap, err := n.f.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.apply("ZADD", "s", 0, "z")
-	n.apply("ZREM", "s", "a")
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	restored := fsm.New(fsm.Config{})
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
-		t.Fatal(err)
-	}
-	got := restored.Read(restored.Table().Lookup([]byte("ZRANGE")), vals([]any{"ZRANGE", "s", 0, -1, "WITHSCORES"}), t0, resp.RESP2)
-	if !resp.Equal(got, arr("a", d(1), "b", d(2))) {
-		t.Fatalf("restored set = %v, want [a 1 b 2]", got)
-	}
-	if v := restored.Read(restored.Table().Lookup([]byte("TYPE")), vals([]any{"TYPE", "s"}), t0, resp.RESP2); v.Text() != "zset" {
-		t.Fatalf("restored TYPE = %v", v)
-	}
 }
 
 // d is a score as the FSM answers it: a double, which the writer sends as a
