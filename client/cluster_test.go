@@ -62,15 +62,7 @@ func TestClient_RealClusterViaFollower(t *testing.T) {
 func TestClient_LeaderKilledDuringWrites(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	leader := c.Leader(10 * time.Second)
-	var seeds []string
-	for _, n := range c.Nodes {
-		seeds = append(seeds, n.ClientAddr())
-	}
-	cl, err := client.New(client.Options{Addrs: seeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := clusterClient(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -149,4 +141,16 @@ func TestClient_LeaderKilledDuringWrites(t *testing.T) {
 		t.Fatalf("counter = %d, but %d INCRs succeeded and %d had unknown outcomes", n, incrOK.Load(), incrUnknown.Load())
 	}
 	t.Logf("5,000 SETs acked through the kill; INCR: %d ok, %d unknown outcome, counter %d", incrOK.Load(), incrUnknown.Load(), n)
+}
+
+// clusterClient returns a smart client seeded with every node of c, closed
+// when the test ends.
+func clusterClient(t *testing.T, c *testcluster.Cluster) *client.Client {
+	t.Helper()
+	cl, err := client.New(client.Options{Addrs: c.ClientAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl
 }

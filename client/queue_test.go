@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvorum/kvorum/client"
 	"github.com/kvorum/kvorum/internal/testcluster"
 )
 
@@ -17,15 +16,7 @@ import (
 func TestQueue_ReserveAck(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	c.Leader(10 * time.Second)
-	var seeds []string
-	for _, n := range c.Nodes {
-		seeds = append(seeds, n.ClientAddr())
-	}
-	cl, err := client.New(client.Options{Addrs: seeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := clusterClient(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 

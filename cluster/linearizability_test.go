@@ -80,10 +80,7 @@ func TestLinearizability_UnderFaults(t *testing.T) {
 	}
 	c := testcluster.Start(t, testcluster.Options{})
 	c.Leader(10 * time.Second)
-	var seeds []string
-	for _, n := range c.Nodes {
-		seeds = append(seeds, n.ClientAddr())
-	}
+	seeds := c.ClientAddrs()
 	const clients = 5
 	runFor := 8 * time.Second
 	stop := time.Now().Add(runFor)

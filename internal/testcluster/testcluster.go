@@ -371,3 +371,15 @@ func (l *partLayer) Accept() (net.Conn, error) {
 		}
 	}
 }
+
+// ClientAddrs returns every node's client address (pinned across
+// restarts), to seed a client with the whole cluster.
+func (c *Cluster) ClientAddrs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.Nodes))
+	for _, n := range c.Nodes {
+		out = append(out, n.Cfg.ClientAddr)
+	}
+	return out
+}
