@@ -262,7 +262,8 @@ func cmdInfo(n *Node, c *resp.Conn, args []resp.Value) resp.Value {
 		"blocked_clients:"+strconv.FormatInt(n.waiters.blocked.Load(), 10))
 	section("Replication", n.replicationInfo()...)
 	section("Cluster", "cluster_enabled:1")
-	section("Keyspace", fmt.Sprintf("db0:keys=%d,expires=0,avg_ttl=0", n.fsm.Keys()))
+	keys, expires, avgTTL := n.fsm.Counts(time.Now().UnixMilli())
+	section("Keyspace", fmt.Sprintf("db0:keys=%d,expires=%d,avg_ttl=%d", keys, expires, avgTTL))
 	section("Raft", n.raftInfo()...)
 	return resp.BulkString(sb.String())
 }

@@ -258,3 +258,15 @@ func TestCluster_ExpiredKeysReaped(t *testing.T) {
 		testcluster.WaitFor(t, n.ID()+" deletes the expired key", 10*time.Second, func() bool { return n.FSM().Keys() == 1 })
 	}
 }
+
+// INFO keyspace counts live keys and those with a deadline.
+func TestCluster_InfoKeyspace(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 1, Configure: func(i int, cfg *cluster.Config) { cfg.BootstrapExpect = 1 }})
+	leader := c.Leader(10 * time.Second)
+	do(t, leader.ClientAddr(), "SET", "a", "1")
+	do(t, leader.ClientAddr(), "SET", "b", "1", "EX", "100")
+	info := do(t, leader.ClientAddr(), "INFO", "keyspace").Text()
+	if !strings.Contains(info, "db0:keys=2,expires=1,avg_ttl=") {
+		t.Fatalf("INFO keyspace = %q", info)
+	}
+}

@@ -161,6 +161,27 @@ func (f *FSM) Keys() int {
 	return f.state.Len()
 }
 
+// Counts returns the number of live keys at now, how many of them have a
+// deadline, and their average time to live in ms (INFO keyspace).
+func (f *FSM) Counts(now int64) (keys, expires int, avgTTL int64) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var ttl int64
+	for _, e := range f.state.keys {
+		if e.Expire == 0 {
+			keys++
+		} else if e.Expire > now {
+			keys++
+			expires++
+			ttl += e.Expire - now
+		}
+	}
+	if expires > 0 {
+		avgTTL = ttl / int64(expires)
+	}
+	return keys, expires, avgTTL
+}
+
 // Expired returns up to max keys whose deadline has passed at now, for the
 // leader's expiry sweep (which proposes KVORUM.REAP with them). Like
 // Redis's active expiry it samples: it looks at no more than 16*max
