@@ -9,7 +9,7 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
-// For each mutable container (list, set, sorted set): a snapshot taken
+// For each mutable container (list, hash, set, sorted set): a snapshot taken
 // before the container changes in place still holds the old contents (the
 // entry is copied on write, not shared), and restores as the same kind.
 func TestSnapshot_CopyOnWrite(t *testing.T) {
@@ -22,6 +22,8 @@ func TestSnapshot_CopyOnWrite(t *testing.T) {
 	}{
 		{"list", [][]any{{"RPUSH", "k", "a", "b"}}, [][]any{{"RPUSH", "k", "c"}, {"LPOP", "k"}},
 			[]any{"LRANGE", "k", 0, -1}, arr("a", "b")},
+		{"hash", [][]any{{"HSET", "k", "a", "1", "b", "2"}}, [][]any{{"HSET", "k", "c", "3", "a", "9"}, {"HDEL", "k", "b"}},
+			[]any{"HGETALL", "k"}, dict("a", "1", "b", "2")},
 		{"set", [][]any{{"SADD", "k", "x", "y"}}, [][]any{{"SREM", "k", "x"}, {"SADD", "k", "z"}},
 			[]any{"SMEMBERS", "k"}, arr("x", "y")},
 		{"zset", [][]any{{"ZADD", "k", 2, "b", 1, "a"}}, [][]any{{"ZADD", "k", 0, "z"}, {"ZREM", "k", "a"}},

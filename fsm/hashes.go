@@ -2,7 +2,6 @@ package fsm
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -12,9 +11,10 @@ import (
 // a dict. Fields keep their insertion order, so HGETALL, HKEYS and HVALS do
 // not depend on map order.
 //
-// The dict is an immutable value: a write builds the new dict (O(fields)),
-// which suits the small result and job hashes of a task queue; a large
-// hash would want a mutable container with copy-on-write, as lists have.
+// Writes change a hash container in place (hash.go: O(1) per field),
+// copied first when a snapshot may share it (State.mutable). A dict stored
+// with SET becomes a container on its first hash write; until then a hash
+// read indexes it afresh (O(fields)).
 func hashCommands() []Command {
 	return []Command{
 		{Name: "HSET", Arity: -4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdHSet},
@@ -33,44 +33,32 @@ func hashCommands() []Command {
 	}
 }
 
-// hashOf returns key's fields as flat pairs (nil if missing), or WRONGTYPE.
-func hashOf(c *Ctx, keyArg resp.Value) (string, *Entry, []resp.Value, resp.Value, bool) {
-	key, e, errv, ok := lookupKind(c, keyArg, func(e *Entry) bool { return e.list == nil && e.Value.Kind() == resp.KindDict })
+// hashOf returns key's hash for reading (nil if missing), or WRONGTYPE.
+// The caller must not change it.
+func hashOf(c *Ctx, keyArg resp.Value) (string, *hash, resp.Value, bool) {
+	key, e, errv, ok := lookupKind(c, keyArg, (*Entry).isHash)
+	switch {
+	case e == nil:
+		return key, nil, errv, ok
+	case e.hash != nil:
+		return key, e.hash, errv, ok
+	}
+	return key, hashFromPairs(e.Value.Elems()), errv, ok
+}
+
+// mutableHash returns key's hash entry ready to change, creating it if
+// missing.
+func mutableHash(c *Ctx, key string) *Entry {
+	e := c.State.mutable(key, c.Now)
 	if e == nil {
-		return key, nil, nil, errv, ok
+		e = &Entry{hash: newHash(1)}
+		c.State.put(key, e)
 	}
-	return key, e, e.Value.Elems(), errv, ok
+	e.Mod = c.Index
+	return e
 }
 
-// field finds a field in flat pairs and returns the index of its key, or -1.
-func field(pairs []resp.Value, name string) int {
-	for i := 0; i < len(pairs); i += 2 {
-		if pairs[i].Text() == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// storeHash replaces key's hash with pairs (deleting the key if empty),
-// keeping the deadline of the entry it replaces.
-func storeHash(c *Ctx, key string, old *Entry, pairs []resp.Value) {
-	if len(pairs) == 0 {
-		delete(c.State.keys, key)
-		return
-	}
-	e := &Entry{Value: resp.Dict(pairs...).Clone(), Mod: c.Index}
-	if old != nil {
-		e.Expire = old.Expire
-	}
-	c.State.put(key, e)
-}
-
-func copyPairs(pairs []resp.Value, extra int) []resp.Value {
-	out := make([]resp.Value, len(pairs), len(pairs)+extra)
-	copy(out, pairs)
-	return out
-}
+var errHashField = resp.Err("ERR hash field must be a string or an integer")
 
 // cmdHSet serves HSET (new fields count), HMSET (OK) and HSETNX (1 or 0).
 func cmdHSet(c *Ctx, args []resp.Value) resp.Value {
@@ -78,28 +66,25 @@ func cmdHSet(c *Ctx, args []resp.Value) resp.Value {
 	if len(args)%2 != 0 {
 		return WrongArity(name)
 	}
-	key, e, pairs, errv, ok := hashOf(c, args[1])
+	for i := 2; i < len(args); i += 2 {
+		if !args[i].IsScalar() || args[i].IsNull() {
+			return errHashField
+		}
+	}
+	key, h, errv, ok := hashOf(c, args[1])
 	if !ok {
 		return errv
 	}
-	out := copyPairs(pairs, len(args)-2)
+	if _, exists := h.get(args[2].Text()); exists && name == "HSETNX" {
+		return resp.Int(0)
+	}
+	e := mutableHash(c, key)
 	var added int64
 	for i := 2; i < len(args); i += 2 {
-		if !args[i].IsScalar() || args[i].IsNull() {
-			return resp.Err("ERR hash field must be a string or an integer")
+		if e.hash.set(resp.BulkString(args[i].Text()), args[i+1].Clone()) {
+			added++
 		}
-		f := args[i].Text()
-		if j := field(out, f); j >= 0 {
-			if name == "HSETNX" {
-				return resp.Int(0)
-			}
-			out[j+1] = args[i+1]
-			continue
-		}
-		out = append(out, resp.BulkString(f), args[i+1])
-		added++
 	}
-	storeHash(c, key, e, out)
 	switch name {
 	case "HMSET":
 		return c.OK()
@@ -110,39 +95,42 @@ func cmdHSet(c *Ctx, args []resp.Value) resp.Value {
 }
 
 func cmdHDel(c *Ctx, args []resp.Value) resp.Value {
-	key, e, pairs, errv, ok := hashOf(c, args[1])
-	if !ok || e == nil {
-		if !ok {
-			return errv
+	key, h, errv, ok := hashOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	found := false
+	for _, a := range args[2:] {
+		if _, ok := h.get(a.Text()); ok {
+			found = true
 		}
+	}
+	if !found {
 		return resp.Int(0)
 	}
-	out := copyPairs(pairs, 0)
+	e := mutableHash(c, key)
 	var removed int64
 	for _, a := range args[2:] {
-		if j := field(out, a.Text()); j >= 0 {
-			out = append(out[:j], out[j+2:]...)
+		if e.hash.del(a.Text()) {
 			removed++
 		}
 	}
-	if removed > 0 {
-		storeHash(c, key, e, out)
+	if e.hash.len() == 0 {
+		delete(c.State.keys, key)
 	}
 	return resp.Int(removed)
 }
 
 // cmdHIncr serves HINCRBY and HINCRBYFLOAT.
 func cmdHIncr(c *Ctx, args []resp.Value) resp.Value {
-	key, e, pairs, errv, ok := hashOf(c, args[1])
+	key, h, errv, ok := hashOf(c, args[1])
 	if !ok {
 		return errv
 	}
-	out := copyPairs(pairs, 2)
-	j := field(out, args[2].Text())
-	var cur resp.Value
-	if j >= 0 {
-		cur = out[j+1]
+	if !args[2].IsScalar() || args[2].IsNull() {
+		return errHashField
 	}
+	cur, exists := h.get(args[2].Text())
 	var next resp.Value
 	if argUpper(args[0]) == "HINCRBY" {
 		delta, ok := argInt(args[3])
@@ -150,8 +138,8 @@ func cmdHIncr(c *Ctx, args []resp.Value) resp.Value {
 			return errNotInt
 		}
 		n := int64(0)
-		if j >= 0 {
-			if n, ok = argInt(cur); !ok || !cur.IsScalar() {
+		if exists {
+			if n, ok = argInt(cur); !ok {
 				return resp.Err("ERR hash value is not an integer")
 			}
 		}
@@ -160,40 +148,39 @@ func cmdHIncr(c *Ctx, args []resp.Value) resp.Value {
 		}
 		next = resp.Int(n + delta)
 	} else {
-		delta, err := resp.ParseDouble([]byte(args[3].Text()))
-		if err != nil || !args[3].IsScalar() {
-			return resp.Err("ERR value is not a valid float")
+		delta, ok := argScore(args[3])
+		switch {
+		case !ok:
+			return errNotFloat
+		case math.IsInf(delta, 0):
+			return resp.Err("ERR value is NaN or Infinity")
 		}
-		f := 0.0
-		if j >= 0 {
-			if f, err = resp.ParseDouble([]byte(cur.Text())); err != nil || !cur.IsScalar() {
+		curText := "0"
+		if exists {
+			if _, ok := argScore(cur); !ok {
 				return resp.Err("ERR hash value is not a float")
 			}
+			curText = cur.Text()
 		}
-		f += delta
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return resp.Err("ERR increment would produce NaN or Infinity")
+		sum, ok := addFloat(curText, args[3].Text())
+		if !ok {
+			return errFloatOverflow
 		}
-		next = resp.BulkString(strconv.FormatFloat(f, 'f', -1, 64))
+		next = resp.BulkString(sum)
 	}
-	if j >= 0 {
-		out[j+1] = next
-	} else {
-		out = append(out, resp.BulkString(args[2].Text()), next)
-	}
-	storeHash(c, key, e, out)
+	mutableHash(c, key).hash.set(resp.BulkString(args[2].Text()), next)
 	return next
 }
 
 // cmdHGet serves HGET field and HMGET field....
 func cmdHGet(c *Ctx, args []resp.Value) resp.Value {
-	_, _, pairs, errv, ok := hashOf(c, args[1])
+	_, h, errv, ok := hashOf(c, args[1])
 	if !ok {
 		return errv
 	}
 	get := func(f resp.Value) resp.Value {
-		if j := field(pairs, f.Text()); j >= 0 {
-			return c.elem(pairs[j+1])
+		if v, ok := h.get(f.Text()); ok {
+			return c.elem(v)
 		}
 		return resp.NullBulk()
 	}
@@ -208,41 +195,41 @@ func cmdHGet(c *Ctx, args []resp.Value) resp.Value {
 }
 
 func cmdHExists(c *Ctx, args []resp.Value) resp.Value {
-	_, _, pairs, errv, ok := hashOf(c, args[1])
+	_, h, errv, ok := hashOf(c, args[1])
 	if !ok {
 		return errv
 	}
-	if field(pairs, args[2].Text()) >= 0 {
+	if _, ok := h.get(args[2].Text()); ok {
 		return resp.Int(1)
 	}
 	return resp.Int(0)
 }
 
 func cmdHLen(c *Ctx, args []resp.Value) resp.Value {
-	_, _, pairs, errv, ok := hashOf(c, args[1])
+	_, h, errv, ok := hashOf(c, args[1])
 	if !ok {
 		return errv
 	}
-	return resp.Int(int64(len(pairs) / 2))
+	return resp.Int(int64(h.len()))
 }
 
 // cmdHGetAll serves HGETALL (a dict: '%' in native and resp3, a flat array
 // in resp2), HKEYS and HVALS.
 func cmdHGetAll(c *Ctx, args []resp.Value) resp.Value {
-	_, _, pairs, errv, ok := hashOf(c, args[1])
+	_, h, errv, ok := hashOf(c, args[1])
 	if !ok {
 		return errv
 	}
 	name := argUpper(args[0])
-	var out []resp.Value
-	for i := 0; i < len(pairs); i += 2 {
+	out := make([]resp.Value, 0, 2*h.len())
+	h.each(func(field, val resp.Value) {
 		if name != "HVALS" {
-			out = append(out, c.elem(pairs[i]))
+			out = append(out, c.elem(field))
 		}
 		if name != "HKEYS" {
-			out = append(out, c.elem(pairs[i+1]))
+			out = append(out, c.elem(val))
 		}
-	}
+	})
 	if name == "HGETALL" {
 		return resp.Dict(out...)
 	}

@@ -1,6 +1,7 @@
 package fsm_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/kvorum/kvorum/resp"
@@ -48,5 +49,79 @@ func TestHashes_DictValuesAreHashes(t *testing.T) {
 		{args: req("HINCRBY", "kx", "n", 2), want: num(3)},
 		{args: req("HSET", "kx", "w", arr(1, 2)), want: num(1)},
 		{args: req("GET", "kx"), want: dict("vx", dict("vy", 0), "n", 3, "w", arr(1, 2))},
+	})
+}
+
+// HINCRBYFLOAT and INCRBYFLOAT add in long double precision and print as
+// Redis 7 does; each reply below was checked against redis-server 7.0.15.
+func TestHashes_IncrByFloatLikeRedis(t *testing.T) {
+	big := "100000000000000000002458586534161025661508068040050002887327500487325785432383926208372890736129198739813658147359652238566592960617854587787845326097835852628442219969983473365844529789269081145212928"
+	runModes(t, []step{
+		{args: req("HSET", "h", "f", "0.1"), want: num(1)},
+		{args: req("HINCRBYFLOAT", "h", "f", "0.2"), want: bulk("0.3")},
+		{args: req("HINCRBYFLOAT", "h", "f", "1e20"), want: bulk("100000000000000000000")},
+		{args: req("HSET", "h", "g", "10.5"), want: num(1)},
+		{args: req("HINCRBYFLOAT", "h", "g", "0.1"), want: bulk("10.6")},
+		{args: req("HINCRBYFLOAT", "h", "g", "-10.6"), want: bulk("0")},
+		{args: req("HINCRBYFLOAT", "h", "n", "3"), want: bulk("3")},
+		{args: req("HINCRBYFLOAT", "h", "n", "1.0e3"), want: bulk("1003")},
+		{args: req("HINCRBYFLOAT", "h", "n", "5.0e-7"), want: bulk("1003.00000050000000001")},
+		{args: req("HSET", "h", "i", 5), want: num(1)},
+		{args: req("HINCRBYFLOAT", "h", "i", "1e200"), want: bulk(big)},
+		{args: req("HINCRBYFLOAT", "h", "y", "-0.0"), want: bulk("0")},
+		{args: req("HINCRBYFLOAT", "h", "x", "inf"), want: resp.Err("ERR value is NaN or Infinity")},
+		{args: req("HINCRBYFLOAT", "h", "x", "abc"), want: resp.Err("ERR value is not a valid float")},
+		{args: req("HSET", "h", "s", "abc"), want: num(1)},
+		{args: req("HINCRBYFLOAT", "h", "s", 1), want: resp.Err("ERR hash value is not a float")},
+		{args: req("HINCRBY", "h", "s", 1), want: resp.Err("ERR hash value is not an integer")},
+		{args: req("SET", "s", "0.1"), want: plusOK},
+		{args: req("INCRBYFLOAT", "s", "0.2"), want: bulk("0.3")},
+		{args: req("INCRBYFLOAT", "s", "inf"), want: resp.Err("ERR increment would produce NaN or Infinity")},
+		{args: req("INCRBYFLOAT", "s2", "1.5e3"), want: bulk("1500")},
+	}, resp.RESP2, resp.RESP3)
+}
+
+// Fields keep insertion order through deletes (and the compaction of the
+// holes they leave); a field deleted and set again goes to the end.
+func TestHashes_InsertionOrder(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	var want []any
+	for i := range 40 {
+		n.do("HSET", "h", fmt.Sprint("f", i), i)
+		if i%4 == 3 {
+			want = append(want, fmt.Sprint("f", i), fmt.Sprint(i))
+		}
+	}
+	for i := range 40 {
+		if i%4 != 3 {
+			n.do("HDEL", "h", fmt.Sprint("f", i))
+		}
+	}
+	n.do("HSET", "h", "f0", "again")
+	n.do("HSET", "h", "f3", "new") // keeps its place
+	want[1] = "new"
+	want = append(want, "f0", "again")
+	if got := n.do("HGETALL", "h"); !resp.Equal(got, dict(want...)) {
+		t.Fatalf("HGETALL = %v\nwant %v", got, dict(want...))
+	}
+	if got := n.do("HLEN", "h"); !resp.Equal(got, num(11)) {
+		t.Fatalf("HLEN = %v, want 11", got)
+	}
+}
+
+// A dict stored with SET that names a field twice reads as its first
+// occurrence, before and after a hash write turns it into a container.
+func TestHashes_RepeatedDictField(t *testing.T) {
+	newNode(t, resp.Native).run([]step{
+		{args: req("SET", "d", dict("a", 1, "b", 2, "a", 3)), want: num(1)},
+		{args: req("HGET", "d", "a"), want: num(1)},
+		{args: req("HLEN", "d"), want: num(2)},
+		{args: req("HGETALL", "d"), want: dict("a", 1, "b", 2)},
+		{args: req("HSET", "d", "c", 4), want: num(1)},
+		{args: req("HGET", "d", "a"), want: num(1)},
+		{args: req("GET", "d"), want: dict("a", 1, "b", 2, "c", 4)},
+		{args: req("TYPE", "d"), want: resp.Simple("hash")},
+		{args: req("LPUSH", "d", "x"), want: wrongType},
+		{args: req("SADD", "d", "x"), want: wrongType},
 	})
 }

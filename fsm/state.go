@@ -20,9 +20,13 @@ func NewState() *State { return &State{keys: make(map[string]*Entry)} }
 // while writes go on, so an entry is either replaced or, for the mutable
 // kinds (lists), changed in place only after State.mutable has made sure
 // no snapshot shares it.
+//
+// A list or hash stored with SET is a plain array or dict Value until the
+// first list or hash write turns it into its container (State.mutable).
 type Entry struct {
-	Value  resp.Value // owned by the entry (cloned from the request); unused when list is set
+	Value  resp.Value // owned by the entry (cloned from the request); unused when a container is set
 	list   *list      // a list being pushed and popped (LPUSH, ...); nil for other values
+	hash   *hash      // a hash written by HSET, ...; nil for other values
 	zset   *zset      // a sorted set (ZADD, ...); nil for other values
 	set    set        // a set (SADD, ...); nil for other values
 	Expire int64      // Unix ms deadline; 0 means none
@@ -30,10 +34,15 @@ type Entry struct {
 	gen    uint64     // State.gen when this entry was made
 }
 
-// Val returns the entry's value: a list as an array (a copy).
+// Val returns the entry's value: a list as an array, a hash as a dict, a
+// set as an array of its members, a sorted set as a flat array of members
+// and scores (each a copy).
 func (e *Entry) Val() resp.Value {
 	if e.list != nil {
 		return e.list.value()
+	}
+	if e.hash != nil {
+		return e.hash.value()
 	}
 	if e.zset != nil {
 		return e.zset.value()
@@ -46,12 +55,21 @@ func (e *Entry) Val() resp.Value {
 
 // isList reports whether the value is a list (an array, or a deque).
 func (e *Entry) isList() bool {
-	return e.list != nil || (e.zset == nil && e.set == nil && e.Value.Kind() == resp.KindArray)
+	return e.list != nil || (e.plain() && e.Value.Kind() == resp.KindArray)
 }
+
+// isHash reports whether the value is a hash (a dict, or a hash container).
+func (e *Entry) isHash() bool {
+	return e.hash != nil || (e.plain() && e.Value.Kind() == resp.KindDict)
+}
+
+// plain reports whether the entry holds a Value rather than a container.
+func (e *Entry) plain() bool { return e.list == nil && e.hash == nil && e.set == nil && e.zset == nil }
 
 // mutable returns key's live entry ready to be changed in place: copied
 // first if a snapshot may share it, and with an array value turned into a
-// deque. It returns nil if the key is missing.
+// deque and a dict value into a hash. It returns nil if the key is missing.
+// Callers have checked the entry's kind.
 func (s *State) mutable(key string, now int64) *Entry {
 	e := s.get(key, now)
 	if e == nil {
@@ -59,24 +77,38 @@ func (s *State) mutable(key string, now int64) *Entry {
 	}
 	if e.gen != s.gen {
 		c := *e
-		if c.list != nil {
-			c.list = c.list.clone()
-		}
-		if c.zset != nil {
-			c.zset = c.zset.clone()
-		}
-		if c.set != nil {
-			c.set = c.set.clone()
-		}
+		c.cloneContainers()
 		c.gen = s.gen
 		e = &c
 		s.keys[key] = e
 	}
-	if e.list == nil && e.Value.Kind() == resp.KindArray && !e.Value.IsNull() {
-		e.list = newList(e.Value.Elems())
-		e.Value = resp.Value{}
+	if e.plain() && !e.Value.IsNull() {
+		switch e.Value.Kind() {
+		case resp.KindArray:
+			e.list = newList(e.Value.Elems())
+			e.Value = resp.Value{}
+		case resp.KindDict:
+			e.hash = hashFromPairs(e.Value.Elems())
+			e.Value = resp.Value{}
+		}
 	}
 	return e
+}
+
+// cloneContainers replaces e's container with a copy sharing no storage.
+func (e *Entry) cloneContainers() {
+	if e.list != nil {
+		e.list = e.list.clone()
+	}
+	if e.hash != nil {
+		e.hash = e.hash.clone()
+	}
+	if e.zset != nil {
+		e.zset = e.zset.clone()
+	}
+	if e.set != nil {
+		e.set = e.set.clone()
+	}
 }
 
 // Len returns the number of keys, counting ones whose deadline has passed
@@ -125,6 +157,9 @@ func typeName(e *Entry) string {
 	if e.list != nil {
 		return "list"
 	}
+	if e.hash != nil {
+		return "hash"
+	}
 	if e.zset != nil {
 		return "zset"
 	}
@@ -142,19 +177,11 @@ func typeName(e *Entry) string {
 }
 
 // with returns a new entry holding e's value with another deadline and
-// modification index (EXPIRE, PERSIST, RENAME). A list is copied, so the
-// new entry never shares a deque with one a snapshot may hold.
+// modification index (EXPIRE, PERSIST, RENAME). A container is copied, so
+// the new entry never shares one a snapshot may hold.
 func (e *Entry) with(expire int64, mod uint64) *Entry {
-	c := &Entry{Value: e.Value, Expire: expire, Mod: mod}
-	if e.list != nil {
-		c.list = e.list.clone()
-	}
-	if e.zset != nil {
-		c.zset = e.zset.clone()
-	}
-	if e.set != nil {
-		c.set = e.set.clone()
-	}
+	c := &Entry{Value: e.Value, list: e.list, hash: e.hash, set: e.set, zset: e.zset, Expire: expire, Mod: mod}
+	c.cloneContainers()
 	return c
 }
 

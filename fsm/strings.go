@@ -2,7 +2,7 @@ package fsm
 
 import (
 	"math"
-	"strconv"
+	"math/big"
 	"strings"
 
 	"github.com/kvorum/kvorum/resp"
@@ -328,36 +328,67 @@ func cmdSetEx(c *Ctx, args []resp.Value) resp.Value {
 }
 
 // cmdIncrByFloat adds a float to the value at key, keeping its deadline,
-// and answers (and stores) the result as text, as Redis does.
+// and answers (and stores) the result as text, as Redis does (addFloat).
 func cmdIncrByFloat(c *Ctx, args []resp.Value) resp.Value {
 	key, ok := keyOf(args[1])
 	if !ok {
 		return errBadKey
 	}
-	delta, err := resp.ParseDouble([]byte(args[2].Text()))
-	if err != nil || !args[2].IsScalar() {
-		return resp.Err("ERR value is not a valid float")
+	if _, ok := argScore(args[2]); !ok {
+		return errNotFloat
 	}
-	cur := 0.0
+	cur := "0"
 	e := c.State.get(key, c.Now)
 	if e != nil {
 		v := e.Val()
 		if !v.IsScalar() {
 			return errWrongType
 		}
-		if cur, err = resp.ParseDouble([]byte(v.Text())); err != nil {
-			return resp.Err("ERR value is not a valid float")
+		if _, ok := argScore(v); !ok {
+			return errNotFloat
 		}
+		cur = v.Text()
 	}
-	next := cur + delta
-	if math.IsInf(next, 0) || math.IsNaN(next) {
-		return resp.Err("ERR increment would produce NaN or Infinity")
+	sum, ok := addFloat(cur, args[2].Text())
+	if !ok {
+		return errFloatOverflow
 	}
-	out := resp.BulkString(strconv.FormatFloat(next, 'f', -1, 64))
+	out := resp.BulkString(sum)
 	ne := &Entry{Value: out, Mod: c.Index}
 	if e != nil {
 		ne.Expire = e.Expire
 	}
 	c.State.put(key, ne)
 	return out
+}
+
+var errFloatOverflow = resp.Err("ERR increment would produce NaN or Infinity")
+
+// longDouble is the precision of C's long double on x86-64 (the x87
+// extended format: a 64-bit mantissa), in which Redis adds floats.
+const longDouble = 64
+
+// addFloat adds two decimal texts (already checked with argScore) as
+// INCRBYFLOAT and HINCRBYFLOAT do in Redis: parsed and added in long double
+// precision, printed "%.17Lf" with trailing zeros dropped, so 0.1 + 0.2 is
+// "0.3", not float64's 0.30000000000000004. It reports false if the sum
+// is infinite or beyond long double's range.
+func addFloat(a, b string) (string, bool) {
+	x, _, err1 := big.ParseFloat(a, 0, longDouble, big.ToNearestEven)
+	y, _, err2 := big.ParseFloat(b, 0, longDouble, big.ToNearestEven)
+	if err1 != nil || err2 != nil || x.IsInf() || y.IsInf() {
+		return "", false // an infinite operand, which ParseDouble allows
+	}
+	sum := x.Add(x, y)
+	if sum.MantExp(nil) > 16384 { // past long double's largest finite value
+		return "", false
+	}
+	s := sum.Text('f', 17)
+	if strings.IndexByte(s, '.') >= 0 {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s, true
 }
