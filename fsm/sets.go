@@ -52,18 +52,20 @@ func (s set) value() resp.Value {
 	return resp.Array(out...)
 }
 
+// setFromValue rebuilds a set from value()'s form (snapshot restore): a
+// non-empty array of distinct scalar members.
 func setFromValue(v resp.Value) (set, bool) {
-	if v.Kind() != resp.KindArray {
+	if v.Kind() != resp.KindArray || v.Len() == 0 {
 		return nil, false
 	}
 	s := make(set, v.Len())
 	for _, e := range v.Elems() {
-		if !e.IsScalar() {
+		if !e.IsScalar() || e.IsNull() {
 			return nil, false
 		}
 		s[e.Text()] = struct{}{}
 	}
-	return s, true
+	return s, len(s) == v.Len()
 }
 
 // setOf returns key's set for reading (nil if missing), or WRONGTYPE.

@@ -20,15 +20,18 @@ import (
 // The end record makes a truncated file an error rather than a smaller state.
 //
 // Version 2 adds an optional fifth field, the kind, to a record whose value
-// is not a plain value: 1 for a set (value: [member, ...]), 2 for a sorted
-// set (value: [member, score, ...]).
-// Version 1 files are still read.
+// is not a plain value: 1 for a set (value: [member, ...], sorted), 2 for a
+// sorted set (value: [member, score, ...], in order). The writer leaves it
+// out for a plain value, list or hash (which restore as array and dict
+// values, turned into containers by their first write); a reader also takes
+// an explicit 0. Version 1 files are still read.
 const snapshotVersion = 2
 
 // Snapshot record kinds (the optional fifth field).
 const (
-	recordSet  = 1
-	recordZset = 2
+	recordPlain = 0
+	recordSet   = 1
+	recordZset  = 2
 )
 
 // ErrSnapshotVersion is returned by Restore for a snapshot written by a
@@ -156,21 +159,31 @@ func ReadSnapshot(r io.Reader) (*State, uint64, error) {
 			return nil, 0, fmt.Errorf("read snapshot record %d: malformed", i)
 		}
 		e := &Entry{Value: f[1], Expire: f[2].Int(), Mod: uint64(f[3].Int())}
-		if len(f) == 5 {
-			ok := false
-			switch f[4].Int() {
-			case recordZset:
-				e.zset, ok = zsetFromValue(f[1])
-			case recordSet:
-				e.set, ok = setFromValue(f[1])
-			}
-			if !ok {
-				return nil, 0, fmt.Errorf("read snapshot record %d: malformed set or sorted set", i)
-			}
-			e.Value = resp.Value{}
+		if len(f) == 5 && !restoreKind(e, f[4]) {
+			return nil, 0, fmt.Errorf("read snapshot record %d: malformed kind or container", i)
 		}
 		st.keys[string(f[0].Bytes())] = e
 	}
+}
+
+// restoreKind rebuilds the container a record's kind field names from its
+// value (recordPlain leaves the value as it is) and reports false for an
+// unknown kind or a value that does not fit it.
+func restoreKind(e *Entry, kind resp.Value) bool {
+	if kind.Kind() != resp.KindInt {
+		return false
+	}
+	ok := false
+	switch kind.Int() {
+	case recordPlain:
+		return true
+	case recordZset:
+		e.zset, ok = zsetFromValue(e.Value)
+	case recordSet:
+		e.set, ok = setFromValue(e.Value)
+	}
+	e.Value = resp.Value{}
+	return ok
 }
 
 // isCount reports whether v is a non-negative integer, as a snapshot's

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -53,7 +54,23 @@ func fill(n *node, keys int) {
 	}
 	must(n.apply("SET", "", "empty key"))
 	must(n.apply("SET", "bin\r\nkey\x00\xff", "binary key"))
+	for _, r := range containerWrites {
+		must(n.apply(r...))
+	}
 	n.now += 10 // the PX 1 keys are now past their deadline
+}
+
+// containerWrites leave a key of each container kind (list, hash, set,
+// sorted set), some with a deadline, for fill.
+var containerWrites = [][]any{
+	{"RPUSH", "list", "a", 1, dict("job", 2)},
+	{"HSET", "hash", "f", "v", "g", "2"},
+	{"HDEL", "hash", "f"},
+	{"SADD", "set", "m", "n", 3},
+	{"ZADD", "zset", "-inf", "lo", "1.5", "mid", "+inf", "hi", 0, "zero"},
+	{"PEXPIRE", "set", 100_000},
+	{"SADD", "set-gone", "x"},
+	{"PEXPIRE", "set-gone", 1},
 }
 
 // sameAnswers checks that a and b answer every read of keys alike.
@@ -92,7 +109,7 @@ func TestSnapshot_RoundTrip(t *testing.T) {
 	if src.f.Keys() != dst.f.Keys() {
 		t.Errorf("Keys(): %d before, %d after", src.f.Keys(), dst.f.Keys())
 	}
-	keys := vals(req("stale", "", "bin\r\nkey\x00\xff", "big", 7, "key:7"))
+	keys := vals(req("stale", "", "bin\r\nkey\x00\xff", "big", 7, "key:7", "list", "hash", "set", "zset", "set-gone"))
 	for i := 0; i < 2000; i += 7 {
 		keys = append(keys, bulk("key:"+strconv.Itoa(i)))
 	}
@@ -107,6 +124,10 @@ func TestSnapshot_RoundTrip(t *testing.T) {
 		n.apply("RENAME", "key:1", "moved")
 		n.apply("APPEND", "key:0", "!")
 		n.apply("EXPIRE", "key:8", 5)
+		n.apply("LPUSH", "list", "z")
+		n.apply("HSET", "hash", "h", "1")
+		n.apply("SREM", "set", "m")
+		n.apply("ZADD", "zset", "INCR", 1, "mid")
 	}
 	if !bytes.Equal(dump(t, src.f), dump(t, dst.f)) {
 		t.Error("states differ after the same writes following a restore")
@@ -205,6 +226,7 @@ func streamOf(records ...resp.Value) []byte {
 
 func TestRestore_Malformed(t *testing.T) {
 	head := func(count int) resp.Value { return arr("kvorum-snapshot", 1, 9, count) }
+	head2 := func(count int) resp.Value { return arr("kvorum-snapshot", 2, 9, count) }
 	end := func(count int) resp.Value { return arr("end", count) }
 	rec := arr("k", "v", 0, 3)
 	cases := map[string][]byte{
@@ -229,6 +251,18 @@ func TestRestore_Malformed(t *testing.T) {
 		"expire as text":      streamOf(head(1), arr("k", "v", "0", 3), end(1)),
 		"negative mod":        streamOf(head(1), arr("k", "v", 0, -3), end(1)),
 		"record is a dict":    streamOf(head(1), dict("k", "v", 0, 3), end(1)),
+		"kind in v1":          streamOf(head(1), arr("k", "v", 0, 3, 0), end(1)),
+		"unknown kind":        streamOf(head2(1), arr("k", "v", 0, 3, 3), end(1)),
+		"kind as text":        streamOf(head2(1), arr("k", "v", 0, 3, "1"), end(1)),
+		"set not an array":    streamOf(head2(1), arr("k", "v", 0, 3, 1), end(1)),
+		"empty set":           streamOf(head2(1), arr("k", arr(), 0, 3, 1), end(1)),
+		"set member repeated": streamOf(head2(1), arr("k", arr("a", "a"), 0, 3, 1), end(1)),
+		"set member array":    streamOf(head2(1), arr("k", arr(arr("a")), 0, 3, 1), end(1)),
+		"zset odd":            streamOf(head2(1), arr("k", arr("a", d(1), "b"), 0, 3, 2), end(1)),
+		"zset score as text":  streamOf(head2(1), arr("k", arr("a", "1"), 0, 3, 2), end(1)),
+		"zset NaN score":      streamOf(head2(1), arr("k", arr("a", d(math.NaN())), 0, 3, 2), end(1)),
+		"zset repeated":       streamOf(head2(1), arr("k", arr("a", d(1), "a", d(2)), 0, 3, 2), end(1)),
+		"six fields":          streamOf(head2(1), arr("k", "v", 0, 3, 0, 0), end(1)),
 		"bad frame in record": append(streamOf(head(1)), "*4\r\n$1\r\nk\r\n$9\r\nv\r\n:0\r\n:3\r\n"...),
 	}
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -256,6 +290,33 @@ func TestRestore_Malformed(t *testing.T) {
 	if n.f.Keys() != 0 || n.f.Applied() != 9 {
 		t.Errorf("after an empty snapshot at 9: %d keys, applied %d", n.f.Keys(), n.f.Applied())
 	}
+}
+
+// A version 2 stream written by hand restores every record kind, an
+// explicit kind 0 included.
+func TestRestore_Version2Kinds(t *testing.T) {
+	stream := streamOf(arr("kvorum-snapshot", 2, 9, 5),
+		arr("plain", "v", 0, 3),
+		arr("plain0", dict("f", 1), 0, 4, 0),
+		arr("set", arr("b", "a"), 0, 5, 1),
+		arr("zset", arr("lo", d(math.Inf(-1)), "x", d(2)), 0, 6, 2),
+		arr("list", arr(1, 2), 0, 7, 0),
+		arr("end", 5))
+	n := newNode(t, resp.RESP3)
+	if err := restore(n.f, stream); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	n.index = 9
+	n.run([]step{
+		{args: req("GET", "plain"), want: bulk("v")},
+		{args: req("HGET", "plain0", "f"), want: bulk("1")},
+		{args: req("SMEMBERS", "set"), want: arr("a", "b")},
+		{args: req("ZRANGE", "zset", 0, -1, "WITHSCORES"), want: arr("lo", d(math.Inf(-1)), "x", d(2))},
+		{args: req("LRANGE", "list", 0, -1), want: arr("1", "2")},
+		{args: req("TYPE", "set"), want: resp.Simple("set")},
+		{args: req("TYPE", "zset"), want: resp.Simple("zset")},
+		{args: req("KVORUM.MODS", "set", "zset"), want: arr(5, 6)},
+	})
 }
 
 // TestRestore_AppliedIndex: the applied index becomes the snapshot's,

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"math"
 	"sort"
 
 	"github.com/kvorum/kvorum/resp"
@@ -82,18 +83,20 @@ func (z *zset) value() resp.Value {
 	return resp.Array(out...)
 }
 
-// zsetFromValue rebuilds a set from value()'s form (snapshot restore).
+// zsetFromValue rebuilds a set from value()'s form (snapshot restore): a
+// non-empty flat array of distinct scalar members, each followed by a
+// double that is not NaN.
 func zsetFromValue(v resp.Value) (*zset, bool) {
 	e := v.Elems()
-	if v.Kind() != resp.KindArray || len(e)%2 != 0 {
+	if v.Kind() != resp.KindArray || len(e) == 0 || len(e)%2 != 0 {
 		return nil, false
 	}
 	z := newZset()
 	for i := 0; i < len(e); i += 2 {
-		if e[i+1].Kind() != resp.KindDouble {
+		m, s := e[i], e[i+1]
+		if !m.IsScalar() || m.IsNull() || s.Kind() != resp.KindDouble || math.IsNaN(s.Float()) || !z.add(m.Text(), s.Float()) {
 			return nil, false
 		}
-		z.add(e[i].Text(), e[i+1].Float())
 	}
 	return z, true
 }
