@@ -75,6 +75,10 @@ func mutableList(c *Ctx, key string, create bool) *Entry {
 	return e
 }
 
+// isEmpty reports whether a list entry is missing or has no elements (an
+// empty array stored with SET): nothing to pop.
+func isEmpty(e *Entry) bool { return e == nil || len(e.elems()) == 0 }
+
 // dropIfEmpty deletes a list key whose last element was removed.
 func dropIfEmpty(c *Ctx, key string, e *Entry) {
 	if e.list.len() == 0 {
@@ -121,7 +125,7 @@ func cmdPop(c *Ctx, args []resp.Value) resp.Value {
 			return resp.Err("ERR value is out of range, must be positive")
 		}
 	}
-	if e == nil {
+	if isEmpty(e) { // missing, or an empty array stored with SET
 		if withCount {
 			return resp.NullArray()
 		}
@@ -160,7 +164,7 @@ func cmdBPop(c *Ctx, args []resp.Value) resp.Value {
 	}
 	for _, k := range keys {
 		key, e, _, _ := listOf(c, k)
-		if e == nil {
+		if isEmpty(e) {
 			continue
 		}
 		e = mutableList(c, key, false)
@@ -228,7 +232,7 @@ func cmdLMove(c *Ctx, args []resp.Value) resp.Value {
 	if !ok {
 		return errv
 	}
-	if se == nil {
+	if isEmpty(se) {
 		return resp.NullBulk()
 	}
 	se = mutableList(c, src, false)

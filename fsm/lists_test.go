@@ -73,3 +73,18 @@ func TestLists_OnPush(t *testing.T) {
 		t.Fatalf("OnPush saw %v, want [q w]", pushed)
 	}
 }
+
+// An empty array stored with SET is a list with nothing to pop: the pops
+// answer as for a missing key (they once indexed past its end).
+func TestLists_EmptyArrayValue(t *testing.T) {
+	runModes(t, []step{
+		{args: req("SET", "e", arr()), want: num(1)},
+		{args: req("LPOP", "e"), want: null},
+		{args: req("RPOP", "e", 2), want: resp.NullArray()},
+		{args: req("BLPOP", "e", 0), want: resp.NullArray()},
+		{args: req("LMOVE", "e", "d", "LEFT", "LEFT"), want: null},
+		{args: req("RPOPLPUSH", "e", "d"), want: null},
+		{args: req("EXISTS", "d"), want: num(0)},
+		{args: req("LLEN", "e"), want: num(0)},
+	}, resp.Native)
+}
