@@ -25,7 +25,10 @@ func randomRequest(rng *rand.Rand) []any {
 		return rng.IntN(100) - 50
 	}
 	ms := func() any { return rng.IntN(3000) - 100 }
-	switch rng.IntN(24) {
+	member := func() any { return []any{"x", "y", "z", "w", 1}[rng.IntN(5)] }
+	score := func() any { return []any{"1", "2.5", "-inf", "+inf", "(1", "nan", -3, 0}[rng.IntN(8)] }
+	one := func(names ...string) string { return names[rng.IntN(len(names))] }
+	switch rng.IntN(34) {
 	case 0, 1:
 		args := req("SET", key(), value())
 		for _, opt := range [][]any{req("EX", rng.IntN(4)), req("PX", ms()), req("NX"), req("XX"), req("GET"), req("KEEPTTL")} {
@@ -79,6 +82,77 @@ func randomRequest(rng *rand.Rand) []any {
 		return req("GET", key(), key()) // wrong arity
 	case 22:
 		return req("SET", arr("bad key"), value())
+	case 23:
+		return req(one("LPUSH", "RPUSH", "LPUSHX"), key(), value(), value())
+	case 24:
+		if rng.IntN(2) == 0 {
+			return req(one("LPOP", "RPOP"), key(), rng.IntN(3))
+		}
+		return req(one("LPOP", "RPOP", "LLEN"), key())
+	case 25:
+		switch rng.IntN(4) {
+		case 0:
+			return req(one("BLPOP", "BRPOP"), key(), key(), 0)
+		case 1:
+			return req("LMOVE", key(), key(), one("LEFT", "RIGHT"), one("LEFT", "RIGHT"))
+		case 2:
+			return req("LREM", key(), rng.IntN(5)-2, value())
+		}
+		return req("LRANGE", key(), rng.IntN(5)-2, rng.IntN(5)-2)
+	case 26:
+		return req(one("HSET", "HSETNX", "HMSET"), key(), member(), value())
+	case 27:
+		switch rng.IntN(5) {
+		case 0:
+			return req("HDEL", key(), member(), member())
+		case 1:
+			return req(one("HGET", "HEXISTS"), key(), member())
+		case 2:
+			return req(one("HGETALL", "HKEYS", "HVALS", "HLEN"), key())
+		case 3:
+			return req("HINCRBY", key(), member(), rng.IntN(10)-5)
+		}
+		return req("HMGET", key(), member(), member())
+	case 28:
+		return req("SADD", key(), member(), member())
+	case 29:
+		switch rng.IntN(4) {
+		case 0:
+			return req("SREM", key(), member())
+		case 1:
+			return req("SPOP", key(), rng.IntN(3))
+		case 2:
+			return req("SISMEMBER", key(), member())
+		}
+		return req(one("SMEMBERS", "SCARD", "SPOP"), key())
+	case 30:
+		args := req("ZADD", key())
+		for _, opt := range []string{"NX", "XX", "GT", "LT", "CH", "INCR"} {
+			if rng.IntN(6) == 0 {
+				args = append(args, opt)
+			}
+		}
+		return append(args, score(), member())
+	case 31:
+		switch rng.IntN(6) {
+		case 0:
+			return req("ZREM", key(), member())
+		case 1:
+			return req(one("ZPOPMIN", "ZPOPMAX"), key(), rng.IntN(3))
+		case 2:
+			return req(one("ZRANGEBYSCORE", "ZREMRANGEBYSCORE"), key(), score(), score())
+		case 3:
+			return req("ZREVRANGEBYSCORE", key(), score(), score(), "WITHSCORES", "LIMIT", rng.IntN(3), rng.IntN(3)-1)
+		case 4:
+			return req(one("BZPOPMIN", "BZPOPMAX"), key(), key(), 0)
+		}
+		return req("ZRANGE", key(), rng.IntN(5)-2, rng.IntN(5)-2, "WITHSCORES")
+	case 32:
+		incr := []any{"0.1", "1e20", "-2.5", "x"}[rng.IntN(4)]
+		if rng.IntN(2) == 0 {
+			return req("INCRBYFLOAT", key(), incr)
+		}
+		return req("HINCRBYFLOAT", key(), member(), incr)
 	}
 	return req("INCRBY", key(), rng.IntN(10))
 }
