@@ -189,7 +189,7 @@ func (f *FSM) AnyToPop(keys []resp.Value, now int64) bool {
 	defer f.mu.RUnlock()
 	for _, k := range keys {
 		if key, ok := keyOf(k); ok {
-			if e := f.state.get(key, now); e != nil && ((e.isList() && len(e.elems()) > 0) || (e.zset != nil && e.zset.len() > 0)) {
+			if e := f.state.get(key, now); e != nil && ((e.isList() && !isEmpty(e)) || e.zset != nil) { // a zset is never empty
 				return true
 			}
 		}

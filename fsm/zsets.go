@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/kvorum/kvorum/resp"
@@ -212,23 +213,60 @@ func members(ms []zmember, withScores bool) resp.Value {
 	return resp.Array(out...)
 }
 
-// cmdZRange serves ZRANGE key start stop [REV] [WITHSCORES] by index.
+// rangeOptions are the options after a range's bounds: ZRANGE takes them
+// all, ZRANGEBYSCORE and ZREVRANGEBYSCORE WITHSCORES and LIMIT.
+type rangeOptions struct {
+	byScore, rev, withScores, limit bool
+	offset, count                   int64
+}
+
+func parseRangeOptions(args []resp.Value, all bool) (rangeOptions, resp.Value, bool) {
+	o := rangeOptions{count: -1}
+	for i := 0; i < len(args); i++ {
+		switch opt := argUpper(args[i]); {
+		case opt == "WITHSCORES":
+			o.withScores = true
+		case opt == "LIMIT":
+			if i+2 >= len(args) {
+				return o, errSyntax, false
+			}
+			var ok1, ok2 bool
+			o.offset, ok1 = argInt(args[i+1])
+			o.count, ok2 = argInt(args[i+2])
+			if !ok1 || !ok2 {
+				return o, errNotInt, false
+			}
+			o.limit = true
+			i += 2
+		case all && opt == "BYSCORE":
+			o.byScore = true
+		case all && opt == "REV":
+			o.rev = true
+		default:
+			return o, errSyntax, false
+		}
+	}
+	return o, resp.Value{}, true
+}
+
+// cmdZRange serves ZRANGE key start stop [BYSCORE] [REV] [LIMIT offset
+// count] [WITHSCORES]: by index, or by score (with REV, start is the
+// maximum). BYLEX is not supported.
 func cmdZRange(c *Ctx, args []resp.Value) resp.Value {
+	o, errv, ok := parseRangeOptions(args[4:], true)
+	if !ok {
+		return errv
+	}
+	if o.byScore {
+		return zrangeByScore(c, args[1], args[2], args[3], o)
+	}
+	if o.limit {
+		return resp.Err("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+	}
 	start, ok1 := argInt(args[2])
 	stop, ok2 := argInt(args[3])
 	if !ok1 || !ok2 {
 		return errNotInt
-	}
-	var rev, withScores bool
-	for _, a := range args[4:] {
-		switch argUpper(a) {
-		case "REV":
-			rev = true
-		case "WITHSCORES":
-			withScores = true
-		default:
-			return errSyntax
-		}
 	}
 	_, z, errv, ok := zsetOf(c, args[1])
 	if !ok {
@@ -240,13 +278,13 @@ func cmdZRange(c *Ctx, args []resp.Value) resp.Value {
 	lo, hi := clampRange(start, stop, z.len())
 	ms := make([]zmember, hi-lo)
 	for i := range ms {
-		if rev {
+		if o.rev {
 			ms[i] = z.order[z.len()-1-(lo+i)]
 		} else {
 			ms[i] = z.order[lo+i]
 		}
 	}
-	return members(ms, withScores)
+	return members(ms, o.withScores)
 }
 
 // scoreBound is one end of a score range: "(1.5" excludes, "-inf"/"+inf".
@@ -291,58 +329,45 @@ func (z *zset) inRange(min, max scoreBound) []zmember {
 // cmdZRangeByScore serves ZRANGEBYSCORE key min max and ZREVRANGEBYSCORE key
 // max min, with [WITHSCORES] [LIMIT offset count].
 func cmdZRangeByScore(c *Ctx, args []resp.Value) resp.Value {
-	rev := argUpper(args[0]) == "ZREVRANGEBYSCORE"
-	lo, hi := args[2], args[3]
-	if rev {
-		lo, hi = hi, lo
-	}
-	min, ok1 := parseBound(lo)
-	max, ok2 := parseBound(hi)
-	if !ok1 || !ok2 {
-		return errMinMax
-	}
-	withScores, offset, count := false, int64(0), int64(-1)
-	for i := 4; i < len(args); i++ {
-		switch argUpper(args[i]) {
-		case "WITHSCORES":
-			withScores = true
-		case "LIMIT":
-			if i+2 >= len(args) {
-				return errSyntax
-			}
-			var ok bool
-			if offset, ok = argInt(args[i+1]); !ok {
-				return errNotInt
-			}
-			if count, ok = argInt(args[i+2]); !ok {
-				return errNotInt
-			}
-			i += 2
-		default:
-			return errSyntax
-		}
-	}
-	_, z, errv, ok := zsetOf(c, args[1])
+	o, errv, ok := parseRangeOptions(args[4:], false)
 	if !ok {
 		return errv
 	}
-	if z == nil || offset < 0 {
+	o.rev = argUpper(args[0]) == "ZREVRANGEBYSCORE"
+	return zrangeByScore(c, args[1], args[2], args[3], o)
+}
+
+// zrangeByScore answers a range by score: the members between the bounds
+// (from, to: min and max, or max and min if o.rev), in order or reversed,
+// after o.offset, at most o.count of them if o.count >= 0.
+func zrangeByScore(c *Ctx, keyArg, from, to resp.Value, o rangeOptions) resp.Value {
+	if o.rev {
+		from, to = to, from
+	}
+	min, ok1 := parseBound(from)
+	max, ok2 := parseBound(to)
+	if !ok1 || !ok2 {
+		return errMinMax
+	}
+	_, z, errv, ok := zsetOf(c, keyArg)
+	if !ok {
+		return errv
+	}
+	if z == nil || o.offset < 0 {
 		return resp.Array()
 	}
 	ms := z.inRange(min, max)
-	if rev {
-		for i, j := 0, len(ms)-1; i < j; i, j = i+1, j-1 {
-			ms[i], ms[j] = ms[j], ms[i]
-		}
+	if o.rev {
+		slices.Reverse(ms)
 	}
-	if offset >= int64(len(ms)) {
+	if o.offset >= int64(len(ms)) {
 		return resp.Array()
 	}
-	ms = ms[offset:]
-	if count >= 0 && count < int64(len(ms)) {
-		ms = ms[:count]
+	ms = ms[o.offset:]
+	if o.count >= 0 && o.count < int64(len(ms)) {
+		ms = ms[:o.count]
 	}
-	return members(ms, withScores)
+	return members(ms, o.withScores)
 }
 
 func cmdZRemRangeByScore(c *Ctx, args []resp.Value) resp.Value {

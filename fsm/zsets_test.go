@@ -1,6 +1,7 @@
 package fsm_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/kvorum/kvorum/resp"
@@ -57,3 +58,54 @@ func TestZsets_RESP3Scores(t *testing.T) {
 // d is a score as the FSM answers it: a double, which the writer sends as a
 // bulk string to resp2 and native connections.
 func d(f float64) resp.Value { return resp.Double(f) }
+
+// Bounds, flags and ranges whose replies were checked against
+// redis-server 7.0.15.
+func TestZsets_LikeRedis(t *testing.T) {
+	runModes(t, []step{
+		{args: req("ZADD", "z", 1, "a", 2, "b", 3, "c", 3, "d"), want: num(4)},
+		{args: req("ZRANGEBYSCORE", "z", "(1", "(3"), want: arr("b")},
+		{args: req("ZRANGEBYSCORE", "z", "(1", 3), want: arr("b", "c", "d")},
+		{args: req("ZRANGEBYSCORE", "z", 3, 1), want: arr()},
+		{args: req("ZREVRANGEBYSCORE", "z", 3, "(1", "WITHSCORES"), want: arr("d", d(3), "c", d(3), "b", d(2))},
+		{args: req("ZREVRANGEBYSCORE", "z", "+inf", "-inf", "LIMIT", 1, 2), want: arr("c", "b")},
+		{args: req("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", 0, -1), want: arr("a", "b", "c", "d")},
+		{args: req("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", -1, 2), want: arr()},
+		{args: req("ZRANGEBYSCORE", "z", "(inf", "+inf"), want: arr()},
+		{args: req("ZRANGEBYSCORE", "z", "-inf", "(-inf"), want: arr()},
+		{args: req("ZRANGEBYSCORE", "z", 1, 2, "LIMIT", 0), want: syntaxErr},
+		{args: req("ZRANGEBYSCORE", "z", 1, 2, "WITHSCORES", "WITHSCORES"), want: arr("a", d(1), "b", d(2))},
+		{args: req("ZADD", "z", "GT", "CH", 0, "a", 5, "b", 7, "new"), want: num(2)},
+		{args: req("ZADD", "z", "LT", "CH", 0, "a", 9, "b"), want: num(1)},
+		{args: req("ZADD", "z", "GT", "LT", 1, "a"), want: resp.Err("ERR GT, LT, and/or NX options at the same time are not compatible")},
+		{args: req("ZADD", "z", "NX", "GT", 1, "a"), want: resp.Err("ERR GT, LT, and/or NX options at the same time are not compatible")},
+		{args: req("ZADD", "z", "XX", "INCR", 1, "nope"), want: null},
+		{args: req("ZADD", "z", "NX", "INCR", 1, "a"), want: null},
+		{args: req("ZADD", "z", "GT", "INCR", -1, "a"), want: null},
+		{args: req("ZADD", "z", "INCR", 1, "a", 2, "b"), want: resp.Err("ERR INCR option supports a single increment-element pair")},
+		{args: req("ZADD", "z", "CH"), want: arity("zadd")},
+		{args: req("ZADD", "z", "XX", 1, "q"), want: num(0)},
+		{args: req("ZADD", "z", "CH", "INCR", 1, "a"), want: d(1)},
+		{args: req("ZRANGE", "z", 0, -1, "WITHSCORES"), want: arr("a", d(1), "c", d(3), "d", d(3), "b", d(5), "new", d(7))},
+		{args: req("ZRANGE", "z", "(1", 5, "BYSCORE"), want: arr("c", "d", "b")},
+		{args: req("ZRANGE", "z", 5, "(1", "BYSCORE", "REV", "WITHSCORES"), want: arr("b", d(5), "d", d(3), "c", d(3))},
+		{args: req("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", 1, 1), want: arr("c")},
+		{args: req("ZRANGE", "z", 0, -1, "LIMIT", 0, 1), want: resp.Err("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")},
+		{args: req("ZPOPMIN", "z", 0), want: arr()},
+		{args: req("ZPOPMIN", "z", -1), want: resp.Err("ERR value is out of range, must be positive")},
+		{args: req("ZPOPMAX", "nokey", 2), want: arr()},
+		{args: req("ZREMRANGEBYSCORE", "z", "(0", "(5"), want: num(3)},
+		{args: req("ZADD", "z", "-inf", "x"), want: num(1)},
+		{args: req("ZADD", "z", "inf", "y"), want: num(1)},
+		{args: req("ZADD", "z", "INCR", "inf", "y"), want: d(math.Inf(1))},
+		{args: req("ZADD", "z", "INCR", "-inf", "y"), want: resp.Err("ERR resulting score is not a number (NaN)")},
+		{args: req("ZSCORE", "z", "y"), want: d(math.Inf(1))},
+		{args: req("ZRANGEBYSCORE", "z", "a", "b"), want: resp.Err("ERR min or max is not a float")},
+		{args: req("SPOP", "nokey", 3), want: arr()},
+		{args: req("SADD", "s", "c", "b", "a"), want: num(3)},
+		{args: req("SPOP", "s", 0), want: arr()},
+		{args: req("SPOP", "s", -1), want: resp.Err("ERR value is out of range, must be positive")},
+		{args: req("SPOP", "s", 1), want: arr("a")}, // Redis picks at random; kvorum the smallest
+		{args: req("SREM", "s"), want: arity("srem")},
+	}, resp.RESP2, resp.RESP3)
+}
