@@ -53,19 +53,6 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// waitFor polls cond until it holds, failing the test after 5s with what
-// was awaited.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // action is what a faulty handler does with one request.
 type action int
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvorum/kvorum/client"
 	"github.com/kvorum/kvorum/client/clienttest"
+	"github.com/kvorum/kvorum/internal/testcluster"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -175,7 +176,7 @@ func TestClient_ContextCancel(t *testing.T) {
 			_, err := c.Do(ctx, tc.cmd, "k")
 			done <- err
 		}()
-		waitFor(t, tc.cmd+" to reach the server", func() bool { return f.hanging() == i+1 })
+		testcluster.WaitFor(t, tc.cmd+" to reach the server", 5*time.Second, func() bool { return f.hanging() == i+1 })
 		cancel()
 		err := <-done
 		if !errors.Is(err, context.Canceled) || errors.Is(err, client.ErrUnknownOutcome) != tc.wantUnknown {
@@ -194,7 +195,7 @@ func TestClient_PoolSize(t *testing.T) {
 	for range 5 {
 		wg.Go(func() { c.Do(ctx, "GET", "k") })
 	}
-	waitFor(t, "2 requests in flight", func() bool { return f.hanging() == 2 })
+	testcluster.WaitFor(t, "2 requests in flight", 5*time.Second, func() bool { return f.hanging() == 2 })
 	if n := node.NumConns(); n != 2 {
 		t.Fatalf("%d connections; want PoolSize 2", n)
 	}
@@ -215,7 +216,7 @@ func TestClient_Close(t *testing.T) {
 		_, err := c.Do(context.Background(), "GET", "k")
 		done <- err
 	}()
-	waitFor(t, "GET to reach the server", func() bool { return f.hanging() == 1 })
+	testcluster.WaitFor(t, "GET to reach the server", 5*time.Second, func() bool { return f.hanging() == 1 })
 	c.Close()
 	if err := <-done; !errors.Is(err, client.ErrClosed) {
 		t.Fatalf("GET interrupted by Close: err = %v; want ErrClosed", err)

@@ -292,13 +292,24 @@ func clampRange(start, stop int64, n int) (int, int) {
 	return int(start), int(stop) + 1
 }
 
-func cmdLRange(c *Ctx, args []resp.Value) resp.Value {
+// listRange parses LRANGE/LTRIM's "key start stop" and returns the list
+// entry (nil if missing) and the half-open element range it selects.
+func listRange(c *Ctx, args []resp.Value) (key string, e *Entry, lo, hi int, errv resp.Value, ok bool) {
 	start, ok1 := argInt(args[2])
 	stop, ok2 := argInt(args[3])
 	if !ok1 || !ok2 {
-		return errNotInt
+		return "", nil, 0, 0, errNotInt, false
 	}
-	_, e, errv, ok := listOf(c, args[1])
+	key, e, errv, ok = listOf(c, args[1])
+	if !ok || e == nil {
+		return key, nil, 0, 0, errv, ok
+	}
+	lo, hi = clampRange(start, stop, len(e.elems()))
+	return key, e, lo, hi, errv, true
+}
+
+func cmdLRange(c *Ctx, args []resp.Value) resp.Value {
+	_, e, lo, hi, errv, ok := listRange(c, args)
 	if !ok {
 		return errv
 	}
@@ -306,7 +317,6 @@ func cmdLRange(c *Ctx, args []resp.Value) resp.Value {
 		return resp.Array()
 	}
 	all := e.elems()
-	lo, hi := clampRange(start, stop, len(all))
 	out := make([]resp.Value, hi-lo)
 	for i := range out {
 		out[i] = c.elem(all[lo+i])
@@ -404,12 +414,7 @@ func cmdLRem(c *Ctx, args []resp.Value) resp.Value {
 }
 
 func cmdLTrim(c *Ctx, args []resp.Value) resp.Value {
-	start, ok1 := argInt(args[2])
-	stop, ok2 := argInt(args[3])
-	if !ok1 || !ok2 {
-		return errNotInt
-	}
-	key, e, errv, ok := listOf(c, args[1])
+	key, e, lo, hi, errv, ok := listRange(c, args)
 	if !ok {
 		return errv
 	}
@@ -417,7 +422,6 @@ func cmdLTrim(c *Ctx, args []resp.Value) resp.Value {
 		return c.OK()
 	}
 	e = mutableList(c, key, false)
-	lo, hi := clampRange(start, stop, e.list.len())
 	e.list.replace(e.list.slice(lo, hi))
 	dropIfEmpty(c, key, e)
 	return c.OK()
