@@ -81,22 +81,34 @@ func (ws *waiters) notify(keys []string) {
 type blockingPop struct {
 	n       *Node
 	c       *resp.Conn
+	cmd     *fsm.Command
 	args    []resp.Value
 	keys    []resp.Value
 	timeout time.Duration // 0: forever
 }
 
-func (n *Node) block(c *resp.Conn, cmd *fsm.Command, args []resp.Value) resp.Future {
-	ms, ok := fsm.BlockTimeout(args)
+// block starts a blocking command, or answers at once for a timeout that
+// Redis refuses (negative, not a number) before it would block.
+func (n *Node) block(c *resp.Conn, cmd *fsm.Command, args []resp.Value) resp.Reply {
+	ms, errv, ok := cmd.BlockArgs(args)
 	if !ok {
-		ms = 0 // the attempt itself answers the error
+		return resp.Now(errv)
 	}
-	return &blockingPop{n: n, c: c, args: args, keys: cmd.Keys(args), timeout: time.Duration(ms) * time.Millisecond}
+	sessionOf(c).reads++ // answered at its turn, like a read (door.go)
+	return resp.Blocked(&blockingPop{n: n, c: c, cmd: cmd, args: args, keys: cmd.SourceKeys(args), timeout: time.Duration(ms) * time.Millisecond})
 }
 
+var errConnClosed = resp.Err(resp.CodeTryAgain + " connection closed")
+
+// Wait blocks until an attempt pops something (or answers an error), the
+// timeout passes, leadership is lost, or the client goes away. The server
+// watches the socket meanwhile (resp.Blocked), so a client that disconnects
+// ends the wait at once: it is unregistered, is never woken again and never
+// proposes another attempt. If it leaves while its attempt is in the log,
+// what the attempt took is given back (giveBack).
 func (b *blockingPop) Wait() resp.Value {
 	n := b.n
-	sessionOf(b.c).reads-- // answered at its turn, like a read (door.go)
+	sessionOf(b.c).reads--
 	lost := n.leaderLost.Load()
 	if lost == nil {
 		return n.redirect().Value()
@@ -111,15 +123,20 @@ func (b *blockingPop) Wait() resp.Value {
 	for i, k := range b.keys {
 		keys[i] = k.Text()
 	}
+	gone := b.c.Gone()
 	n.waiters.blocked.Add(1)
 	defer n.waiters.blocked.Add(-1)
 	for {
 		// Register before looking, so a push applied in between still wakes us.
 		w := n.waiters.register(keys)
-		if n.fsm.AnyToPop(b.keys, time.Now().UnixMilli()) {
+		if !closed(gone) && n.fsm.AnyToPop(b.cmd, b.keys, time.Now().UnixMilli()) {
 			v := n.propose(b.c, b.args).Wait()
 			if !v.IsNull() {
 				n.waiters.remove(w)
+				if closed(gone) && v.Kind() != resp.KindError {
+					b.giveBack(v)
+					return errConnClosed
+				}
 				return v // popped, or an error
 			}
 			// Another client popped first: wait for the next push.
@@ -133,11 +150,36 @@ func (b *blockingPop) Wait() resp.Value {
 		case <-*lost:
 			n.waiters.remove(w)
 			return n.redirect().Value()
-		case <-b.c.Context().Done():
+		case <-gone:
 			n.waiters.remove(w)
-			return resp.Err(resp.CodeTryAgain + " connection closed")
+			return errConnClosed
 		}
 	}
+}
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// giveBack proposes the command's Undo for reply v: the client left while
+// its attempt was in the log, so nobody will ever read v, and the item goes
+// back where it was, in one log entry. Losing leadership first leaves the
+// item taken: the write's outcome is then unknown here, the case client
+// sessions exist for.
+func (b *blockingPop) giveBack(v resp.Value) {
+	undo := b.cmd.Undo(b.args, v)
+	r := b.n.proposer.propose(b.c.Mode(), undo).Wait()
+	if r.Kind() == resp.KindError {
+		b.n.log.Warn("could not give back what a blocking pop took for a client that left",
+			"command", b.cmd.Name, "undo", undo[0].Text(), "reply", r.Text())
+		return
+	}
+	b.n.log.Debug("gave back what a blocking pop took for a client that left", "command", b.cmd.Name)
 }
 
 // nullFor is a blocking command's timeout reply: a null bulk string for

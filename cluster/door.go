@@ -68,8 +68,7 @@ func (n *Node) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	if cmd.IsBlocking() {
 		// Answered at its turn (it proposes then), like a read: later
 		// writes of the pipeline wait for it.
-		s.reads++
-		return resp.Later(n.block(c, cmd, args))
+		return n.block(c, cmd, args)
 	}
 	if cmd.IsWrite() {
 		if s.reads > 0 {

@@ -32,10 +32,11 @@ func listCommands() []Command {
 		{Name: "LTRIM", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdLTrim},
 		{Name: "LMOVE", Arity: 5, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove},
 		{Name: "RPOPLPUSH", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove},
-		{Name: "BLPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBPop},
-		{Name: "BRPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBPop},
-		{Name: "BLMOVE", Arity: 6, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove},
-		{Name: "BRPOPLPUSH", Arity: 4, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove},
+		{Name: "BLPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBPop, Undo: undoBPop, Pops: (*Entry).isList},
+		{Name: "BRPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBPop, Undo: undoBPop, Pops: (*Entry).isList},
+		{Name: "BLMOVE", Arity: 6, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove, Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove},
+		{Name: "BRPOPLPUSH", Arity: 4, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove, Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove},
+		{Name: "KVORUM.UNMOVE", Arity: 6, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdUnmove},
 	}
 }
 
@@ -152,18 +153,17 @@ func cmdPop(c *Ctx, args []resp.Value) resp.Value {
 // cmdBPop is one attempt of BLPOP/BRPOP key... timeout: [key, element] from
 // the first non-empty list, or a null array if all are empty.
 func cmdBPop(c *Ctx, args []resp.Value) resp.Value {
-	if _, ok := BlockTimeout(args); !ok {
-		return errTimeout
+	if _, errv, ok := BlockTimeout(args); !ok {
+		return errv
 	}
 	front := argUpper(args[0])[1] == 'L'
-	keys := args[1 : len(args)-1]
-	for _, k := range keys {
-		if _, _, errv, ok := listOf(c, k); !ok {
+	// Key by key, as Redis does: the first non-empty list is popped, and a
+	// key of another kind before it answers WRONGTYPE.
+	for _, k := range args[1 : len(args)-1] {
+		key, e, errv, ok := listOf(c, k)
+		if !ok {
 			return errv
 		}
-	}
-	for _, k := range keys {
-		key, e, _, _ := listOf(c, k)
 		if isEmpty(e) {
 			continue
 		}
@@ -180,49 +180,142 @@ func cmdBPop(c *Ctx, args []resp.Value) resp.Value {
 	return resp.NullArray()
 }
 
-var errTimeout = resp.Err("ERR timeout is not a float or out of range")
+// undoBPop gives back what a BLPOP/BRPOP attempt took (reply [key,
+// element]) at the end it came from.
+func undoBPop(args []resp.Value, reply resp.Value) []resp.Value {
+	push := "RPUSH"
+	if argUpper(args[0])[1] == 'L' {
+		push = "LPUSH"
+	}
+	return []resp.Value{resp.BulkString(push), reply.Elems()[0], reply.Elems()[1]}
+}
 
-// AnyToPop reports whether any of keys holds a non-empty list or sorted set
-// at now: the front door's check before it proposes a blocking pop's attempt.
-func (f *FSM) AnyToPop(keys []resp.Value, now int64) bool {
+// undoBLMOVE gives back what a BLMOVE/BRPOPLPUSH attempt moved (reply: the
+// element) with KVORUM.UNMOVE.
+func undoBLMove(args []resp.Value, reply resp.Value) []resp.Value {
+	from, to := resp.BulkString("RIGHT"), resp.BulkString("LEFT")
+	if len(args) == 6 {
+		from, to = args[3], args[4]
+	}
+	return []resp.Value{resp.BulkString("KVORUM.UNMOVE"), args[1], args[2], from, to, reply}
+}
+
+// cmdUnmove serves KVORUM.UNMOVE src dst from to element: it undoes a
+// BLMOVE src dst from to whose client left before the reply. If dst's to
+// end still holds element it goes back to src's from end (the stored value
+// itself, so nothing about it changes); if not, someone has taken or
+// covered it since, and it stays where it is: not lost, not duplicated.
+func cmdUnmove(c *Ctx, args []resp.Value) resp.Value {
+	src, _, errv, ok := listOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	dst, de, errv, ok := listOf(c, args[2])
+	if !ok {
+		return errv
+	}
+	from, to := argUpper(args[3]), argUpper(args[4])
+	if isEmpty(de) {
+		return resp.Int(0)
+	}
+	end := de.list.len() - 1
+	if to == "LEFT" {
+		end = 0
+	}
+	if v := de.list.at(end); !resp.Equal(v, args[5]) && (!v.IsScalar() || v.Text() != args[5].Text()) {
+		return resp.Int(0)
+	}
+	de = mutableList(c, dst, false)
+	var v resp.Value
+	if to == "LEFT" {
+		v = de.list.popFront()
+	} else {
+		v = de.list.popBack()
+	}
+	dropIfEmpty(c, dst, de)
+	se := mutableList(c, src, true)
+	if from == "LEFT" {
+		se.list.pushFront(v)
+	} else {
+		se.list.pushBack(v)
+	}
+	c.Pushed = append(c.Pushed, src)
+	return resp.Int(1)
+}
+
+var (
+	errTimeout         = resp.Err("ERR timeout is not a float or out of range")
+	errTimeoutNegative = resp.Err("ERR timeout is negative")
+)
+
+// AnyToPop reports whether an attempt of the blocking command cmd on keys
+// would answer now rather than find nothing: one of keys holds a non-empty
+// value of the kind cmd pops (lists, or sorted sets for BZPOP*), or a value
+// of another kind (the attempt answers WRONGTYPE, as Redis does before it
+// blocks), or a key is not a valid key. It is the front door's check before
+// it proposes an attempt.
+func (f *FSM) AnyToPop(cmd *Command, keys []resp.Value, now int64) bool {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	for _, k := range keys {
-		if key, ok := keyOf(k); ok {
-			if e := f.state.get(key, now); e != nil && ((e.isList() && !isEmpty(e)) || e.zset != nil) { // a zset is never empty
-				return true
-			}
+		key, ok := keyOf(k)
+		if !ok {
+			return true
+		}
+		if e := f.state.get(key, now); e != nil && (!cmd.Pops(e) || !isEmpty(e)) {
+			return true // a sorted set is never empty
 		}
 	}
 	return false
 }
 
 // BlockTimeout returns a blocking command's timeout in milliseconds (its
-// last argument, in seconds; 0 means forever) and false if it is invalid.
-func BlockTimeout(args []resp.Value) (int64, bool) {
+// last argument, in seconds; 0 means forever), or Redis's error reply for
+// a timeout that is negative or not a number. The front door checks it
+// before it blocks; each attempt checks it again (the log must refuse what
+// the front door would).
+func BlockTimeout(args []resp.Value) (int64, resp.Value, bool) {
 	f, err := resp.ParseDouble([]byte(args[len(args)-1].Text()))
-	if err != nil || f < 0 || f > 1e12 {
-		return 0, false
+	switch {
+	case err != nil || f > 1e12:
+		return 0, errTimeout, false
+	case f < 0:
+		return 0, errTimeoutNegative, false
 	}
-	return int64(f * 1000), true
+	return int64(f * 1000), resp.Value{}, true
+}
+
+// moveArgs returns the ends of LMOVE, RPOPLPUSH and their blocking forms,
+// or the error for a bad direction or timeout.
+func moveArgs(args []resp.Value) (from, to string, errv resp.Value, ok bool) {
+	name := argUpper(args[0])
+	from, to = "RIGHT", "LEFT"
+	if name == "LMOVE" || name == "BLMOVE" {
+		from, to = argUpper(args[3]), argUpper(args[4])
+		if (from != "LEFT" && from != "RIGHT") || (to != "LEFT" && to != "RIGHT") {
+			return "", "", errSyntax, false
+		}
+	}
+	if name[0] == 'B' {
+		if _, errv, ok := BlockTimeout(args); !ok {
+			return "", "", errv, false
+		}
+	}
+	return from, to, resp.Value{}, true
+}
+
+// checkMove is BLMOVE's and BRPOPLPUSH's Command.Check.
+func checkMove(args []resp.Value) (resp.Value, bool) {
+	_, _, errv, ok := moveArgs(args)
+	return errv, ok
 }
 
 // cmdLMove serves LMOVE src dst LEFT|RIGHT LEFT|RIGHT, RPOPLPUSH src dst,
 // and one attempt of BLMOVE / BRPOPLPUSH (null when the source is empty).
 func cmdLMove(c *Ctx, args []resp.Value) resp.Value {
-	name := argUpper(args[0])
-	from, to := "RIGHT", "LEFT"
-	switch name {
-	case "LMOVE", "BLMOVE":
-		from, to = argUpper(args[3]), argUpper(args[4])
-		if (from != "LEFT" && from != "RIGHT") || (to != "LEFT" && to != "RIGHT") {
-			return errSyntax
-		}
-	}
-	if name[0] == 'B' {
-		if _, ok := BlockTimeout(args); !ok {
-			return errTimeout
-		}
+	from, to, errv, ok := moveArgs(args)
+	if !ok {
+		return errv
 	}
 	src, se, errv, ok := listOf(c, args[1])
 	if !ok {

@@ -59,6 +59,8 @@ func (e *Entry) isList() bool {
 }
 
 // isHash reports whether the value is a hash (a dict, or a hash container).
+func (e *Entry) isZSet() bool { return e.zset != nil }
+
 func (e *Entry) isHash() bool {
 	return e.hash != nil || (e.plain() && e.Value.Kind() == resp.KindDict)
 }

@@ -56,6 +56,40 @@ type Command struct {
 	// between keys (LastKey -1 means the last argument). 0 means no keys.
 	FirstKey, LastKey, Step int
 	Run                     func(c *Ctx, args []resp.Value) resp.Value
+	// Undo, for a blocking command, returns the write that gives back what
+	// an attempt took (reply is that attempt's non-null reply): the front
+	// door proposes it when the client left before its reply could reach
+	// it, so that the item is not lost.
+	Undo func(args []resp.Value, reply resp.Value) []resp.Value
+	// Pops, for a blocking command, reports whether an entry is of the kind
+	// the command takes from (a list, a sorted set).
+	Pops func(e *Entry) bool
+	// Sources, for a blocking command, is how many of its keys it takes
+	// from, the rest being destinations (BLMOVE: 1); 0 means all of them.
+	Sources int
+	// Check, if set, refuses a request's arguments before it runs: what a
+	// blocking command must refuse before it blocks, as Redis does.
+	Check func(args []resp.Value) (resp.Value, bool)
+}
+
+// BlockArgs returns a blocking request's timeout in milliseconds (0:
+// forever), or the error Redis answers before it would block.
+func (cmd *Command) BlockArgs(args []resp.Value) (int64, resp.Value, bool) {
+	if cmd.Check != nil {
+		if errv, ok := cmd.Check(args); !ok {
+			return 0, errv, false
+		}
+	}
+	return BlockTimeout(args)
+}
+
+// SourceKeys returns the keys a blocking command waits on and takes from.
+func (cmd *Command) SourceKeys(args []resp.Value) []resp.Value {
+	keys := cmd.Keys(args)
+	if cmd.Sources > 0 && len(keys) > cmd.Sources {
+		keys = keys[:cmd.Sources]
+	}
+	return keys
 }
 
 // IsWrite reports whether the command changes state.

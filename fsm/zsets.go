@@ -19,8 +19,8 @@ func zsetCommands() []Command {
 		{Name: "ZREMRANGEBYSCORE", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZRemRangeByScore},
 		{Name: "ZPOPMIN", Arity: -2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZPop},
 		{Name: "ZPOPMAX", Arity: -2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZPop},
-		{Name: "BZPOPMIN", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBZPop},
-		{Name: "BZPOPMAX", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBZPop},
+		{Name: "BZPOPMIN", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBZPop, Undo: undoBZPop, Pops: (*Entry).isZSet},
+		{Name: "BZPOPMAX", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBZPop, Undo: undoBZPop, Pops: (*Entry).isZSet},
 		{Name: "ZSCORE", Arity: 3, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZScore},
 		{Name: "ZCARD", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZCard},
 		{Name: "ZRANGE", Arity: -4, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZRange},
@@ -434,11 +434,18 @@ func cmdZPop(c *Ctx, args []resp.Value) resp.Value {
 	return members(popZ(c, key, int(count), argUpper(args[0]) == "ZPOPMAX"), true)
 }
 
+// undoBZPop gives back what a BZPOPMIN/BZPOPMAX attempt took (reply [key,
+// member, score]), unless the member has been added again since.
+func undoBZPop(args []resp.Value, reply resp.Value) []resp.Value {
+	e := reply.Elems()
+	return []resp.Value{resp.BulkString("ZADD"), e[0], resp.BulkString("NX"), resp.BulkString(e[2].Text()), e[1]}
+}
+
 // cmdBZPop is one attempt of BZPOPMIN/BZPOPMAX key... timeout: [key, member,
 // score] from the first non-empty set, or a null array.
 func cmdBZPop(c *Ctx, args []resp.Value) resp.Value {
-	if _, ok := BlockTimeout(args); !ok {
-		return errTimeout
+	if _, errv, ok := BlockTimeout(args); !ok {
+		return errv
 	}
 	keys := args[1 : len(args)-1]
 	for _, k := range keys {

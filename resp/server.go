@@ -36,8 +36,9 @@ type Future interface {
 
 // Reply is a handler's answer: a value, or a future value.
 type Reply struct {
-	v Value
-	f Future
+	v     Value
+	f     Future
+	watch bool // Blocked: watch the socket while waiting
 }
 
 // Now returns a reply that is already known.
@@ -45,6 +46,15 @@ func Now(v Value) Reply { return Reply{v: v} }
 
 // Later returns a reply to wait for.
 func Later(f Future) Reply { return Reply{f: f} }
+
+// Blocked returns a reply to wait for that may take a long time because it
+// waits for other clients (BLPOP). While it waits the server keeps reading
+// the socket, which it otherwise leaves alone until the replies of a batch
+// are out, so that a client that goes away is noticed at once: the
+// connection's Context is then done and f must give up. Without this a
+// blocked request of a vanished client would stay blocked, and could still
+// take an item on its behalf.
+func Blocked(f Future) Reply { return Reply{f: f, watch: true} }
 
 // NoReply returns a reply that writes nothing (e.g. for a pushed message).
 func NoReply() Reply { return Reply{v: Value{kind: kindNone}} }
@@ -181,6 +191,7 @@ func (s *Server) accept(nc net.Conn) {
 		created: time.Now(),
 		ctx:     ctx,
 		cancel:  cancel,
+		gone:    make(chan struct{}),
 		wake:    make(chan struct{}, 1),
 	}
 	c.mode.Store(uint32(s.cfg.Mode))
@@ -237,6 +248,8 @@ type Conn struct {
 	created time.Time
 	ctx     context.Context
 	cancel  context.CancelFunc
+	gone    chan struct{} // closed once by leave
+	left    sync.Once
 
 	mode    atomic.Uint32 // a Mode: set by the handler, read by Push from any goroutine
 	closing bool          // QUIT: close after this batch's replies (reader goroutine only)
@@ -290,6 +303,16 @@ func (c *Conn) CloseAfterReply() { c.closing = true }
 // Context is done when the connection closes; futures and blocking commands
 // watch it.
 func (c *Conn) Context() context.Context { return c.ctx }
+
+// Gone is closed when the client has gone away: its end of the stream was
+// seen while a Blocked request waited, or the connection closed. Unlike
+// Context, it leaves the replies already decided to be written (a client
+// that half-closed still reads them), so a blocked request that sees Gone
+// knows its reply will never be asked for, while one that returned first
+// has its reply sent.
+func (c *Conn) Gone() <-chan struct{} { return c.gone }
+
+func (c *Conn) leave() { c.left.Do(func() { close(c.gone) }) }
 
 // Push sends v to the client outside the request/reply order (pub/sub
 // messages). Safe from any goroutine. It reports false once the connection
@@ -351,6 +374,7 @@ func (c *Conn) kick() {
 func (c *Conn) Close() { c.shutdown() }
 
 func (c *Conn) shutdown() {
+	c.leave()
 	c.cancel()
 	c.nc.Close()
 }
@@ -363,7 +387,8 @@ type pending struct {
 func (c *Conn) readLoop() {
 	defer c.srv.wg.Done()
 	defer c.finish()
-	rd := NewReader(bufio.NewReaderSize(c.nc, 16<<10), c.srv.cfg.Limits)
+	br := bufio.NewReaderSize(c.nc, 16<<10)
+	rd := NewReader(br, c.srv.cfg.Limits)
 	batch := make([]pending, 0, 16)
 	for {
 		if c.srv.cfg.IdleTimeout > 0 {
@@ -381,7 +406,13 @@ func (c *Conn) readLoop() {
 			args, err = rd.ReadRequest()
 		}
 		for i := range batch {
-			ok := c.enqueue(batch[i].r.wait(), batch[i].mode)
+			var v Value
+			if batch[i].r.watch {
+				v = c.waitWatching(br, batch[i].r.f)
+			} else {
+				v = batch[i].r.wait()
+			}
+			ok := c.enqueue(v, batch[i].mode)
 			batch[i] = pending{}
 			if !ok {
 				return
@@ -403,6 +434,38 @@ func (c *Conn) readLoop() {
 			return // finish wakes the writer
 		}
 	}
+}
+
+// waitWatching waits for a Blocked future while a helper goroutine reads
+// ahead into br, so that the end of the client's stream (EOF, reset) closes
+// Gone while the future is still waiting. Bytes the client
+// pipelines meanwhile stay in br for the next requests; once br is full the
+// helper stops reading (the client is plainly alive). It returns with the
+// helper gone, so the reader goroutine owns br again. Redis too drops a
+// blocked client the moment its socket closes.
+func (c *Conn) waitWatching(br *bufio.Reader, f Future) Value {
+	c.nc.SetReadDeadline(time.Time{}) // no idle timeout while blocked, as in Redis
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := br.Buffered() + 1; n <= br.Size(); n = br.Buffered() + 1 {
+			if _, err := br.Peek(n); err != nil {
+				select {
+				case <-stop: // the deadline below, or a close racing it
+				default:
+					c.leave() // the reader finds the same end once f returns
+				}
+				return
+			}
+		}
+	}()
+	v := f.Wait()
+	close(stop)
+	c.nc.SetReadDeadline(time.Now()) // end the helper's read
+	<-done
+	c.nc.SetReadDeadline(time.Time{})
+	return v
 }
 
 // finish tells the writer to drain what is left and close.

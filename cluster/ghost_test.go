@@ -1,0 +1,258 @@
+package cluster_test
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kvorum/kvorum/internal/testcluster"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// blockedClients reads INFO clients' blocked_clients from a node.
+func blockedClients(t testing.TB, addr string) string {
+	t.Helper()
+	info := do(t, addr, "INFO", "clients").Text()
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "blocked_clients:"); ok {
+			return v
+		}
+	}
+	t.Fatalf("no blocked_clients in INFO clients: %q", info)
+	return ""
+}
+
+func waitBlocked(t testing.TB, addr, want string) {
+	t.Helper()
+	testcluster.WaitFor(t, "blocked_clients:"+want+" on "+addr, 10*time.Second, func() bool {
+		return blockedClients(t, addr) == want
+	})
+}
+
+// A consumer blocked in BLPOP disconnects; the next push must stay in the
+// list (it used to be popped for the vanished waiter and lost), and
+// blocked_clients must fall to 0 at once. On one node and on a cluster,
+// with an infinite and a finite timeout.
+func TestBlocking_DisconnectedWaiterTakesNothing(t *testing.T) {
+	for _, nodes := range []int{1, 3} {
+		t.Run(fmt.Sprintf("nodes=%d", nodes), func(t *testing.T) {
+			c := testcluster.Start(t, testcluster.Options{Nodes: nodes})
+			addr := c.Leader(10 * time.Second).ClientAddr()
+			for _, cmd := range [][]string{
+				{"BLPOP", "q", "0"},
+				{"BRPOP", "q", "5"},
+				{"BLMOVE", "q", "processing", "LEFT", "RIGHT", "0"},
+				{"BZPOPMIN", "z", "0"},
+			} {
+				cn := dial(t, addr)
+				cn.Write(resp.AppendCommand(nil, cmd...))
+				waitBlocked(t, addr, "1")
+				cn.Close()
+				waitBlocked(t, addr, "0")
+				do(t, addr, "RPUSH", "q", "job-1")
+				do(t, addr, "ZADD", "z", "1", "job-1")
+				if v := do(t, addr, "LLEN", "q"); v.Int() != 1 {
+					t.Fatalf("%v: LLEN q after the push = %v, want 1: the job went to a client that had left", cmd, v)
+				}
+				if v := do(t, addr, "ZCARD", "z"); v.Int() != 1 {
+					t.Fatalf("%v: ZCARD z after the add = %v, want 1", cmd, v)
+				}
+				do(t, addr, "DEL", "q", "z", "processing")
+			}
+		})
+	}
+}
+
+// The same across a leader kill: a consumer leaves while blocked on the
+// leader, the leader dies, and the push to the new leader stays queued.
+func TestBlocking_DisconnectedWaiterAcrossLeaderKill(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	old := c.Leader(10 * time.Second)
+	cn := dial(t, old.ClientAddr())
+	cn.Write(resp.AppendCommand(nil, "BLPOP", "q", "0"))
+	waitBlocked(t, old.ClientAddr(), "1")
+	cn.Close()
+	waitBlocked(t, old.ClientAddr(), "0")
+	c.Kill(old.Index)
+	leader := c.Leader(10 * time.Second)
+	do(t, leader.ClientAddr(), "RPUSH", "q", "job-1")
+	if v := do(t, leader.ClientAddr(), "LLEN", "q"); v.Int() != 1 {
+		t.Fatalf("LLEN q on the new leader = %v, want 1", v)
+	}
+	for _, n := range c.Followers() {
+		if got := blockedClients(t, n.ClientAddr()); got != "0" {
+			t.Fatalf("blocked_clients on %s = %s, want 0", n.ClientAddr(), got)
+		}
+	}
+}
+
+// Fifty consumers block in BLPOP and leave at random (half-closing, so
+// that any reply already decided still reaches them) while producers push
+// 10,000 items: every item is received by a consumer or still in the list,
+// exactly once.
+func TestBlocking_ConsumerChurnLosesNothing(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	addr := c.Leader(10 * time.Second).ClientAddr()
+	const items, consumers, producers = 10000, 50, 4
+	var received sync.Map // item -> true
+	var dups, pushedDone atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < consumers; i++ {
+		wg.Add(1)
+		go func(seed int64) {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(seed))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, item := range consumeOnce(t, addr, rng) {
+					if _, loaded := received.LoadOrStore(item, true); loaded {
+						dups.Add(1)
+					}
+				}
+			}
+		}(int64(i))
+	}
+	var pwg sync.WaitGroup
+	for p := 0; p < producers; p++ {
+		pwg.Add(1)
+		go func(p int) {
+			defer pwg.Done()
+			cn := dial(t, addr)
+			defer cn.Close()
+			for i := p; i < items; i += producers {
+				if v := cn.do(t, "RPUSH", "q", fmt.Sprint("item-", i)); v.IsError() {
+					t.Errorf("RPUSH = %v", v)
+					return
+				}
+			}
+			pushedDone.Add(1)
+		}(p)
+	}
+	pwg.Wait()
+	close(stop)
+	wg.Wait()
+	waitBlocked(t, addr, "0")
+	left := do(t, addr, "LRANGE", "q", "0", "-1").Elems()
+	for _, v := range left {
+		if _, loaded := received.LoadOrStore(v.Text(), true); loaded {
+			dups.Add(1)
+		}
+	}
+	n := 0
+	received.Range(func(_, _ any) bool { n++; return true })
+	if dups.Load() != 0 || n != items {
+		t.Fatalf("received or left %d distinct items of %d pushed, %d duplicates (%d left in the list)", n, items, dups.Load(), len(left))
+	}
+	t.Logf("%d items: %d received by consumers, %d left in the list", items, items-len(left), len(left))
+}
+
+// consumeOnce connects, sends BLPOPs and either reads their replies or,
+// at random, half-closes while blocked and reads whatever still comes.
+// It returns the items received.
+func consumeOnce(t *testing.T, addr string, rng *rand.Rand) []string {
+	cn := dial(t, addr)
+	defer cn.Close()
+	cn.SetDeadline(time.Now().Add(30 * time.Second))
+	var got []string
+	for round := 0; round < 20; round++ {
+		cn.Write(resp.AppendCommand(nil, "BLPOP", "q", "0.05"))
+		if rng.Intn(3) == 0 {
+			time.Sleep(time.Duration(rng.Intn(2000)) * time.Microsecond) // let the request arrive, or not
+			cn.Conn.(interface{ CloseWrite() error }).CloseWrite()
+			for {
+				v, err := cn.rd.ReadValue()
+				if err != nil {
+					return got
+				}
+				if v.Kind() == resp.KindArray && !v.IsNull() {
+					got = append(got, v.Elems()[1].Text())
+				}
+			}
+		}
+		v, err := cn.rd.ReadValue()
+		if err != nil {
+			t.Errorf("BLPOP: %v", err)
+			return got
+		}
+		if v.Kind() == resp.KindArray && !v.IsNull() {
+			got = append(got, v.Elems()[1].Text())
+		}
+	}
+	return got
+}
+
+// Rounds of fifty blocked consumers of which a random part closes its
+// connection outright; then exactly one item per live consumer is pushed.
+// Each live consumer must get one, and nothing may be taken for the ones
+// that left: the list ends empty and every item was received once.
+func TestBlocking_ClosedConsumersTakeNothing(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 1})
+	addr := c.Leader(10 * time.Second).ClientAddr()
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	const rounds, consumers = 10, 50
+	next := 0
+	for r := 0; r < rounds; r++ {
+		conns := make([]*conn, consumers)
+		for i := range conns {
+			conns[i] = dial(t, addr)
+			conns[i].SetDeadline(time.Now().Add(20 * time.Second))
+			conns[i].Write(resp.AppendCommand(nil, "BLPOP", "q", "0"))
+		}
+		waitBlocked(t, addr, fmt.Sprint(consumers))
+		var live []*conn
+		for _, cn := range conns {
+			if rng.Intn(2) == 0 {
+				cn.Close()
+			} else {
+				live = append(live, cn)
+			}
+		}
+		waitBlocked(t, addr, fmt.Sprint(len(live)))
+		for range live {
+			do(t, addr, "RPUSH", "q", fmt.Sprint("item-", next))
+			next++
+		}
+		for _, cn := range live {
+			if v, err := cn.rd.ReadValue(); err != nil || v.Len() != 2 {
+				t.Fatalf("round %d: a live consumer got %v, %v", r, v, err)
+			}
+			cn.Close()
+		}
+		if v := do(t, addr, "LLEN", "q"); v.Int() != 0 {
+			t.Fatalf("round %d: LLEN = %v after every live consumer got its item", r, v)
+		}
+	}
+	waitBlocked(t, addr, "0")
+}
+
+// A blocking pop answers at once, without blocking, what Redis refuses
+// before it blocks: a key of another kind, a negative or malformed timeout.
+func TestBlocking_RefusedBeforeBlocking(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 1})
+	addr := c.Leader(10 * time.Second).ClientAddr()
+	do(t, addr, "SET", "strkey", "v")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"BLPOP", "strkey", "0"}, "WRONGTYPE"},
+		{[]string{"BZPOPMIN", "empty", "strkey", "0"}, "WRONGTYPE"},
+		{[]string{"BLPOP", "k", "-10"}, "ERR timeout is negative"},
+		{[]string{"BRPOP", "k", "x"}, "ERR timeout is not a float or out of range"},
+		{[]string{"BLMOVE", "k", "d", "LEFT", "UP", "0"}, "ERR syntax error"},
+	} {
+		if v := do(t, addr, tc.args...); !v.IsError() || !strings.HasPrefix(v.Text(), tc.want) {
+			t.Errorf("%v = %v, want %s", tc.args, v, tc.want)
+		}
+	}
+	waitBlocked(t, addr, "0")
+}
