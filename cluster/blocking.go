@@ -10,25 +10,62 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
-// Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX) wait on the leader. Each
-// attempt is an ordinary write through the log that pops if it can and
-// otherwise changes nothing (fsm/lists.go); between attempts the request
-// waits until an applied push touches one of its keys (fsm.Config.OnPush),
-// its timeout passes, the client goes away, or this node stops leading,
-// which ends the wait with a redirect so the client retries on the new
-// leader: a wait is never silently lost.
+// Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX) wait
+// on the leader. Each attempt is an ordinary write through the log that pops
+// if it can and otherwise changes nothing (fsm/lists.go); between attempts
+// the request waits until an applied push touches one of its keys
+// (fsm.Config.OnPush), its timeout passes, the client goes away, or this
+// node stops leading, which ends the wait with a redirect so the client
+// retries on the new leader: a wait is never silently lost.
+//
+// A write that wakes waiters answers only once their attempts are applied
+// (a wake), so its client never sees the state in between: after an RPUSH
+// that feeds a chain of BLMOVEs, an LRANGE sees where the element ended up,
+// as in Redis, where the woken pops run inside the push.
 
 // waiters maps keys to the blocked requests waiting on them.
 type waiters struct {
 	mu      sync.Mutex
 	byKey   map[string]map[*waiter]struct{}
+	wakes   []*wake      // recent wakes not yet claimed by their entry's writers, oldest first
 	blocked atomic.Int64 // requests waiting now (INFO blocked_clients)
 }
 
 type waiter struct {
 	keys []string
 	ch   chan struct{} // closed when a push touches a key
+	woke *wake         // the wake that closed ch (under waiters.mu)
 }
+
+// wake is what the entries first..last woke: their writers answer once
+// each woken waiter has made its attempt (or given up).
+type wake struct {
+	first, last uint64
+	pending     atomic.Int64
+	done        chan struct{}
+}
+
+// finish is called once by each waiter the wake woke.
+func (wk *wake) finish() {
+	if wk != nil && wk.pending.Add(-1) == 0 {
+		close(wk.done)
+	}
+}
+
+// wait waits for the woken attempts, at most limit: an attempt that cannot
+// commit in time must not hold the writer's reply for longer.
+func (wk *wake) wait(limit time.Duration) {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-wk.done:
+	case <-t.C:
+	}
+}
+
+// maxWakes bounds the unclaimed wakes kept (entries applied by other means
+// than the proposer are never claimed).
+const maxWakes = 64
 
 func newWaiters() *waiters { return &waiters{byKey: make(map[string]map[*waiter]struct{})} }
 
@@ -47,9 +84,11 @@ func (ws *waiters) register(keys []string) *waiter {
 	return w
 }
 
-// remove unregisters w (after a wake-up, a timeout or success).
-func (ws *waiters) remove(w *waiter) {
+// remove unregisters w and returns the wake that woke it, if any: the
+// caller owes it a finish once its attempt is done.
+func (ws *waiters) remove(w *waiter) *wake {
 	ws.mu.Lock()
+	defer ws.mu.Unlock()
 	for _, k := range w.keys {
 		if set := ws.byKey[k]; set != nil {
 			delete(set, w)
@@ -58,23 +97,53 @@ func (ws *waiters) remove(w *waiter) {
 			}
 		}
 	}
-	ws.mu.Unlock()
+	return w.woke
 }
 
-// notify wakes every waiter on keys. It runs on the FSM goroutine and never
-// blocks.
-func (ws *waiters) notify(keys []string) {
+// notify wakes every waiter on keys, pushed to by the entries first..last.
+// It runs on the FSM goroutine and never blocks.
+func (ws *waiters) notify(first, last uint64, keys []string) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
+	var wk *wake
 	for _, k := range keys {
 		for w := range ws.byKey[k] {
-			select {
-			case <-w.ch:
-			default:
-				close(w.ch)
+			if w.woke != nil {
+				continue
 			}
+			if wk == nil {
+				wk = &wake{first: first, last: last, done: make(chan struct{})}
+			}
+			wk.pending.Add(1)
+			w.woke = wk
+			close(w.ch)
 		}
 	}
+	if wk != nil {
+		if len(ws.wakes) == maxWakes {
+			ws.wakes = ws.wakes[1:]
+		}
+		ws.wakes = append(ws.wakes, wk)
+	}
+}
+
+// claim returns the wake of the entry at index, if it woke anyone, and
+// forgets it and every older one.
+func (ws *waiters) claim(index uint64) *wake {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for i, wk := range ws.wakes {
+		if wk.last >= index {
+			ws.wakes = ws.wakes[i:]
+			if wk.first <= index {
+				ws.wakes = ws.wakes[1:]
+				return wk
+			}
+			return nil
+		}
+	}
+	ws.wakes = ws.wakes[:0]
+	return nil
 }
 
 // blockingPop is the future of one blocking command.
@@ -126,34 +195,44 @@ func (b *blockingPop) Wait() resp.Value {
 	gone := b.c.Gone()
 	n.waiters.blocked.Add(1)
 	defer n.waiters.blocked.Add(-1)
+	var owed *wake // the wake that woke us last, finished after our attempt
+	defer func() { owed.finish() }()
 	for {
 		// Register before looking, so a push applied in between still wakes us.
 		w := n.waiters.register(keys)
 		if !closed(gone) && n.fsm.AnyToPop(b.cmd, b.keys, time.Now().UnixMilli()) {
+			// Unregistered while the attempt is in the log, so that its own
+			// push (BLMOVE q q) cannot wake it and make it wait for itself.
+			again := n.waiters.remove(w) // woken since we looked: this attempt serves that wake too
 			v := n.propose(b.c, b.args).Wait()
+			owed.finish()
+			again.finish()
+			owed = nil
 			if !v.IsNull() {
-				n.waiters.remove(w)
 				if closed(gone) && v.Kind() != resp.KindError {
 					b.giveBack(v)
 					return errConnClosed
 				}
 				return v // popped, or an error
 			}
-			// Another client popped first: wait for the next push.
+			continue // another client popped first: look again
 		}
+		owed.finish()
+		owed = nil
+		var v resp.Value
 		select {
 		case <-w.ch:
-			n.waiters.remove(w)
+			owed = n.waiters.remove(w)
+			continue
 		case <-expired:
-			n.waiters.remove(w)
-			return nullFor(b.args)
+			v = nullFor(b.args)
 		case <-*lost:
-			n.waiters.remove(w)
-			return n.redirect().Value()
+			v = n.redirect().Value()
 		case <-gone:
-			n.waiters.remove(w)
-			return errConnClosed
+			v = errConnClosed
 		}
+		owed = n.waiters.remove(w)
+		return v
 	}
 }
 

@@ -256,3 +256,34 @@ func TestBlocking_RefusedBeforeBlocking(t *testing.T) {
 	}
 	waitBlocked(t, addr, "0")
 }
+
+// Redis's "Linked LMOVEs": a push that wakes a chain of blocked BLMOVEs
+// answers only once the chain has run, so a read right after it sees where
+// the element ended up, never a state in between.
+func TestBlocking_LinkedMovesSettleBeforeThePushAnswers(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	addr := c.Leader(10 * time.Second).ClientAddr()
+	for round := 0; round < 5; round++ {
+		rd1, rd2 := dial(t, addr), dial(t, addr)
+		rd1.Write(resp.AppendCommand(nil, "BLMOVE", "list1", "list2", "RIGHT", "LEFT", "0"))
+		waitBlocked(t, addr, "1")
+		rd2.Write(resp.AppendCommand(nil, "BLMOVE", "list2", "list3", "LEFT", "RIGHT", "0"))
+		waitBlocked(t, addr, "2")
+		cn := dial(t, addr)
+		cn.do(t, "RPUSH", "list1", "foo")
+		for key, want := range map[string]int{"list1": 0, "list2": 0, "list3": 1} {
+			if v := cn.do(t, "LRANGE", key, "0", "-1"); v.Len() != want {
+				t.Fatalf("round %d: LRANGE %s right after the RPUSH = %v, want %d element(s)", round, key, v, want)
+			}
+		}
+		for _, rd := range []*conn{rd1, rd2} {
+			rd.SetDeadline(time.Now().Add(10 * time.Second))
+			if v, err := rd.rd.ReadValue(); err != nil || v.Text() != "foo" {
+				t.Fatalf("a linked BLMOVE got %v, %v", v, err)
+			}
+			rd.Close()
+		}
+		cn.do(t, "DEL", "list3")
+		cn.Close()
+	}
+}

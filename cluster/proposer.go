@@ -47,6 +47,7 @@ type proposal struct {
 	done    chan struct{}
 	replies []resp.Value // set before done closes
 	err     error        // set before done closes
+	wake    *wake        // set before done closes: the waiters the entry woke
 	f       raft.ApplyFuture
 }
 
@@ -139,6 +140,7 @@ func (p *proposer) resolve(b *proposal) {
 		b.err = err
 	} else if replies, ok := b.f.Response().([]resp.Value); ok && len(replies) == b.count {
 		b.replies = replies
+		b.wake = p.n.waiters.claim(b.f.Index())
 	} else {
 		b.err = errNoReply
 	}
@@ -164,10 +166,15 @@ type batchedWrite struct {
 	i int
 }
 
+// Wait returns the write's reply once its entry is applied and the blocked
+// pops it woke have made their attempts (blocking.go).
 func (w *batchedWrite) Wait() resp.Value {
 	<-w.b.done
 	if w.b.err != nil {
 		return w.n.writeError(w.b.err)
+	}
+	if w.b.wake != nil {
+		w.b.wake.wait(w.n.cfg.ApplyTimeout)
 	}
 	return w.b.replies[w.i]
 }

@@ -17,9 +17,10 @@ import (
 type Config struct {
 	Logger *slog.Logger
 	// OnPush, if set, is called on the FSM goroutine after each applied
-	// batch with the keys that were pushed to (LPUSH, LMOVE, ...), so
-	// blocked pops can retry. It must not block, and must not keep keys.
-	OnPush func(keys []string)
+	// batch with the indexes of its first and last entries and the keys that
+	// were pushed to (LPUSH, LMOVE, ...), so blocked pops can retry. It must
+	// not block, and must not keep keys.
+	OnPush func(first, last uint64, keys []string)
 }
 
 // FSM is the Raft state machine: it applies committed entries to the State
@@ -37,7 +38,7 @@ type FSM struct {
 	advanced chan struct{} // closed (and replaced) whenever applied grows
 	src      bytes.Reader  // used only on the FSM goroutine
 	rd       *resp.Reader
-	onPush   func(keys []string)
+	onPush   func(first, last uint64, keys []string)
 	pushed   []string // keys pushed to in the batch being applied (FSM goroutine only)
 }
 
@@ -83,7 +84,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	f.mu.Unlock()
 	if len(f.pushed) > 0 {
 		if f.onPush != nil {
-			f.onPush(f.pushed)
+			f.onPush(logs[0].Index, logs[len(logs)-1].Index, f.pushed)
 		}
 		clear(f.pushed)
 		f.pushed = f.pushed[:0]

@@ -64,7 +64,7 @@ func TestLists_ArrayValuesAreLists(t *testing.T) {
 // Pushes report their keys once the batch is applied, for blocked pops.
 func TestLists_OnPush(t *testing.T) {
 	var pushed []string
-	f := fsm.New(fsm.Config{OnPush: func(keys []string) { pushed = append(pushed, keys...) }})
+	f := fsm.New(fsm.Config{OnPush: func(_, _ uint64, keys []string) { pushed = append(pushed, keys...) }})
 	n := &node{t: t, f: f, mode: resp.RESP2, now: t0}
 	n.apply("RPUSH", "q", "a")
 	n.apply("SET", "s", "v")
