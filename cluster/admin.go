@@ -25,28 +25,33 @@ const redisVersion = "4.0.9"
 type adminCommand struct {
 	name  string
 	arity int // Redis convention; 0 means the function checks
+	// multi: inside MULTI it is queued like a data command and answered in
+	// its place in EXEC's reply (tx.go), as Redis does. Only commands whose
+	// reply depends on nothing but their arguments and the connection may
+	// set it: run is then called on the connection's goroutine at EXEC.
+	multi bool
 	run   func(n *Node, c *resp.Conn, args []resp.Value) resp.Value
 }
 
 func adminCommands() map[string]adminCommand {
 	cmds := []adminCommand{
-		{"PING", -1, cmdPing},
-		{"ECHO", 2, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value { return resp.BulkString(a[1].Text()) }},
-		{"HELLO", -1, cmdHello},
-		{"QUIT", -1, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value { c.CloseAfterReply(); return resp.OK() }},
-		{"SELECT", 2, cmdSelect},
-		{"INFO", -1, cmdInfo},
-		{"COMMAND", -1, cmdCommand},
-		{"CLIENT", -2, cmdClient},
-		{"CLUSTER", -2, cmdCluster},
-		{"READONLY", 1, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value { sessionOf(c).readonly = true; return resp.OK() }},
-		{"READWRITE", 1, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value {
+		{"PING", -1, true, cmdPing},
+		{"ECHO", 2, true, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value { return resp.BulkString(a[1].Text()) }},
+		{"HELLO", -1, false, cmdHello},
+		{"QUIT", -1, false, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value { c.CloseAfterReply(); return resp.OK() }},
+		{"SELECT", 2, true, cmdSelect},
+		{"INFO", -1, false, cmdInfo},
+		{"COMMAND", -1, false, cmdCommand},
+		{"CLIENT", -2, false, cmdClient},
+		{"CLUSTER", -2, false, cmdCluster},
+		{"READONLY", 1, false, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value { sessionOf(c).readonly = true; return resp.OK() }},
+		{"READWRITE", 1, false, func(n *Node, c *resp.Conn, a []resp.Value) resp.Value {
 			sessionOf(c).readonly = false
 			return resp.OK()
 		}},
-		{"ROLE", 1, cmdRole},
-		{"TIME", 1, cmdTime},
-		{"KVORUM.MEMBERS", 1, cmdMembers},
+		{"ROLE", 1, false, cmdRole},
+		{"TIME", 1, false, cmdTime},
+		{"KVORUM.MEMBERS", 1, false, cmdMembers},
 	}
 	m := make(map[string]adminCommand, len(cmds))
 	for _, c := range cmds {

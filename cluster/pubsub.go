@@ -46,12 +46,11 @@ func (p *pubsub) change(c *resp.Conn, names []string, on, pattern bool) (resp.Va
 		s = &subscriber{channels: map[string]struct{}{}, patterns: map[string]struct{}{}}
 		p.subs[c] = s
 	}
-	mine, index, kind := s.channels, p.channels, "subscribe"
+	mine, index, kind := s.channels, p.channels, changeKind(on, pattern)
 	if pattern {
-		mine, index, kind = s.patterns, p.patterns, "psubscribe"
+		mine, index = s.patterns, p.patterns
 	}
 	if !on {
-		kind = "un" + kind
 		if len(names) == 0 {
 			for n := range mine {
 				names = append(names, n)
@@ -83,6 +82,19 @@ func (p *pubsub) change(c *resp.Conn, names []string, on, pattern bool) (resp.Va
 		delete(p.subs, c)
 	}
 	return resp.Replies(replies...), left
+}
+
+// changeKind is the message kind that confirms a change, as Redis names it.
+func changeKind(on, pattern bool) string {
+	switch {
+	case on && pattern:
+		return "psubscribe"
+	case on:
+		return "subscribe"
+	case pattern:
+		return "punsubscribe"
+	}
+	return "unsubscribe"
 }
 
 // publish delivers message to the subscribers of channel and of matching

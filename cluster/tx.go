@@ -13,12 +13,24 @@ import (
 // last-modified log index (KVORUM.MODS, read linearizably on the leader);
 // KVORUM.EXEC carries those indexes and applies nothing if any key changed
 // since, so WATCH is exact under replication: it is checked where the
-// writes are applied, not where they were queued.
+// writes are applied, not where they were queued. Connection commands that
+// Redis also queues (PING, ECHO, SELECT: adminCommand.multi) are not
+// logged: their replies depend only on their arguments, so this node
+// answers them at EXEC and splices them into the logged replies.
 
 // txState is a connection's open MULTI.
 type txState struct {
-	queued [][]resp.Value
+	queued []queuedCmd
 	failed bool // a queued command was refused: EXEC answers EXECABORT
+	local  int  // how many of queued are connection commands
+}
+
+// queuedCmd is one command queued inside MULTI: a data command, sent in
+// KVORUM.EXEC, or a connection command (adminCommand.multi), answered by
+// this node at EXEC, in its place among the logged replies.
+type queuedCmd struct {
+	args  []resp.Value
+	local *adminCommand // nil for a data command
 }
 
 // watch is one WATCHed key and the modification index it had.
@@ -34,6 +46,7 @@ var (
 	errWatchInMult = resp.Err("ERR WATCH inside MULTI is not allowed")
 	errExecAbort   = resp.Err("EXECABORT Transaction discarded because of previous errors.")
 	queuedReply    = resp.Simple("QUEUED")
+	errExecReplies = resp.Err("ERR EXEC answered fewer replies than commands queued")
 )
 
 // serveTx handles the transaction commands and commands queued inside
@@ -82,6 +95,15 @@ func (n *Node) serveTx(c *resp.Conn, name []byte, args []resp.Value) (resp.Reply
 		return resp.Reply{}, false
 	}
 	// Inside MULTI: check and queue.
+	if a, ok := n.lookupAdmin(name); ok && a.multi {
+		if a.arity != 0 && !arityOK(a.arity, len(args)) {
+			s.tx.failed = true
+			return resp.Now(fsm.WrongArity(a.name)), true
+		}
+		s.tx.queued = append(s.tx.queued, queuedCmd{args: args, local: &a})
+		s.tx.local++
+		return resp.Now(queuedReply), true
+	}
 	cmd := n.fsm.Table().Lookup(name)
 	if cmd == nil {
 		s.tx.failed = true
@@ -91,7 +113,7 @@ func (n *Node) serveTx(c *resp.Conn, name []byte, args []resp.Value) (resp.Reply
 		s.tx.failed = true
 		return resp.Now(v), true
 	}
-	s.tx.queued = append(s.tx.queued, args)
+	s.tx.queued = append(s.tx.queued, queuedCmd{args: args})
 	return resp.Now(queuedReply), true
 }
 
@@ -140,7 +162,9 @@ func (w *watchFuture) Wait() resp.Value {
 	return resp.OK()
 }
 
-// exec sends the queued commands as one KVORUM.EXEC write.
+// exec sends the queued data commands as one KVORUM.EXEC write, which also
+// checks the WATCHed keys. Queued connection commands are not logged: they
+// are answered here once the entry is applied (execFuture).
 func (n *Node) exec(c *resp.Conn, s *session, tx *txState, watched []watch) resp.Reply {
 	if !n.IsLeader() {
 		return resp.Now(n.redirect().Value())
@@ -149,13 +173,50 @@ func (n *Node) exec(c *resp.Conn, s *session, tx *txState, watched []watch) resp
 	for _, w := range watched {
 		pairs = append(pairs, w.key, w.mod)
 	}
-	cmds := make([]resp.Value, len(tx.queued))
-	for i, q := range tx.queued {
-		cmds[i] = resp.Array(q...)
+	cmds := make([]resp.Value, 0, len(tx.queued)-tx.local)
+	for _, q := range tx.queued {
+		if q.local == nil {
+			cmds = append(cmds, resp.Array(q.args...))
+		}
 	}
 	args := []resp.Value{resp.BulkString(fsm.ExecCommand), resp.Array(pairs...), resp.Array(cmds...)}
+	var f resp.Future
 	if s.reads > 0 {
-		return resp.Later(&deferredWrite{n: n, c: c, args: args})
+		f = &deferredWrite{n: n, c: c, args: args}
+	} else {
+		f = n.propose(c, args)
 	}
-	return resp.Later(n.propose(c, args))
+	if tx.local == 0 {
+		return resp.Later(f)
+	}
+	return resp.Later(&execFuture{n: n, c: c, logged: f, queued: tx.queued})
+}
+
+// execFuture is EXEC's reply when connection commands were queued: the
+// logged replies with theirs spliced in, in queue order.
+type execFuture struct {
+	n      *Node
+	c      *resp.Conn
+	logged resp.Future // KVORUM.EXEC's reply: the data commands' replies
+	queued []queuedCmd
+}
+
+func (e *execFuture) Wait() resp.Value {
+	v := e.logged.Wait()
+	if v.Kind() != resp.KindArray || v.IsNull() {
+		return v // an error, or a WATCHed key changed: nothing ran
+	}
+	logged := v.Elems()
+	out := make([]resp.Value, len(e.queued))
+	for i, q := range e.queued {
+		if q.local != nil {
+			out[i] = q.local.run(e.n, e.c, q.args)
+			continue
+		}
+		if len(logged) == 0 {
+			return errExecReplies
+		}
+		out[i], logged = logged[0], logged[1:]
+	}
+	return resp.Array(out...)
 }

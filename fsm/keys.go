@@ -172,6 +172,9 @@ func cmdPersist(c *Ctx, args []resp.Value) resp.Value {
 	return resp.Int(1)
 }
 
+// cmdRename serves RENAME src dst. A list or sorted set arriving at dst
+// counts as a push to dst (Ctx.Pushed), so pops blocked on dst wake, as in
+// Redis, where a renamed key signals its new name ready.
 func cmdRename(c *Ctx, args []resp.Value) resp.Value {
 	from, ok1 := keyOf(args[1])
 	to, ok2 := keyOf(args[2])
@@ -184,6 +187,9 @@ func cmdRename(c *Ctx, args []resp.Value) resp.Value {
 	}
 	c.State.del(from, c.Now)
 	c.State.put(to, e.with(e.Expire, c.Index))
+	if e.isList() || e.isZSet() {
+		c.Pushed = append(c.Pushed, to)
+	}
 	return c.OK()
 }
 

@@ -154,3 +154,39 @@ func TestReap_OnlyExpired(t *testing.T) {
 		t.Fatalf("keys after reap = %d, want 2", f.Keys())
 	}
 }
+
+// RENAME counts as a push to dst when it moves a list or sorted set there
+// (Ctx.Pushed), so pops blocked on dst wake; other kinds push nothing.
+func TestKeys_RenamePushesDst(t *testing.T) {
+	table := fsm.NewTable()
+	c := &fsm.Ctx{State: fsm.NewState(), Now: t0, Mode: resp.RESP2, Index: 1}
+	run := func(args ...any) resp.Value {
+		t.Helper()
+		a := vals(args)
+		v := table.Lookup([]byte(a[0].Text())).Run(c, a)
+		if v.IsError() {
+			t.Fatalf("%v: %v", a, v)
+		}
+		return v
+	}
+	run("RPUSH", "q", "a")
+	run("ZADD", "z", 1, "m")
+	run("SET", "s", "v")
+	run("SET", "arr", arr("x")) // an array stored with SET is a list too
+	c.Pushed = nil
+	for _, tc := range []struct {
+		from, to string
+		want     []string
+	}{
+		{"q", "dst", []string{"dst"}},
+		{"z", "zdst", []string{"zdst"}},
+		{"arr", "adst", []string{"adst"}},
+		{"s", "sdst", nil},
+	} {
+		c.Pushed = nil
+		run("RENAME", tc.from, tc.to)
+		if len(c.Pushed) != len(tc.want) || (len(tc.want) > 0 && c.Pushed[0] != tc.want[0]) {
+			t.Errorf("RENAME %s %s: Pushed = %v, want %v", tc.from, tc.to, c.Pushed, tc.want)
+		}
+	}
+}

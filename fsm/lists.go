@@ -262,7 +262,7 @@ func (f *FSM) AnyToPop(cmd *Command, keys []resp.Value, now int64) bool {
 		if !ok {
 			return true
 		}
-		if e := f.state.get(key, now); e != nil && (!cmd.Pops(e) || !isEmpty(e)) {
+		if e := f.state.get(key, now); e != nil && (!cmd.Pops(e) || e.isZSet() || !isEmpty(e)) {
 			return true // a sorted set is never empty
 		}
 	}

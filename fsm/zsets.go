@@ -412,7 +412,9 @@ func popZ(c *Ctx, key string, n int, max bool) []zmember {
 	return out
 }
 
-// cmdZPop serves ZPOPMIN/ZPOPMAX key [count].
+// cmdZPop serves ZPOPMIN/ZPOPMAX key [count]. Like Redis 7, it answers a
+// flat [member, score, ...] array, except to a RESP3 connection that gave
+// a count: there each popped member is its own [member, score] pair.
 func cmdZPop(c *Ctx, args []resp.Value) resp.Value {
 	if len(args) > 3 {
 		return errSyntax
@@ -431,7 +433,20 @@ func cmdZPop(c *Ctx, args []resp.Value) resp.Value {
 	if z == nil {
 		return resp.Array()
 	}
-	return members(popZ(c, key, int(count), argUpper(args[0]) == "ZPOPMAX"), true)
+	ms := popZ(c, key, int(count), argUpper(args[0]) == "ZPOPMAX")
+	if len(args) == 3 && c.Mode == resp.RESP3 {
+		return memberPairs(ms)
+	}
+	return members(ms, true)
+}
+
+// memberPairs renders members as an array of [member, score] pairs.
+func memberPairs(ms []zmember) resp.Value {
+	out := make([]resp.Value, len(ms))
+	for i, m := range ms {
+		out[i] = resp.Array(resp.BulkString(m.member), resp.Double(m.score))
+	}
+	return resp.Array(out...)
 }
 
 // undoBZPop gives back what a BZPOPMIN/BZPOPMAX attempt took (reply [key,

@@ -109,3 +109,25 @@ func TestZsets_LikeRedis(t *testing.T) {
 		{args: req("SREM", "s"), want: arity("srem")},
 	}, resp.RESP2, resp.RESP3)
 }
+
+// ZPOPMIN and ZPOPMAX with a count answer [member, score] pairs to a RESP3
+// connection and a flat array otherwise; without a count they answer flat
+// everywhere (replies checked against redis-server 7.0.15).
+func TestZsets_PopCountShape(t *testing.T) {
+	setup := []step{{args: req("ZADD", "z", 1, "a", 2, "b", 3, "c", 4, "d", 5, "e"), want: num(5)}}
+	newNode(t, resp.RESP3).run(append(setup, []step{
+		{args: req("ZPOPMAX", "z", 1), want: arr(arr("e", d(5)))},
+		{args: req("ZPOPMIN", "z", 2), want: arr(arr("a", d(1)), arr("b", d(2)))},
+		{args: req("ZPOPMIN", "z"), want: arr("c", d(3))},
+		{args: req("ZPOPMIN", "z", 0), want: arr()},
+		{args: req("ZPOPMAX", "nokey", 2), want: arr()},
+		{args: req("ZPOPMAX", "z", 9), want: arr(arr("d", d(4)))},
+	}...))
+	for _, m := range []resp.Mode{resp.RESP2, resp.Native} {
+		newNode(t, m).run(append(setup, []step{
+			{args: req("ZPOPMAX", "z", 1), want: arr("e", d(5))},
+			{args: req("ZPOPMIN", "z", 2), want: arr("a", d(1), "b", d(2))},
+			{args: req("ZPOPMIN", "z"), want: arr("c", d(3))},
+		}...))
+	}
+}

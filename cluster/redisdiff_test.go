@@ -1,0 +1,242 @@
+package cluster_test
+
+import (
+	"bytes"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvorum/kvorum/internal/testcluster"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// These tests send the same requests to kvorum and to a real redis-server
+// (Redis 7) and require the same replies, byte for byte as the codec
+// re-encodes them. They skip when redis-server is not on PATH.
+
+// redisServer starts a redis-server on a free loopback port, without
+// persistence, stopped by t.Cleanup, and returns its address once it
+// answers.
+func redisServer(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not on PATH: install it (apt-get install redis-server) to compare replies with Redis")
+	}
+	port := freePort(t)
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir(), "--loglevel", "warning")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("redis-server output:\n%s", out.String())
+		}
+	})
+	addr := net.JoinHostPort("127.0.0.1", port)
+	testcluster.WaitFor(t, "redis-server to answer PING on "+addr, 10*time.Second, func() bool {
+		select {
+		case <-exited:
+			t.Fatalf("redis-server exited before answering: %v\n%s", waitErr, out.String())
+		default:
+		}
+		return pingOK(addr)
+	})
+	return addr
+}
+
+// freePort returns a loopback port that was free a moment ago (redis-server
+// cannot be told to pick one itself).
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// pingOK reports whether addr answers PING with +PONG.
+func pingOK(addr string) bool {
+	nc, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(time.Second))
+	if _, err := nc.Write(resp.AppendCommand(nil, "PING")); err != nil {
+		return false
+	}
+	v, err := resp.NewReader(nc, resp.Limits{}).ReadValue()
+	return err == nil && v.Text() == "PONG"
+}
+
+// redisStep is one request of a comparison script and how many replies it
+// gets (0 means one; SUBSCRIBE a b gets two).
+type redisStep struct {
+	args    []string
+	replies int
+}
+
+func rq(args ...string) redisStep { return redisStep{args: args} }
+
+// replies sends one step and reads its replies.
+func (c *conn) replies(t *testing.T, s redisStep) []resp.Value {
+	t.Helper()
+	out := []resp.Value{c.do(t, s.args...)}
+	for len(out) < max(s.replies, 1) {
+		v, err := c.rd.ReadValue()
+		if err != nil {
+			t.Fatalf("read reply %d to %q: %v", len(out)+1, s.args, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// sameAsRedis plays script on a new connection to kvorum at kvAddr and one
+// to redis-server at redisAddr, both switched to protocol proto ("2" or
+// "3") by HELLO, and fails at the first reply that differs.
+func sameAsRedis(t *testing.T, kvAddr, redisAddr, proto string, script []redisStep) {
+	t.Helper()
+	kv, rd := dial(t, kvAddr), dial(t, redisAddr)
+	defer kv.Close()
+	defer rd.Close()
+	for _, c := range []*conn{kv, rd} {
+		if v := c.do(t, "HELLO", proto); v.IsError() {
+			t.Fatalf("HELLO %s to %s = %v", proto, c.RemoteAddr(), v)
+		}
+	}
+	for i, s := range script {
+		want, got := rd.replies(t, s), kv.replies(t, s)
+		for j := range want {
+			w, g := resp.AppendValue(nil, want[j]), resp.AppendValue(nil, got[j])
+			if !bytes.Equal(g, w) {
+				t.Fatalf("RESP%s step %d %q, reply %d:\nkvorum %q\nredis  %q", proto, i, s.args, j+1, g, w)
+			}
+		}
+	}
+}
+
+// startForDiff starts a one-node kvorum and a redis-server and returns
+// their client addresses.
+func startForDiff(t *testing.T) (kvAddr, redisAddr string) {
+	t.Helper()
+	redisAddr = redisServer(t)
+	c := testcluster.Start(t, testcluster.Options{Nodes: 1})
+	return c.Leader(10 * time.Second).ClientAddr(), redisAddr
+}
+
+// ZPOPMIN and ZPOPMAX with a count answer [member, score] pairs in RESP3
+// and a flat array in RESP2; without a count, flat in both.
+func TestRedisDiff_ZPopCount(t *testing.T) {
+	kv, rd := startForDiff(t)
+	script := []redisStep{
+		rq("FLUSHALL"),
+		rq("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6.5", "f"),
+		rq("ZPOPMAX", "z", "1"),
+		rq("ZPOPMIN", "z", "2"),
+		rq("ZPOPMIN", "z"),
+		rq("ZPOPMAX", "z"),
+		rq("ZPOPMIN", "z", "0"),
+		rq("ZPOPMAX", "nokey", "2"),
+		rq("ZPOPMIN", "nokey"),
+		rq("ZPOPMAX", "z", "9"),
+		rq("ZPOPMIN", "z", "1"),
+	}
+	for _, proto := range []string{"2", "3"} {
+		sameAsRedis(t, kv, rd, proto, script)
+	}
+}
+
+// PUNSUBSCRIBE confirms with the kind "punsubscribe". (RESP2 only: Redis
+// sends RESP3 confirmations as '>' pushes, which the codec does not read.)
+func TestRedisDiff_Punsubscribe(t *testing.T) {
+	kv, rd := startForDiff(t)
+	sameAsRedis(t, kv, rd, "2", []redisStep{
+		{args: []string{"PSUBSCRIBE", "p*", "q*"}, replies: 2},
+		rq("SUBSCRIBE", "ch"),
+		rq("PUNSUBSCRIBE", "p*"),
+		rq("PUNSUBSCRIBE", "nope*"),
+		rq("UNSUBSCRIBE", "ch"),
+		rq("PUNSUBSCRIBE"), // the one pattern left
+		rq("PUNSUBSCRIBE"), // none left
+		rq("UNSUBSCRIBE"),
+		rq("PING"),
+	})
+}
+
+// PING, ECHO and SELECT inside MULTI are queued and answered in their
+// place in EXEC's reply; a watched key's change still aborts the whole
+// transaction, and a refused ECHO aborts it at EXEC.
+func TestRedisDiff_ConnectionCommandsInMulti(t *testing.T) {
+	kv, rd := startForDiff(t)
+	script := []redisStep{
+		rq("FLUSHALL"),
+		rq("MULTI"), rq("PING"), rq("PING", "hi"), rq("ECHO", "x"), rq("SET", "a", "1"), rq("SELECT", "0"),
+		rq("INCR", "a"), rq("PING", "a", "b"), rq("ECHO", "y"), rq("EXEC"),
+		rq("MULTI"), rq("PING"), rq("EXEC"),
+		rq("MULTI"), rq("EXEC"),
+		rq("WATCH", "a"), rq("SET", "a", "2"), rq("MULTI"), rq("PING"), rq("INCR", "a"), rq("EXEC"),
+		rq("GET", "a"),
+		rq("MULTI"), rq("PING"), rq("ECHO"), rq("INCR", "a"), rq("EXEC"),
+		rq("GET", "a"),
+	}
+	for _, proto := range []string{"2", "3"} {
+		sameAsRedis(t, kv, rd, proto, script)
+	}
+}
+
+// RENAME of a list onto a key a client is blocked on wakes it, in Redis
+// and in kvorum alike.
+func TestRedisDiff_RenameWakesBlockedPop(t *testing.T) {
+	kv, rd := startForDiff(t)
+	want := renameWakes(t, rd)
+	if got := renameWakes(t, kv); got.String() != want.String() {
+		t.Fatalf("BLPOP woken by RENAME: kvorum %v, redis %v", got, want)
+	}
+}
+
+// renameWakes blocks a client in BLPOP dst at addr, renames a list onto
+// dst from another client, and returns the blocked client's reply.
+func renameWakes(t *testing.T, addr string) resp.Value {
+	t.Helper()
+	other := dial(t, addr)
+	defer other.Close()
+	for _, args := range [][]string{{"HELLO", "2"}, {"FLUSHALL"}, {"RPUSH", "src", "a", "b"}} {
+		if v := other.do(t, args...); v.IsError() {
+			t.Fatalf("%s %q = %v", addr, args, v)
+		}
+	}
+	blocked := dial(t, addr)
+	defer blocked.Close()
+	blocked.do(t, "HELLO", "2")
+	blocked.SetDeadline(time.Now().Add(20 * time.Second))
+	blocked.Write(resp.AppendCommand(nil, "BLPOP", "dst", "10"))
+	testcluster.WaitFor(t, "the BLPOP to block on "+addr, 10*time.Second, func() bool {
+		return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:1")
+	})
+	if v := other.do(t, "RENAME", "src", "dst"); v.IsError() {
+		t.Fatalf("%s RENAME = %v", addr, v)
+	}
+	v, err := blocked.rd.ReadValue()
+	if err != nil {
+		t.Fatalf("%s: read BLPOP reply: %v", addr, err)
+	}
+	return v
+}
