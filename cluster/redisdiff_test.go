@@ -240,3 +240,73 @@ func renameWakes(t *testing.T, addr string) resp.Value {
 	}
 	return v
 }
+
+// What Redis refuses before it blocks is refused, with Redis's words,
+// without blocking.
+func TestRedisDiff_BlockingRefusals(t *testing.T) {
+	kv, rd := startForDiff(t)
+	script := []redisStep{
+		rq("FLUSHALL"),
+		rq("SET", "strkey", "v"),
+		rq("BLPOP", "strkey", "1"),
+		rq("BRPOP", "empty", "strkey", "1"),
+		rq("BZPOPMIN", "strkey", "1"),
+		rq("BLMOVE", "strkey", "d", "LEFT", "LEFT", "1"),
+		rq("BLPOP", "k", "-10"),
+		rq("BLPOP", "k", "abc"),
+		rq("BLMOVE", "k", "d", "LEFT", "UP", "1"),
+		rq("RPUSH", "q", "a"),
+		rq("BLPOP", "q", "strkey", "1"),
+	}
+	for _, proto := range []string{"2", "3"} {
+		sameAsRedis(t, kv, rd, proto, script)
+	}
+}
+
+// A client that disconnects while blocked takes nothing: the next push
+// stays in the list, and blocked_clients falls to 0, in both servers.
+func TestRedisDiff_VanishedWaiterTakesNothing(t *testing.T) {
+	kv, rd := startForDiff(t)
+	for _, addr := range []string{rd, kv} {
+		other := dial(t, addr)
+		other.do(t, "FLUSHALL")
+		blocked := dial(t, addr)
+		blocked.Write(resp.AppendCommand(nil, "BLPOP", "q", "0"))
+		testcluster.WaitFor(t, "the BLPOP to block on "+addr, 10*time.Second, func() bool {
+			return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:1")
+		})
+		blocked.Close()
+		testcluster.WaitFor(t, "blocked_clients:0 on "+addr, 10*time.Second, func() bool {
+			return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:0")
+		})
+		other.do(t, "RPUSH", "q", "job-1")
+		if v := other.do(t, "LLEN", "q"); v.Int() != 1 {
+			t.Fatalf("%s: LLEN q after a vanished waiter = %v, want 1", addr, v)
+		}
+		other.Close()
+	}
+}
+
+// Redis's "Linked LMOVEs": after an RPUSH that feeds two chained BLMOVEs,
+// a read sees the element at the end of the chain, in both servers.
+func TestRedisDiff_LinkedMoves(t *testing.T) {
+	kv, rd := startForDiff(t)
+	for _, addr := range []string{rd, kv} {
+		other := dial(t, addr)
+		other.do(t, "FLUSHALL")
+		rd1, rd2 := dial(t, addr), dial(t, addr)
+		rd1.Write(resp.AppendCommand(nil, "BLMOVE", "list1", "list2", "RIGHT", "LEFT", "0"))
+		rd2.Write(resp.AppendCommand(nil, "BLMOVE", "list2", "list3", "LEFT", "RIGHT", "0"))
+		testcluster.WaitFor(t, "two BLMOVEs to block on "+addr, 10*time.Second, func() bool {
+			return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:2")
+		})
+		other.do(t, "RPUSH", "list1", "foo")
+		got := []int64{other.do(t, "LLEN", "list1").Int(), other.do(t, "LLEN", "list2").Int(), other.do(t, "LLEN", "list3").Int()}
+		if got[0] != 0 || got[1] != 0 || got[2] != 1 {
+			t.Fatalf("%s: LLEN list1 list2 list3 right after the RPUSH = %v, want [0 0 1]", addr, got)
+		}
+		for _, c := range []*conn{rd1, rd2, other} {
+			c.Close()
+		}
+	}
+}
