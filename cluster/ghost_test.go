@@ -128,16 +128,30 @@ func TestBlocking_ConsumerChurnLosesNothing(t *testing.T) {
 			defer pwg.Done()
 			cn := dial(t, addr)
 			defer cn.Close()
-			for i := p; i < items; i += producers {
-				if v := cn.do(t, "RPUSH", "q", fmt.Sprint("item-", i)); v.IsError() {
-					t.Errorf("RPUSH = %v", v)
-					return
+			// Pipelined, 50 pushes a round trip, as a busy producer sends them.
+			for i := p; i < items; i += 50 * producers {
+				var req []byte
+				n := 0
+				for j := i; j < items && j < i+50*producers; j += producers {
+					req = resp.AppendCommand(req, "RPUSH", "q", fmt.Sprint("item-", j))
+					n++
+				}
+				cn.SetDeadline(time.Now().Add(20 * time.Second))
+				cn.Write(req)
+				for ; n > 0; n-- {
+					if v, err := cn.rd.ReadValue(); err != nil || v.IsError() {
+						t.Errorf("RPUSH = %v, %v", v, err)
+						return
+					}
 				}
 			}
 			pushedDone.Add(1)
 		}(p)
 	}
 	pwg.Wait()
+	testcluster.WaitFor(t, "the consumers to drain the list", 60*time.Second, func() bool {
+		return do(t, addr, "LLEN", "q").Int() == 0
+	})
 	close(stop)
 	wg.Wait()
 	waitBlocked(t, addr, "0")
