@@ -95,8 +95,15 @@ func TestBlocking_DisconnectedWaiterAcrossLeaderKill(t *testing.T) {
 // 10,000 items: every item is received by a consumer or still in the list,
 // exactly once.
 func TestBlocking_ConsumerChurnLosesNothing(t *testing.T) {
-	c := testcluster.Start(t, testcluster.Options{})
-	addr := c.Leader(10 * time.Second).ClientAddr()
+	for _, nodes := range []int{1, 3} {
+		t.Run(fmt.Sprintf("nodes=%d", nodes), func(t *testing.T) {
+			c := testcluster.Start(t, testcluster.Options{Nodes: nodes})
+			consumerChurn(t, c.Leader(10*time.Second).ClientAddr())
+		})
+	}
+}
+
+func consumerChurn(t *testing.T, addr string) {
 	const items, consumers, producers = 10000, 50, 4
 	var received sync.Map // item -> true
 	var dups, pushedDone atomic.Int64
