@@ -79,8 +79,9 @@ func (c *Client) Leader() string {
 
 // Do sends one command (name first; arguments converted by ToValue) and
 // returns its reply. An error reply is returned as the error: a
-// *resp.ReplyError (e.g. WRONGTYPE, ERR ...), and the reply value is also
-// returned. Redirects and retryable failures are handled as the package
+// *resp.ReplyError (e.g. WRONGTYPE, ERR ...), which errors.Is matches
+// against resp's named errors (errors.Is(err, resp.ErrWrongType)), and the
+// reply value is also returned. Redirects and retryable failures are handled as the package
 // documentation says; what is left is a *RetryError, an error matching
 // ErrUnknownOutcome, ErrClosed, or an argument conversion error. The reply
 // refers to memory no one else uses; the caller may keep it.

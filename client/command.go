@@ -115,7 +115,9 @@ func retrySafe(name string, args []resp.Value) bool {
 }
 
 // blockTimeout returns the server-side timeout of a blocking command (its
-// last argument, in seconds; 0 waits forever), or -1 for other commands.
+// last argument, parsed by resp.ParseTimeout; 0 waits forever, as does a
+// timeout over a year), or -1 for other commands and for a timeout the
+// server will refuse.
 func blockTimeout(name string, args []resp.Value) time.Duration {
 	switch name {
 	case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BZPOPMIN", "BZPOPMAX":
@@ -125,12 +127,12 @@ func blockTimeout(name string, args []resp.Value) time.Duration {
 	if len(args) < 2 {
 		return -1
 	}
-	secs, err := resp.ParseDouble([]byte(args[len(args)-1].Text()))
-	if err != nil || secs < 0 {
+	d, err := resp.ParseTimeout(args[len(args)-1])
+	if err != nil {
 		return -1 // the server will refuse it; an ordinary read timeout applies
 	}
-	if secs > float64(24*time.Hour/time.Second)*365 {
+	if d > 365*24*time.Hour {
 		return 0
 	}
-	return time.Duration(secs * float64(time.Second))
+	return d
 }

@@ -57,6 +57,13 @@ func TestBlockTimeout(t *testing.T) {
 		{[]string{"BLPOP", "q", "0"}, 0},
 		{[]string{"BLPOP", "q", "1.5"}, 1500 * time.Millisecond},
 		{[]string{"BLMOVE", "a", "b", "LEFT", "RIGHT", "2"}, 2 * time.Second},
+		{[]string{"BZPOPMIN", "z", "31536001"}, 0}, // over a year: as good as forever
+		{[]string{"BRPOP", "q", "1e12"}, 0},
+		{[]string{"BRPOP", "q", "-1"}, -1}, // refused by the server (resp.ParseTimeout)
+		{[]string{"BRPOP", "q", "x"}, -1},
+		{[]string{"BRPOP", "q", "inf"}, -1},
+		{[]string{"BRPOP", "q", "2e12"}, -1},
+		{[]string{"BLPOP"}, -1},
 	} {
 		vals := make([]resp.Value, len(tc.args))
 		for i, a := range tc.args {

@@ -30,34 +30,19 @@ type Node struct {
 	trans *raft.NetworkTransport
 
 	clientLn   net.Listener
-	clientAddr string // advertised client address
-	raftAddr   string // advertised raft address
-	server     *resp.Server
-	admin      map[string]adminCommand
+	clientAddr string       // advertised client address
+	raftAddr   string       // advertised raft address
+	server     *resp.Server // serves clients through the front door (Start)
 
 	gossip   *memberlist.Memberlist
 	delegate *gossipDelegate
 	members  *registry
 	changed  chan struct{} // membership changed: wakes bootstrap and reconcile (cap 1, never blocks)
 
-	reads     *readGate
-	proposer  *proposer
-	readyTerm atomic.Uint64 // term in which this leader's barrier completed; reads wait for it
-	// barrierIndex is the log index of the latest leader barrier that
-	// completed: every entry up to it is applied. Raft never hands the
-	// FSM its no-op and barrier entries, so fsm.Applied() alone can stay
-	// below a commit index that ends in them (a fresh or restarted leader).
-	barrierIndex atomic.Uint64
-	// soleVoter: this leader is the only voter, so no other leader can
-	// exist and reads need no quorum round. Set when leadership is ready
-	// and after every reconcile pass (the only place voters are added).
-	soleVoter atomic.Bool
-	// leaderLost is closed when this node stops leading; nil while it does
-	// not lead. Blocked pops watch it to end their wait with a redirect.
-	leaderLost atomic.Pointer[chan struct{}]
-	waiters    *waiters
-	pubsub     *pubsub
+	lead       leadership
 	leaderNote chan bool // raft NotifyCh
+
+	batches, commands atomic.Uint64 // proposed so far, for INFO
 
 	ctx    context.Context // ends at Close: every goroutine below watches it
 	cancel context.CancelFunc
@@ -120,9 +105,8 @@ func New(cfg Config) (_ *Node, err error) {
 	cleanup = append(cleanup, func() { n.clientLn.Close() })
 	n.clientAddr = advertise(cfg.AdvertiseClient, cfg.Advertise, n.clientLn.Addr())
 
-	n.waiters = newWaiters()
-	n.pubsub = newPubsub()
-	n.fsm = fsm.New(fsm.Config{Logger: n.log, OnPush: n.waiters.notify})
+	n.lead.n = n
+	n.fsm = fsm.New(fsm.Config{Logger: n.log})
 	n.members = newRegistry()
 	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive})
 
@@ -150,19 +134,14 @@ func New(cfg Config) (_ *Node, err error) {
 			return nil, err
 		}
 	}
-	n.server = resp.NewServer(resp.Config{
-		MaxClients: cfg.MaxClients, OutputLimit: cfg.OutputLimit, Limits: cfg.Limits,
-		Mode: cfg.Protocol, Logger: n.log,
-	}, n)
-	n.admin = adminCommands()
-	n.reads = newReadGate(n)
-	n.proposer = newProposer(n)
 	return n, nil
 }
 
-// Start bootstraps if this node should, and starts serving clients and the
-// background loops. It returns at once; Close stops everything.
-func (n *Node) Start() error {
+// Start bootstraps if this node should, and starts the background loops
+// and serving clients through front, the Redis front door (cmd wires
+// door.New(door.Config{Store: n}) in). It returns at once; Close stops
+// everything.
+func (n *Node) Start(front resp.Handler) error {
 	has, err := raft.HasExistingState(n.logs, n.logs, n.snaps)
 	if err != nil {
 		return fmt.Errorf("check raft state: %w", err)
@@ -175,10 +154,11 @@ func (n *Node) Start() error {
 			return fmt.Errorf("bootstrap: %w", err)
 		}
 	}
-	n.goLoop(n.leaderLoop)
-	n.goLoop(n.reads.run)
-	n.goLoop(n.proposer.run)
-	n.goLoop(n.proposer.complete)
+	n.server = resp.NewServer(resp.Config{
+		MaxClients: n.cfg.MaxClients, OutputLimit: n.cfg.OutputLimit, Limits: n.cfg.Limits,
+		Mode: n.cfg.Protocol, Logger: n.log,
+	}, front)
+	n.goLoop(n.lead.run)
 	if n.gossip != nil {
 		if !has && n.cfg.BootstrapExpect > 1 {
 			n.goLoop(n.bootstrapLoop)
@@ -230,9 +210,6 @@ func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 
 // Raft exposes the Raft instance to tests and operations tooling.
 func (n *Node) Raft() *raft.Raft { return n.raft }
-
-// FSM exposes the state machine to tests.
-func (n *Node) FSM() *fsm.FSM { return n.fsm }
 
 // Close shuts the node down in this order: stop accepting clients and
 // answer what is in flight; hand leadership to another voter if leader;
@@ -303,55 +280,6 @@ func (n *Node) voters() int {
 	return v
 }
 
-// leaderLoop watches leadership changes. On gaining leadership it applies a
-// barrier, so that every entry of earlier terms is applied before this node
-// serves a read, then marks the term ready and runs the reconcile loop
-// until leadership is lost.
-func (n *Node) leaderLoop(ctx context.Context) {
-	var reconcile *stoppable
-	stop := func() {
-		n.readyTerm.Store(0)
-		n.soleVoter.Store(false)
-		if lost := n.leaderLost.Swap(nil); lost != nil {
-			close(*lost)
-			n.pubsub.closeAll() // subscribers reconnect to the new leader
-		}
-		reconcile.stop()
-		reconcile = nil
-	}
-	defer stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case isLeader := <-n.leaderNote:
-			stop()
-			if !isLeader {
-				continue
-			}
-			term := n.raft.CurrentTerm()
-			barrier := n.raft.Barrier(n.cfg.ApplyTimeout)
-			if err := barrier.Error(); err != nil {
-				n.log.Warn("leader barrier failed", "err", err)
-				continue
-			}
-			if f, ok := barrier.(raft.IndexFuture); ok && f.Index() > n.barrierIndex.Load() {
-				n.barrierIndex.Store(f.Index())
-			}
-			n.soleVoter.Store(n.voters() == 1)
-			lost := make(chan struct{})
-			n.leaderLost.Store(&lost)
-			n.readyTerm.Store(term)
-			n.log.Info("leader ready", "term", term)
-			reconcile = startStoppable(ctx, func(ctx context.Context) {
-				expiry := startStoppable(ctx, n.expiryLoop)
-				defer expiry.stop()
-				n.reconcileLoop(ctx)
-			})
-		}
-	}
-}
-
 // stoppable is a goroutine with a way to stop it and wait for it.
 type stoppable struct {
 	cancel context.CancelFunc
@@ -386,10 +314,8 @@ func (n *Node) notify() {
 }
 
 // Ready reports whether this node is a leader that has applied its term's
-// barrier and so may serve linearizable reads.
-func (n *Node) Ready() bool {
-	return n.IsLeader() && n.readyTerm.Load() == n.raft.CurrentTerm()
-}
+// barrier and so serves clients as leader.
+func (n *Node) Ready() bool { return n.lead.current() != nil }
 
 // Kill stops the node abruptly, as a crash would: no leadership transfer,
 // no gossip leave, no snapshot. For tests and for fatal errors.

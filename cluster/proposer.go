@@ -2,8 +2,8 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -24,12 +24,11 @@ type proposer struct {
 	n *Node
 
 	mu       sync.Mutex
+	stopped  bool        // the term ended: propose fails at once
 	queue    []*proposal // batches waiting to be sent, oldest first
 	inflight int
 	kick     chan struct{}
 	sent     chan *proposal // in flight, in log order, for the completer
-
-	batches, commands atomic.Uint64 // sent so far, for INFO
 }
 
 const (
@@ -47,7 +46,6 @@ type proposal struct {
 	done    chan struct{}
 	replies []resp.Value // set before done closes
 	err     error        // set before done closes
-	wake    *wake        // set before done closes: the waiters the entry woke
 	f       raft.ApplyFuture
 }
 
@@ -59,6 +57,10 @@ func newProposer(n *Node) *proposer {
 // Writes proposed in order (one connection's pipeline) are applied in order.
 func (p *proposer) propose(mode resp.Mode, args []resp.Value) *batchedWrite {
 	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return &batchedWrite{n: p.n, b: &proposal{err: errNotSent}}
+	}
 	var b *proposal
 	if len(p.queue) > 0 {
 		b = p.queue[len(p.queue)-1]
@@ -84,7 +86,7 @@ func (p *proposer) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			p.failQueued(raft.ErrRaftShutdown)
+			p.failQueued()
 			return
 		case <-p.kick:
 		}
@@ -101,8 +103,8 @@ func (p *proposer) run(ctx context.Context) {
 			data := fsm.AppendBatchEntry(make([]byte, 0, len(b.body)+32), time.Now().UnixMilli(), b.count, b.body)
 			b.body = nil
 			b.f = p.n.raft.Apply(data, p.n.cfg.ApplyTimeout)
-			p.batches.Add(1)
-			p.commands.Add(uint64(b.count))
+			p.n.batches.Add(1)
+			p.n.commands.Add(uint64(b.count))
 			p.sent <- b // never blocks: at most maxInflight are in flight
 		}
 	}
@@ -140,21 +142,27 @@ func (p *proposer) resolve(b *proposal) {
 		b.err = err
 	} else if replies, ok := b.f.Response().([]resp.Value); ok && len(replies) == b.count {
 		b.replies = replies
-		b.wake = p.n.waiters.claim(b.f.Index())
 	} else {
 		b.err = errNoReply
 	}
 	close(b.done)
 }
 
-// failQueued fails batches that were never sent (shutdown).
-func (p *proposer) failQueued(err error) {
+var errNoReply = errors.New("state machine returned no reply for the write")
+
+// errNotSent fails a write that never entered the log: the term ended (or
+// the node stopped) before it was sent, so it is safe to send elsewhere.
+var errNotSent = errors.New("the write was not sent: leadership ended first")
+
+// failQueued stops the proposer and fails the batches never sent.
+func (p *proposer) failQueued() {
 	p.mu.Lock()
+	p.stopped = true
 	q := p.queue
 	p.queue = nil
 	p.mu.Unlock()
 	for _, b := range q {
-		b.err = err
+		b.err = errNotSent
 		close(b.done)
 	}
 }
@@ -166,15 +174,30 @@ type batchedWrite struct {
 	i int
 }
 
-// Wait returns the write's reply once its entry is applied and the blocked
-// pops it woke have made their attempts (blocking.go).
-func (w *batchedWrite) Wait() resp.Value {
-	<-w.b.done
+// Wait returns the write's reply and its entry's index once the entry is
+// applied (door.Proposal), or an error that tells the client whether a
+// retry is safe (writeError).
+func (w *batchedWrite) Wait() (resp.Value, uint64, error) {
+	if w.b.done != nil {
+		<-w.b.done
+	}
 	if w.b.err != nil {
-		return w.n.writeError(w.b.err)
+		return resp.Value{}, 0, w.n.writeError(w.b.err)
 	}
-	if w.b.wake != nil {
-		w.b.wake.wait(w.n.cfg.ApplyTimeout)
+	return w.b.replies[w.i], w.b.f.Index(), nil
+}
+
+// writeError translates raft's error for a write into the named errors
+// the front door answers with (resp), which say whether a retry is safe.
+func (n *Node) writeError(err error) error {
+	switch {
+	case errors.Is(err, errNotSent), errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		// Refused before it entered the log: safe to send to the leader.
+		return n.NotLeading()
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return resp.TryAgain("the write was not accepted in time; it was not applied")
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrRaftShutdown):
+		return resp.Uncertain("leadership changed while the write was in flight; it may or may not have been applied")
 	}
-	return w.b.replies[w.i]
+	return resp.Uncertain("write failed: " + err.Error())
 }

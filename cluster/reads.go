@@ -2,12 +2,10 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/raft"
-	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/cluster/door"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -16,12 +14,15 @@ import (
 // records the commit index, confirms with a quorum that this node is still
 // leader (VerifyLeader), and every read of the batch then waits until the
 // FSM has applied that index and runs against local state. Reads that
-// arrive while a confirmation is in flight join the next batch.
+// arrive while a confirmation is in flight join the next batch. A gate
+// lives as long as its term.
 type readGate struct {
-	n    *Node
-	mu   sync.Mutex
-	next *readBatch
-	kick chan struct{}
+	n       *Node
+	t       *term
+	mu      sync.Mutex
+	next    *readBatch
+	stopped bool
+	kick    chan struct{}
 	// confirmed is a closed channel: the done of batches that need no round.
 	confirmed chan struct{}
 }
@@ -32,8 +33,8 @@ type readBatch struct {
 	err   error
 }
 
-func newReadGate(n *Node) *readGate {
-	g := &readGate{n: n, kick: make(chan struct{}, 1), confirmed: make(chan struct{})}
+func newReadGate(n *Node, t *term) *readGate {
+	g := &readGate{n: n, t: t, kick: make(chan struct{}, 1), confirmed: make(chan struct{})}
 	close(g.confirmed)
 	return g
 }
@@ -41,6 +42,10 @@ func newReadGate(n *Node) *readGate {
 // join returns the batch that the next confirmation round will serve.
 func (g *readGate) join() *readBatch {
 	g.mu.Lock()
+	if g.stopped {
+		g.mu.Unlock()
+		return &readBatch{done: g.confirmed, err: errNotSent}
+	}
 	b := g.next
 	if b == nil {
 		b = &readBatch{done: make(chan struct{})}
@@ -54,116 +59,96 @@ func (g *readGate) join() *readBatch {
 	return b
 }
 
-var errNotReady = errors.New("leader has not applied its term's barrier")
+// take hands the waiting batch to the caller; with stop, no batch forms again.
+func (g *readGate) take(stop bool) *readBatch {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stopped = g.stopped || stop
+	b := g.next
+	g.next = nil
+	return b
+}
 
 // run is the gate's loop, one confirmation round at a time.
 func (g *readGate) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			g.mu.Lock()
-			b := g.next
-			g.next = nil
-			g.mu.Unlock()
-			if b != nil {
-				b.err = raft.ErrRaftShutdown
+			if b := g.take(true); b != nil {
+				b.err = errNotSent
 				close(b.done)
 			}
 			return
 		case <-g.kick:
 		}
-		g.mu.Lock()
-		b := g.next
-		g.next = nil
-		g.mu.Unlock()
+		b := g.take(false)
 		if b == nil {
 			continue
 		}
 		r := g.n.raft
-		term := r.CurrentTerm()
-		switch {
-		case r.State() != raft.Leader:
-			b.err = raft.ErrNotLeader
-		case g.n.readyTerm.Load() != term:
-			b.err = errNotReady
-		default:
-			b.index = r.CommitIndex()
-			if !g.n.soleVoter.Load() {
-				b.err = r.VerifyLeader().Error()
-			}
-			if b.err == nil && r.CurrentTerm() != term {
-				b.err = raft.ErrLeadershipLost
-			}
+		b.index = r.CommitIndex()
+		if !g.t.soleVoter.Load() {
+			b.err = r.VerifyLeader().Error()
+		}
+		if b.err == nil && r.CurrentTerm() != g.t.number {
+			b.err = raft.ErrLeadershipLost
 		}
 		close(b.done)
 	}
 }
 
-// read returns the future of one linearizable read.
-func (g *readGate) read(c *resp.Conn, cmd *fsm.Command, args []resp.Value) resp.Future {
-	b := g.soleVoterBatch()
-	if b == nil {
-		b = g.join()
+// read returns the wait of one linearizable read (door.ReadIndex). A sole
+// voter's batch is confirmed already: no other node can lead, so the commit
+// index alone orders the read.
+func (g *readGate) read() door.ReadIndex {
+	r := g.n.raft
+	if g.t.soleVoter.Load() && r.State() == raft.Leader && r.CurrentTerm() == g.t.number {
+		return &readWait{n: g.n, t: g.t, b: &readBatch{done: g.confirmed, index: g.n.raft.CommitIndex()}}
 	}
-	return &readFuture{g: g, b: b, c: c, cmd: cmd, args: args, mode: c.Mode()}
+	return &readWait{n: g.n, t: g.t, b: g.join()}
 }
 
-// soleVoterBatch returns an already-confirmed batch when this node is a
-// ready leader and the only voter: no other node can lead, so the commit
-// index alone orders the read. Otherwise nil.
-func (g *readGate) soleVoterBatch() *readBatch {
-	n := g.n
-	if !n.soleVoter.Load() || !n.Ready() {
-		return nil
-	}
-	return &readBatch{done: g.confirmed, index: n.raft.CommitIndex()}
+type readWait struct {
+	n *Node
+	t *term
+	b *readBatch
 }
 
-type readFuture struct {
-	g    *readGate
-	b    *readBatch
-	c    *resp.Conn
-	cmd  *fsm.Command
-	args []resp.Value
-	mode resp.Mode
-}
-
-// Wait runs the read once its batch is confirmed and applied. It runs on
-// the connection's goroutine in request order, so a read after a write in
-// the same pipeline sees that write.
-func (f *readFuture) Wait() resp.Value {
-	n := f.g.n
-	sessionOf(f.c).reads--
-	// The common case needs no timer: the batch is confirmed (a sole
-	// voter's always is) and its index applied.
+// Wait returns once the batch is confirmed and its index applied. The
+// common case needs no timer: the batch is confirmed (a sole voter's always
+// is) and its index applied. ctx is the client's connection: a read of a
+// client that left gives up.
+func (w *readWait) Wait(ctx context.Context) error {
+	n := w.n
+	applied := func() bool { return w.b.index <= n.fsm.Applied() || w.b.index <= w.t.barrier }
 	select {
-	case <-f.b.done:
-		if f.b.err == nil && (f.b.index <= n.fsm.Applied() || f.b.index <= n.barrierIndex.Load()) {
-			return n.fsm.Read(f.cmd, f.args, time.Now().UnixMilli(), f.mode)
+	case <-w.b.done:
+		if w.b.err == nil && applied() {
+			return nil
 		}
 	default:
 	}
-	ctx, cancel := context.WithTimeout(f.c.Context(), n.cfg.ReadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
 	defer cancel()
 	select {
-	case <-f.b.done:
+	case <-w.b.done:
 	case <-ctx.Done():
-		return resp.Err(resp.CodeTryAgain + " read timed out waiting for leadership confirmation")
+		return resp.TryAgain("read timed out waiting for leadership confirmation")
 	}
-	switch {
-	case f.b.err == nil:
-	case errors.Is(f.b.err, errNotReady):
-		// A new leader that has not applied its barrier yet: ask again shortly.
-		return resp.Err(resp.CodeTryAgain + " new leader is catching up; retry")
-	default:
-		return n.redirect().Value()
+	if w.b.err != nil {
+		return n.NotLeading()
 	}
-	index := f.b.index
-	if index <= n.barrierIndex.Load() {
+	index := w.b.index
+	if index <= w.t.barrier {
 		index = 0 // applied when the barrier completed (the FSM never sees no-ops and barriers)
 	}
 	if err := n.fsm.WaitApplied(ctx, index); err != nil {
-		return resp.Err(resp.CodeTryAgain + " read timed out waiting for the log to apply")
+		return resp.TryAgain("read timed out waiting for the log to apply")
 	}
-	return n.fsm.Read(f.cmd, f.args, time.Now().UnixMilli(), f.mode)
+	return nil
 }
+
+// failedRead is the read wait of a node that does not lead.
+type failedRead struct{ err error }
+
+func (f failedRead) Wait(context.Context) error { return f.err }

@@ -78,7 +78,11 @@ func (n *Node) reconcile() {
 	if n.gossip == nil {
 		return
 	}
-	defer func() { n.soleVoter.Store(n.voters() == 1) }()
+	defer func() {
+		if t := n.lead.current(); t != nil {
+			t.soleVoter.Store(n.voters() == 1)
+		}
+	}()
 	f := n.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		n.log.Warn("reconcile: read configuration", "err", err)

@@ -16,12 +16,15 @@ import (
 // Config configures an FSM. The zero value is usable.
 type Config struct {
 	Logger *slog.Logger
-	// OnPush, if set, is called on the FSM goroutine after each applied
-	// batch with the indexes of its first and last entries and the keys that
-	// were pushed to (LPUSH, LMOVE, ...), so blocked pops can retry. It must
-	// not block, and must not keep keys.
-	OnPush func(first, last uint64, keys []string)
+	// OnPush, if set, receives the keys each applied batch pushed to.
+	OnPush PushFunc
 }
+
+// PushFunc receives, on the FSM goroutine after each applied batch, the
+// indexes of its first and last entries and the keys that were pushed to
+// (LPUSH, LMOVE, RENAME onto a list, ...), so blocked pops can retry. It
+// must not block, and must not keep keys.
+type PushFunc func(first, last uint64, keys []string)
 
 // FSM is the Raft state machine: it applies committed entries to the State
 // and serves reads against it. Raft calls Apply, ApplyBatch, Snapshot and
@@ -38,9 +41,14 @@ type FSM struct {
 	advanced chan struct{} // closed (and replaced) whenever applied grows
 	src      bytes.Reader  // used only on the FSM goroutine
 	rd       *resp.Reader
-	onPush   func(first, last uint64, keys []string)
+	onPush   atomic.Pointer[PushFunc]
 	pushed   []string // keys pushed to in the batch being applied (FSM goroutine only)
 }
+
+// WatchPushes makes fn the receiver of pushes (Config.OnPush), replacing
+// any earlier one: the front door registers its blocked pops' wake-ups
+// here once it is built, before it serves a client. Safe from any goroutine.
+func (f *FSM) WatchPushes(fn PushFunc) { f.onPush.Store(&fn) }
 
 // New returns an FSM with an empty state.
 func New(cfg Config) *FSM {
@@ -48,7 +56,10 @@ func New(cfg Config) *FSM {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f := &FSM{table: NewTable(), log: log, state: NewState(), advanced: make(chan struct{}), onPush: cfg.OnPush}
+	f := &FSM{table: NewTable(), log: log, state: NewState(), advanced: make(chan struct{})}
+	if cfg.OnPush != nil {
+		f.WatchPushes(cfg.OnPush)
+	}
 	f.rd = resp.NewReader(&f.src, entryLimits())
 	return f
 }
@@ -83,8 +94,8 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	f.mu.Unlock()
 	if len(f.pushed) > 0 {
-		if f.onPush != nil {
-			f.onPush(logs[0].Index, logs[len(logs)-1].Index, f.pushed)
+		if fn := f.onPush.Load(); fn != nil {
+			(*fn)(logs[0].Index, logs[len(logs)-1].Index, f.pushed)
 		}
 		clear(f.pushed)
 		f.pushed = f.pushed[:0]
@@ -183,8 +194,24 @@ func (f *FSM) Counts(now int64) (keys, expires int, avgTTL int64) {
 	return keys, expires, avgTTL
 }
 
+// ExpiredRequest returns the write that deletes up to max keys whose
+// deadline has passed at now (KVORUM.REAP key...), or nil if there are
+// none: the leader's expiry sweep proposes it.
+func (f *FSM) ExpiredRequest(now int64, max int) []resp.Value {
+	keys := f.Expired(now, max)
+	if len(keys) == 0 {
+		return nil
+	}
+	args := make([]resp.Value, 0, len(keys)+1)
+	args = append(args, resp.BulkString(reapCommand))
+	for _, k := range keys {
+		args = append(args, resp.BulkString(k))
+	}
+	return args
+}
+
 // Expired returns up to max keys whose deadline has passed at now, for the
-// leader's expiry sweep (which proposes KVORUM.REAP with them). Like
+// leader's expiry sweep (ExpiredRequest). Like
 // Redis's active expiry it samples: it looks at no more than 16*max
 // entries per call, from a random starting point (Go's map iteration), so
 // a large keyspace costs the sweep a bounded amount of work per tick.

@@ -30,7 +30,7 @@ func keyCommands() []Command {
 		{Name: "PEXPIREAT", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
 		{Name: "PERSIST", Arity: 2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdPersist},
 		{Name: "RENAME", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdRename},
-		{Name: "KVORUM.REAP", Arity: -2, Flags: Write, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdReap},
+		{Name: reapCommand, Arity: -2, Flags: Write | Internal, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdReap},
 	}
 }
 
@@ -203,6 +203,9 @@ func (s *State) live(now int64) int {
 	}
 	return n
 }
+
+// reapCommand is the log-only command of the expiry sweep.
+const reapCommand = "KVORUM.REAP"
 
 // cmdReap is the leader's expiry sweep: KVORUM.REAP key... deletes each key
 // whose deadline has passed at the entry's time (the leader's clock) and

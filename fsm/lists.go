@@ -36,7 +36,7 @@ func listCommands() []Command {
 		{Name: "BRPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBPop, Undo: undoBPop, Pops: (*Entry).isList},
 		{Name: "BLMOVE", Arity: 6, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove, Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove},
 		{Name: "BRPOPLPUSH", Arity: 4, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove, Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove},
-		{Name: "KVORUM.UNMOVE", Arity: 6, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdUnmove},
+		{Name: "KVORUM.UNMOVE", Arity: 6, Flags: Write | Internal, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdUnmove},
 	}
 }
 

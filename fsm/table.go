@@ -20,6 +20,10 @@ const (
 	// do: the front door retries them when a push touches one of their
 	// keys, until their timeout (the last argument).
 	Blocking
+	// Internal commands are written to the log by kvorum itself (EXEC's
+	// entry, WATCH's index read, the expiry sweep, a blocking pop's undo):
+	// the front door does not offer them to clients.
+	Internal
 )
 
 // Ctx is what a command runs with.
@@ -95,6 +99,9 @@ func (cmd *Command) SourceKeys(args []resp.Value) []resp.Value {
 // IsWrite reports whether the command changes state.
 func (cmd *Command) IsWrite() bool { return cmd.Flags&Write != 0 }
 
+// IsInternal reports whether only kvorum itself logs the command.
+func (cmd *Command) IsInternal() bool { return cmd.Flags&Internal != 0 }
+
 // IsBlocking reports whether the command waits for a push (BLPOP, ...).
 func (cmd *Command) IsBlocking() bool { return cmd.Flags&Blocking != 0 }
 
@@ -132,13 +139,22 @@ type Table struct {
 // NewTable returns the table of every data command.
 func NewTable() *Table {
 	t := &Table{byName: make(map[string]*Command)}
-	for _, family := range [][]Command{stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), txCommands(t)} {
+	t.add(stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), txCommands(t))
+	return t
+}
+
+// add registers the rows of each family. A name registered twice is a
+// programming error, caught when the table is built: it panics.
+func (t *Table) add(families ...[]Command) {
+	for _, family := range families {
 		for i := range family {
 			cmd := family[i]
+			if _, dup := t.byName[cmd.Name]; dup {
+				panic("fsm: command " + cmd.Name + " registered twice")
+			}
 			t.byName[cmd.Name] = &cmd
 		}
 	}
-	return t
 }
 
 // Lookup finds a command by name, case-insensitively, without allocating.

@@ -20,8 +20,8 @@ const (
 
 func txCommands(t *Table) []Command {
 	return []Command{
-		{Name: ExecCommand, Arity: 3, Flags: Write, Run: func(c *Ctx, args []resp.Value) resp.Value { return t.exec(c, args) }},
-		{Name: ModsCommand, Arity: -2, Flags: Read, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdMods},
+		{Name: ExecCommand, Arity: 3, Flags: Write | Internal, Run: func(c *Ctx, args []resp.Value) resp.Value { return t.exec(c, args) }},
+		{Name: ModsCommand, Arity: -2, Flags: Read | Internal, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdMods},
 	}
 }
 

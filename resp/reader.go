@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -438,6 +439,43 @@ func ParseDouble(b []byte) (float64, error) {
 		return 0, errors.New("not a float")
 	}
 	return f, nil
+}
+
+// maxTimeout is the longest timeout, in seconds, a blocking command takes.
+const maxTimeout = 1e12
+
+// ParseTimeout parses a blocking command's timeout argument: seconds as a
+// double (a bulk or simple string, or a number as Text gives it), 0
+// meaning forever. It returns ErrTimeoutNegative for a negative timeout and
+// ErrTimeoutInvalid for one that is not a number or is over 1e12 seconds
+// (Redis's replies). A timeout too long for a time.Duration (about 292 years)
+// is the longest Duration. Server and client both parse timeouts here.
+func ParseTimeout(v Value) (time.Duration, error) {
+	var secs float64
+	switch v.kind {
+	case KindBulk, KindSimple:
+		f, err := ParseDouble(v.str)
+		if err != nil {
+			return 0, ErrTimeoutInvalid
+		}
+		secs = f
+	case KindInt, KindBool:
+		secs = float64(v.Int())
+	case KindDouble:
+		secs = v.Float()
+	default:
+		return 0, ErrTimeoutInvalid
+	}
+	switch {
+	case math.IsNaN(secs) || secs > maxTimeout:
+		return 0, ErrTimeoutInvalid
+	case secs < 0:
+		return 0, ErrTimeoutNegative
+	}
+	if ns := secs * float64(time.Second); ns < math.MaxInt64 {
+		return time.Duration(ns), nil
+	}
+	return math.MaxInt64, nil
 }
 
 // SplitArgs splits an inline request as redis-cli does (sdssplitargs):

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/kvorum/kvorum/cluster"
+	"github.com/kvorum/kvorum/cluster/door"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -45,12 +46,16 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
 	cfg.Logger = log
+	// The data flow: resp (in the node's client listener) -> the front
+	// door -> the node's Raft log -> the fsm, and back.
 	node, err := cluster.New(cfg)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	if err := node.Start(); err != nil {
+	front := door.New(door.Config{Store: node, WakeTimeout: cfg.ApplyTimeout, Logger: log})
+	defer front.Close() // after the node: it stops serving clients first
+	if err := node.Start(front); err != nil {
 		log.Error("cannot start", "err", err)
 		node.Close()
 		return 1

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/kvorum/kvorum/cluster"
+	"github.com/kvorum/kvorum/cluster/door"
 )
 
 // Options tune a test cluster. Zero fields take fast test defaults.
@@ -42,6 +43,7 @@ type Cluster struct {
 // them), and its network switch.
 type Node struct {
 	*cluster.Node
+	Door  *door.Door // the node's front door, wired as cmd/kvorum-server wires it
 	Index int
 	Cfg   cluster.Config
 	net   *Partition
@@ -125,8 +127,10 @@ func (c *Cluster) StartNode(i int) *Node {
 	if err != nil {
 		c.t.Fatalf("start node %d: %v", i, err)
 	}
-	if err := node.Start(); err != nil {
+	front := door.New(door.Config{Store: node, WakeTimeout: cfg.ApplyTimeout, Logger: cfg.Logger})
+	if err := node.Start(front); err != nil {
 		node.Close()
+		front.Close()
 		c.t.Fatalf("start node %d: %v", i, err)
 	}
 	// Pin the bound addresses so a restart keeps the identity raft knows.
@@ -134,7 +138,7 @@ func (c *Cluster) StartNode(i int) *Node {
 	n.Cfg.RaftAddr = node.RaftAddr()
 	n.Cfg.GossipAddr = node.GossipAddr()
 	c.mu.Lock()
-	n.Node = node
+	n.Node, n.Door = node, front
 	c.mu.Unlock()
 	return n
 }
@@ -142,21 +146,23 @@ func (c *Cluster) StartNode(i int) *Node {
 // Stop closes node i gracefully (leadership transfer, no gossip leave).
 func (c *Cluster) Stop(i int) {
 	c.t.Helper()
-	n := c.take(i)
+	n, front := c.take(i)
 	if n != nil {
 		if err := n.Close(); err != nil {
 			c.t.Logf("stop node %d: %v", i, err)
 		}
+		front.Close()
 	}
 }
 
 // Leave closes node i after leaving gossip: the cluster removes it.
 func (c *Cluster) Leave(i int) {
 	c.t.Helper()
-	if n := c.take(i); n != nil {
+	if n, front := c.take(i); n != nil {
 		if err := n.Leave(); err != nil {
 			c.t.Logf("leave node %d: %v", i, err)
 		}
+		front.Close()
 	}
 }
 
@@ -164,17 +170,18 @@ func (c *Cluster) Leave(i int) {
 // snapshot, as if the process died.
 func (c *Cluster) Kill(i int) {
 	c.t.Helper()
-	if n := c.take(i); n != nil {
+	if n, front := c.take(i); n != nil {
 		n.Kill()
+		front.Close()
 	}
 }
 
-func (c *Cluster) take(i int) *cluster.Node {
+func (c *Cluster) take(i int) (*cluster.Node, *door.Door) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := c.Nodes[i].Node
-	c.Nodes[i].Node = nil
-	return n
+	n, front := c.Nodes[i].Node, c.Nodes[i].Door
+	c.Nodes[i].Node, c.Nodes[i].Door = nil, nil
+	return n, front
 }
 
 // Running reports whether node i is started.
@@ -193,8 +200,9 @@ func (c *Cluster) Heal(i int) { c.Nodes[i].net.Heal() }
 // Close stops every running node.
 func (c *Cluster) Close() {
 	for i := range c.Nodes {
-		if n := c.take(i); n != nil {
+		if n, front := c.take(i); n != nil {
 			n.Close()
+			front.Close()
 		}
 	}
 	c.logs.mu.Lock()

@@ -1,4 +1,4 @@
-package cluster
+package door
 
 import (
 	"strings"
@@ -20,6 +20,12 @@ type pubsub struct {
 	channels map[string]map[*resp.Conn]struct{}
 	patterns map[string]map[*resp.Conn]struct{}
 	subs     map[*resp.Conn]*subscriber
+	// watching is the leadership whose end closes the subscribers; the
+	// goroutine that waits for it belongs to the pubsub (wg, stop).
+	watching <-chan struct{}
+	stop     chan struct{}
+	stopped  bool
+	wg       sync.WaitGroup
 }
 
 // subscriber is one connection's subscriptions.
@@ -32,7 +38,7 @@ func (s *subscriber) count() int64 { return int64(len(s.channels) + len(s.patter
 
 func newPubsub() *pubsub {
 	return &pubsub{channels: map[string]map[*resp.Conn]struct{}{}, patterns: map[string]map[*resp.Conn]struct{}{},
-		subs: map[*resp.Conn]*subscriber{}}
+		subs: map[*resp.Conn]*subscriber{}, stop: make(chan struct{})}
 }
 
 // change subscribes (on) or unsubscribes c from names (channels, or
@@ -148,69 +154,87 @@ func (p *pubsub) closeAll() {
 	}
 }
 
-// ConnClosed drops a closed connection's subscriptions (resp.ConnCloser).
-func (n *Node) ConnClosed(c *resp.Conn) { n.pubsub.drop(c) }
-
-// servePubsub handles the pub/sub commands and subscribe mode's
-// restrictions. It reports false for other commands outside subscribe mode.
-func (n *Node) servePubsub(c *resp.Conn, name []byte, args []resp.Value) (resp.Reply, bool) {
-	sess := sessionOf(c)
-	if sess.subscriptions == 0 && !mayBePubsub(name) {
-		return resp.Reply{}, false // the hot path: a map-free look at the name
+// follow makes sure the subscribers are closed when the leadership lost
+// belongs to ends, so that their clients subscribe again at the new leader.
+func (p *pubsub) follow(lost <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped || p.watching == lost {
+		return
 	}
-	upper := strings.ToUpper(string(name))
-	names := make([]string, 0, len(args)-1)
-	for _, a := range args[1:] {
-		names = append(names, a.Text())
-	}
-	switch upper {
-	case "SUBSCRIBE", "PSUBSCRIBE":
-		if len(args) < 2 {
-			return resp.Now(fsm.WrongArity(upper)), true
+	p.watching = lost
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		select {
+		case <-lost:
+			p.closeAll()
+		case <-p.stop:
 		}
-		if !n.IsLeader() {
-			return resp.Now(n.redirect().Value()), true
-		}
-		v, left := n.pubsub.change(c, names, true, upper == "PSUBSCRIBE")
-		sess.subscriptions = left
-		return resp.Now(v), true
-	case "UNSUBSCRIBE", "PUNSUBSCRIBE":
-		v, left := n.pubsub.change(c, names, false, upper == "PUNSUBSCRIBE")
-		sess.subscriptions = left
-		return resp.Now(v), true
-	case "PUBLISH":
-		if len(args) != 3 {
-			return resp.Now(fsm.WrongArity("publish")), true
-		}
-		if !n.IsLeader() {
-			return resp.Now(n.redirect().Value()), true
-		}
-		return resp.Now(resp.Int(n.pubsub.publish(args[1].Text(), args[2]))), true
-	case "PING", "QUIT", "RESET":
-		if upper == "PING" && c.Mode() != resp.RESP3 && sess.subscriptions > 0 {
-			msg := resp.BulkString("")
-			if len(args) > 1 {
-				msg = resp.BulkString(args[1].Text())
-			}
-			return resp.Now(resp.Array(resp.BulkString("pong"), msg)), true
-		}
-		return resp.Reply{}, false
-	}
-	if c.Mode() == resp.RESP3 || sess.subscriptions == 0 {
-		return resp.Reply{}, false
-	}
-	return resp.Now(resp.Err("ERR Can't execute '" + strings.ToLower(upper) +
-		"': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")), true
+	}()
 }
 
-// mayBePubsub is a cheap first look for the pub/sub command names.
-func mayBePubsub(name []byte) bool {
-	if len(name) < 7 || len(name) > 12 {
-		return false
+// close stops the watch and waits for it. Idempotent.
+func (p *pubsub) close() {
+	p.mu.Lock()
+	if !p.stopped {
+		p.stopped = true
+		close(p.stop)
 	}
-	switch name[0] | 0x20 {
-	case 's', 'p', 'u':
-		return true
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+func pubsubCommands() []Command {
+	return []Command{
+		{Name: "SUBSCRIBE", Kind: Leader, Flags: Subscribed, Arity: -2, Answer: subscribe(false)},
+		{Name: "PSUBSCRIBE", Kind: Leader, Flags: Subscribed, Arity: -2, Answer: subscribe(true)},
+		{Name: "UNSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -1, Answer: unsubscribe(false)},
+		{Name: "PUNSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -1, Answer: unsubscribe(true)},
+		{Name: "PUBLISH", Kind: Leader, Arity: 3, Answer: func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+			return resp.Int(d.pubsub.publish(args[1].Text(), args[2]))
+		}},
 	}
-	return false
+}
+
+func argTexts(args []resp.Value) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a.Text()
+	}
+	return out
+}
+
+// subscribe serves SUBSCRIBE (or PSUBSCRIBE, for patterns) on the leader.
+func subscribe(pattern bool) func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	return func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+		lost := d.store.Leading()
+		if lost == nil {
+			return d.notLeading()
+		}
+		d.pubsub.follow(lost)
+		v, left := d.pubsub.change(c, argTexts(args[1:]), true, pattern)
+		sessionOf(c).subscriptions = left
+		select {
+		case <-lost: // ended while we subscribed: the watch may have missed c
+			c.Close()
+		default:
+		}
+		return v
+	}
+}
+
+// unsubscribe serves UNSUBSCRIBE (or PUNSUBSCRIBE), on any node.
+func unsubscribe(pattern bool) func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	return func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+		v, left := d.pubsub.change(c, argTexts(args[1:]), false, pattern)
+		sessionOf(c).subscriptions = left
+		return v
+	}
+}
+
+// errSubscribed refuses a command on a RESP2 connection in subscribe mode.
+func errSubscribed(name string) resp.Value {
+	return resp.Err("ERR Can't execute '" + strings.ToLower(name) +
+		"': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 }

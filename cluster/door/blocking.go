@@ -1,4 +1,4 @@
-package cluster
+package door
 
 import (
 	"strings"
@@ -27,7 +27,7 @@ import (
 type waiters struct {
 	mu      sync.Mutex
 	byKey   map[string]map[*waiter]struct{}
-	wakes   []*wake      // recent wakes not yet claimed by their entry's writers, oldest first
+	wakes   []*wake      // the newest wakes, oldest first
 	blocked atomic.Int64 // requests waiting now (INFO blocked_clients)
 }
 
@@ -63,8 +63,7 @@ func (wk *wake) wait(limit time.Duration) {
 	}
 }
 
-// maxWakes bounds the unclaimed wakes kept (entries applied by other means
-// than the proposer are never claimed).
+// maxWakes bounds the wakes kept for their writers to claim.
 const maxWakes = 64
 
 func newWaiters() *waiters { return &waiters{byKey: make(map[string]map[*waiter]struct{})} }
@@ -127,28 +126,25 @@ func (ws *waiters) notify(first, last uint64, keys []string) {
 	}
 }
 
-// claim returns the wake of the entry at index, if it woke anyone, and
-// forgets it and every older one.
+// claim returns the wake of the entry at index, if it woke anyone. Every
+// write of the entry claims the same wake, whenever its connection gets to
+// wait for it; the newest maxWakes wakes are kept for that.
 func (ws *waiters) claim(index uint64) *wake {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	for i, wk := range ws.wakes {
-		if wk.last >= index {
-			ws.wakes = ws.wakes[i:]
-			if wk.first <= index {
-				ws.wakes = ws.wakes[1:]
-				return wk
-			}
+	for i := len(ws.wakes) - 1; i >= 0; i-- {
+		if wk := ws.wakes[i]; wk.first <= index && index <= wk.last {
+			return wk
+		} else if wk.last < index {
 			return nil
 		}
 	}
-	ws.wakes = ws.wakes[:0]
 	return nil
 }
 
 // blockingPop is the future of one blocking command.
 type blockingPop struct {
-	n       *Node
+	d       *Door
 	c       *resp.Conn
 	cmd     *fsm.Command
 	args    []resp.Value
@@ -158,16 +154,16 @@ type blockingPop struct {
 
 // block starts a blocking command, or answers at once for a timeout that
 // Redis refuses (negative, not a number) before it would block.
-func (n *Node) block(c *resp.Conn, cmd *fsm.Command, args []resp.Value) resp.Reply {
+func (d *Door) block(c *resp.Conn, cmd *fsm.Command, args []resp.Value) resp.Reply {
 	ms, errv, ok := cmd.BlockArgs(args)
 	if !ok {
 		return resp.Now(errv)
 	}
 	sessionOf(c).reads++ // answered at its turn, like a read (door.go)
-	return resp.Blocked(&blockingPop{n: n, c: c, cmd: cmd, args: args, keys: cmd.SourceKeys(args), timeout: time.Duration(ms) * time.Millisecond})
+	return resp.Blocked(&blockingPop{d: d, c: c, cmd: cmd, args: args, keys: cmd.SourceKeys(args), timeout: time.Duration(ms) * time.Millisecond})
 }
 
-var errConnClosed = resp.Err(resp.CodeTryAgain + " connection closed")
+var errConnClosed = resp.TryAgain("connection closed").Value()
 
 // Wait blocks until an attempt pops something (or answers an error), the
 // timeout passes, leadership is lost, or the client goes away. The server
@@ -176,11 +172,11 @@ var errConnClosed = resp.Err(resp.CodeTryAgain + " connection closed")
 // proposes another attempt. If it leaves while its attempt is in the log,
 // what the attempt took is given back (giveBack).
 func (b *blockingPop) Wait() resp.Value {
-	n := b.n
+	d := b.d
 	sessionOf(b.c).reads--
-	lost := n.leaderLost.Load()
+	lost := d.store.Leading()
 	if lost == nil {
-		return n.redirect().Value()
+		return d.notLeading()
 	}
 	var expired <-chan time.Time
 	if b.timeout > 0 {
@@ -193,18 +189,18 @@ func (b *blockingPop) Wait() resp.Value {
 		keys[i] = k.Text()
 	}
 	gone := b.c.Gone()
-	n.waiters.blocked.Add(1)
-	defer n.waiters.blocked.Add(-1)
+	d.waiters.blocked.Add(1)
+	defer d.waiters.blocked.Add(-1)
 	var owed *wake // the wake that woke us last, finished after our attempt
 	defer func() { owed.finish() }()
 	for {
 		// Register before looking, so a push applied in between still wakes us.
-		w := n.waiters.register(keys)
-		if !closed(gone) && n.fsm.AnyToPop(b.cmd, b.keys, time.Now().UnixMilli()) {
+		w := d.waiters.register(keys)
+		if !closed(gone) && d.fsm.AnyToPop(b.cmd, b.keys, time.Now().UnixMilli()) {
 			// Unregistered while the attempt is in the log, so that its own
 			// push (BLMOVE q q) cannot wake it and make it wait for itself.
-			again := n.waiters.remove(w) // woken since we looked: this attempt serves that wake too
-			v := n.propose(b.c, b.args).Wait()
+			again := d.waiters.remove(w) // woken since we looked: this attempt serves that wake too
+			v := d.propose(b.c.Mode(), b.args).Wait()
 			owed.finish()
 			again.finish()
 			owed = nil
@@ -222,16 +218,16 @@ func (b *blockingPop) Wait() resp.Value {
 		var v resp.Value
 		select {
 		case <-w.ch:
-			owed = n.waiters.remove(w)
+			owed = d.waiters.remove(w)
 			continue
 		case <-expired:
 			v = nullFor(b.args)
-		case <-*lost:
-			v = n.redirect().Value()
+		case <-lost:
+			v = d.notLeading()
 		case <-gone:
 			v = errConnClosed
 		}
-		owed = n.waiters.remove(w)
+		owed = d.waiters.remove(w)
 		return v
 	}
 }
@@ -252,13 +248,13 @@ func closed(ch <-chan struct{}) bool {
 // sessions exist for.
 func (b *blockingPop) giveBack(v resp.Value) {
 	undo := b.cmd.Undo(b.args, v)
-	r := b.n.proposer.propose(b.c.Mode(), undo).Wait()
+	r := b.d.propose(b.c.Mode(), undo).Wait()
 	if r.Kind() == resp.KindError {
-		b.n.log.Warn("could not give back what a blocking pop took for a client that left",
+		b.d.log.Warn("could not give back what a blocking pop took for a client that left",
 			"command", b.cmd.Name, "undo", undo[0].Text(), "reply", r.Text())
 		return
 	}
-	b.n.log.Debug("gave back what a blocking pop took for a client that left", "command", b.cmd.Name)
+	b.d.log.Debug("gave back what a blocking pop took for a client that left", "command", b.cmd.Name)
 }
 
 // nullFor is a blocking command's timeout reply: a null bulk string for

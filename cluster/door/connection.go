@@ -1,0 +1,203 @@
+package door
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// redisVersion is what INFO and HELLO claim: old enough that clients do not
+// expect streams or other features kvorum does not have.
+const redisVersion = "4.0.9"
+
+// connectionCommands are answered by the node that receives them, leader
+// or follower: they concern the connection, not the data.
+func connectionCommands() []Command {
+	return []Command{
+		{Name: "PING", Kind: Local, Flags: Subscribed | Queued, Arity: -1, Answer: cmdPing},
+		{Name: "ECHO", Kind: Local, Flags: Queued, Arity: 2, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
+			return resp.BulkString(a[1].Text())
+		}},
+		{Name: "SELECT", Kind: Local, Flags: Queued, Arity: 2, Answer: cmdSelect},
+		{Name: "HELLO", Kind: Local, Arity: -1, Answer: cmdHello},
+		{Name: "QUIT", Kind: Local, Flags: Subscribed | InMulti, Arity: -1, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
+			c.CloseAfterReply()
+			return resp.OK()
+		}},
+		{Name: "CLIENT", Kind: Local, Arity: -2, Answer: cmdClient},
+		{Name: "READONLY", Kind: Local, Arity: 1, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
+			sessionOf(c).readonly = true
+			return resp.OK()
+		}},
+		{Name: "READWRITE", Kind: Local, Arity: 1, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
+			sessionOf(c).readonly = false
+			return resp.OK()
+		}},
+		{Name: "COMMAND", Kind: Local, Arity: -1, Answer: cmdCommand},
+		{Name: "TIME", Kind: Local, Arity: 1, Answer: cmdTime},
+	}
+}
+
+func cmdPing(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	if len(args) > 2 {
+		return fsm.WrongArity("ping")
+	}
+	if c.Mode() != resp.RESP3 && sessionOf(c).subscriptions > 0 {
+		msg := resp.BulkString("")
+		if len(args) > 1 {
+			msg = resp.BulkString(args[1].Text())
+		}
+		return resp.Array(resp.BulkString("pong"), msg)
+	}
+	if len(args) == 2 {
+		return resp.BulkString(args[1].Text())
+	}
+	return resp.Simple("PONG")
+}
+
+func cmdSelect(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	if args[1].Text() != "0" {
+		return resp.Err("ERR DB index is out of range")
+	}
+	return resp.OK()
+}
+
+func cmdTime(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	now := time.Now()
+	return resp.Array(resp.BulkString(strconv.FormatInt(now.Unix(), 10)),
+		resp.BulkString(strconv.Itoa(now.Nanosecond()/1000)))
+}
+
+// cmdHello switches the connection's protocol (HELLO 2 / HELLO 3) and
+// answers Redis's server description.
+func cmdHello(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	i := 1
+	if len(args) > 1 {
+		switch args[1].Text() {
+		case "2":
+			c.SetMode(resp.RESP2)
+		case "3":
+			c.SetMode(resp.RESP3)
+		default:
+			return resp.Err("NOPROTO unsupported protocol version")
+		}
+		i = 2
+	}
+	for ; i < len(args); i++ {
+		switch strings.ToUpper(args[i].Text()) {
+		case "SETNAME":
+			if i+1 >= len(args) {
+				return resp.Err("ERR syntax error")
+			}
+			i++
+			c.SetName(args[i].Text())
+		case "AUTH":
+			i += 2 // no authentication: accept any credentials
+		default:
+			return resp.Err("ERR syntax error in HELLO option '" + args[i].Text() + "'")
+		}
+	}
+	role := "replica"
+	if d.store.Leading() != nil {
+		role = "master"
+	}
+	return resp.Dict(
+		resp.BulkString("server"), resp.BulkString("redis"),
+		resp.BulkString("version"), resp.BulkString(redisVersion),
+		resp.BulkString("proto"), resp.Int(int64(protoNumber(c.Mode()))),
+		resp.BulkString("id"), resp.Int(int64(c.ID())),
+		resp.BulkString("mode"), resp.BulkString("standalone"),
+		resp.BulkString("role"), resp.BulkString(role),
+		resp.BulkString("modules"), resp.Array(),
+	)
+}
+
+func cmdClient(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	switch sub := strings.ToUpper(args[1].Text()); sub {
+	case "SETNAME":
+		if len(args) != 3 {
+			return fsm.WrongArity("client|setname")
+		}
+		name := args[2].Text()
+		if strings.ContainsAny(name, " \n\r") {
+			return resp.Err("ERR Client names cannot contain spaces, newlines or special characters.")
+		}
+		c.SetName(name)
+		return resp.OK()
+	case "GETNAME":
+		if c.Name() == "" {
+			return resp.NullBulk()
+		}
+		return resp.BulkString(c.Name())
+	case "ID":
+		return resp.Int(int64(c.ID()))
+	case "LIST", "INFO":
+		conns := []*resp.Conn{c}
+		if sub == "LIST" {
+			conns = d.store.Conns()
+			sort.Slice(conns, func(i, j int) bool { return conns[i].ID() < conns[j].ID() })
+		}
+		var sb strings.Builder
+		for _, k := range conns {
+			fmt.Fprintf(&sb, "id=%d addr=%s name=%s age=%d db=0 resp=%d\n", k.ID(), k.RemoteAddr(), k.Name(),
+				int(time.Since(k.Created()).Seconds()), protoNumber(k.Mode()))
+		}
+		return resp.BulkString(sb.String())
+	case "SETINFO", "NO-EVICT", "NO-TOUCH", "REPLY":
+		return resp.OK()
+	}
+	return resp.Err("ERR unknown subcommand '" + args[1].Text() + "'. Try CLIENT HELP.")
+}
+
+func protoNumber(m resp.Mode) int {
+	if m == resp.RESP3 {
+		return 3
+	}
+	return 2
+}
+
+// cmdCommand answers COMMAND, COMMAND COUNT, COMMAND INFO and COMMAND DOCS
+// from the registry, so they list exactly what routing serves.
+func cmdCommand(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	if len(args) == 1 {
+		out := make([]resp.Value, 0, d.reg.Len())
+		for _, cmd := range d.reg.All() {
+			out = append(out, cmd.info())
+		}
+		return resp.Array(out...)
+	}
+	switch strings.ToUpper(args[1].Text()) {
+	case "COUNT":
+		return resp.Int(int64(d.reg.Len()))
+	case "INFO", "DOCS":
+		docs := strings.EqualFold(args[1].Text(), "DOCS")
+		rows := d.reg.All()
+		if len(args) > 2 {
+			rows = make([]*Command, len(args)-2)
+			for i, a := range args[2:] {
+				rows[i] = d.reg.Lookup([]byte(a.Text()))
+			}
+		}
+		out := make([]resp.Value, 0, 2*len(rows))
+		for _, cmd := range rows {
+			switch {
+			case docs && cmd != nil:
+				out = append(out, resp.BulkString(strings.ToLower(cmd.Name)), cmd.docs())
+			case cmd != nil:
+				out = append(out, cmd.info())
+			case !docs:
+				out = append(out, resp.NullArray())
+			}
+		}
+		if docs {
+			return resp.Dict(out...)
+		}
+		return resp.Array(out...)
+	}
+	return resp.Err("ERR unknown subcommand '" + args[1].Text() + "'. Try COMMAND HELP.")
+}

@@ -1,0 +1,125 @@
+package door
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// Config configures a Door. Zero fields take their defaults.
+type Config struct {
+	Store Store // required
+	// WakeTimeout bounds how long a write that woke blocked pops waits
+	// for their attempts before it answers (default 5s).
+	WakeTimeout time.Duration
+	Logger      *slog.Logger // default: discard
+}
+
+// Door is the Redis front door of one node: a resp.Handler that routes
+// each request by its registry row, and owns the per-connection sessions,
+// MULTI/WATCH, pub/sub and blocking waits. Create it with New, serve it
+// with a resp.Server, stop it with Close.
+type Door struct {
+	store   Store
+	fsm     *fsm.FSM
+	reg     *Registry
+	log     *slog.Logger
+	cfg     Config
+	waiters *waiters
+	pubsub  *pubsub
+}
+
+// New returns the front door for cfg.Store and registers the blocked
+// pops' wake-ups on its FSM. It panics if a command is registered twice,
+// a programming error caught at start.
+func New(cfg Config) *Door {
+	if cfg.WakeTimeout <= 0 {
+		cfg.WakeTimeout = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub()}
+	reg, err := NewRegistry(d.fsm.Table(), connectionCommands(), serverCommands(), txCommands(), pubsubCommands())
+	if err != nil {
+		panic(err)
+	}
+	d.reg = reg
+	d.fsm.WatchPushes(d.waiters.notify)
+	return d
+}
+
+// Registry returns the door's command registry.
+func (d *Door) Registry() *Registry { return d.reg }
+
+// Close stops what the door runs on its own (the watch that closes
+// subscribers when leadership ends) and waits for it. Idempotent.
+func (d *Door) Close() { d.pubsub.close() }
+
+// session is the front door's per-connection state. Only the connection's
+// reader goroutine touches it.
+type session struct {
+	readonly bool     // READONLY: serve reads from this node's state even on a follower
+	tx       *txState // open MULTI, nil outside one (tx.go)
+	watched  []watch  // WATCHed keys with their modification indexes
+	// subscriptions counts the channels and patterns subscribed (pubsub.go).
+	subscriptions int64
+	// reads counts this connection's leader reads handed out but not yet
+	// executed. A read runs when its turn comes in the pipeline, so a write
+	// behind it must not enter the log before then, or the read would see it.
+	reads int
+}
+
+func sessionOf(c *resp.Conn) *session {
+	s, _ := c.Session.(*session)
+	if s == nil {
+		s = &session{}
+		c.Session = s
+	}
+	return s
+}
+
+// Serve routes one request (resp.Handler): it finds the command's row,
+// checks arity, subscribe mode and MULTI, and hands it on by its kind.
+func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
+	name := args[0].Bytes()
+	if k := args[0].Kind(); k != resp.KindBulk && k != resp.KindSimple {
+		name = []byte(args[0].Text())
+	}
+	s := sessionOf(c)
+	cmd := d.reg.Lookup(name)
+	switch {
+	case cmd == nil:
+		return s.refuse(fsm.UnknownCommand(name))
+	case !cmd.arityOK(len(args)):
+		return s.refuse(fsm.WrongArity(cmd.Name))
+	case s.subscriptions > 0 && c.Mode() != resp.RESP3 && !cmd.has(Subscribed):
+		return resp.Now(errSubscribed(cmd.Name))
+	case s.tx != nil && !cmd.has(InMulti):
+		return s.queue(cmd, args)
+	}
+	switch cmd.Kind {
+	case Write:
+		return d.write(c, s, args)
+	case Read:
+		return d.read(c, s, cmd, args)
+	case Blocking:
+		return d.block(c, cmd.Data, args)
+	case Leader:
+		if d.store.Leading() == nil {
+			return resp.Now(d.notLeading())
+		}
+	}
+	if cmd.Answer != nil {
+		return resp.Now(cmd.Answer(d, c, args))
+	}
+	return cmd.Run(d, c, args)
+}
+
+// ConnClosed drops a closed connection's subscriptions (resp.ConnCloser).
+func (d *Door) ConnClosed(c *resp.Conn) { d.pubsub.drop(c) }
+
+// notLeading is the reply of a node that cannot serve a leader's command.
+func (d *Door) notLeading() resp.Value { return errorValue(d.store.NotLeading()) }

@@ -1,0 +1,176 @@
+package door
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kvorum/kvorum/resp"
+)
+
+// serverCommands describe the node and its cluster: INFO, ROLE, Redis
+// Cluster's CLUSTER (one shard owning every slot, whose master is the Raft
+// leader, so cluster-aware clients find the leader) and KVORUM.MEMBERS.
+func serverCommands() []Command {
+	return []Command{
+		{Name: "INFO", Kind: Local, Arity: -1, Answer: cmdInfo},
+		{Name: "ROLE", Kind: Local, Arity: 1, Answer: cmdRole},
+		{Name: "CLUSTER", Kind: Local, Arity: -2, Answer: cmdCluster},
+		{Name: "KVORUM.MEMBERS", Kind: Local, Arity: 1, Answer: cmdMembers},
+	}
+}
+
+// cmdInfo answers INFO [section]: Redis's sections plus # Raft.
+func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	want := "default"
+	if len(args) > 1 {
+		want = strings.ToLower(args[1].Text())
+	}
+	all := want == "default" || want == "all" || want == "everything"
+	var sb strings.Builder
+	section := func(name string, lines ...string) {
+		if !all && want != strings.ToLower(name) {
+			return
+		}
+		if sb.Len() > 0 {
+			sb.WriteString("\r\n")
+		}
+		sb.WriteString("# " + name + "\r\n")
+		for _, l := range lines {
+			sb.WriteString(l + "\r\n")
+		}
+	}
+	st := d.store.Status()
+	_, port := splitHostPort(st.ClientAddr)
+	section("Server", "redis_version:"+redisVersion, "kvorum_version:0.1.0", "redis_mode:cluster",
+		"process_id:"+strconv.Itoa(os.Getpid()), "tcp_port:"+port, "run_id:"+nodeHash(st.ID),
+		"uptime_in_seconds:"+strconv.Itoa(int(time.Since(st.Started).Seconds())))
+	section("Clients", "connected_clients:"+strconv.Itoa(len(d.store.Conns())),
+		"blocked_clients:"+strconv.FormatInt(d.waiters.blocked.Load(), 10))
+	section("Replication", d.replicationInfo(st)...)
+	section("Cluster", "cluster_enabled:1")
+	keys, expires, avgTTL := d.fsm.Counts(time.Now().UnixMilli())
+	section("Keyspace", fmt.Sprintf("db0:keys=%d,expires=%d,avg_ttl=%d", keys, expires, avgTTL))
+	section("Raft", st.Raft...)
+	return resp.BulkString(sb.String())
+}
+
+func (d *Door) replicationInfo(st Status) []string {
+	if d.store.Leading() != nil {
+		lines := []string{"role:master", "connected_slaves:" + strconv.Itoa(max(len(st.Servers)-1, 0))}
+		for i, s := range others(st) {
+			host, port := splitHostPort(s.ClientAddr)
+			lines = append(lines, fmt.Sprintf("slave%d:ip=%s,port=%s,state=online", i, host, port))
+		}
+		return lines
+	}
+	host, port := splitHostPort(d.leaderAddr())
+	status := "up"
+	if host == "" {
+		status = "down"
+	}
+	return []string{"role:slave", "master_host:" + host, "master_port:" + port, "master_link_status:" + status}
+}
+
+// others returns the servers other than this node.
+func others(st Status) []Server {
+	var out []Server
+	for _, s := range st.Servers {
+		if s.ID != st.ID {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// leaderAddr is the leader's client address as a redirect names it, or "".
+func (d *Door) leaderAddr() string {
+	if re, ok := resp.ParseRedirect(d.notLeading()); ok {
+		return re.Leader
+	}
+	return ""
+}
+
+func splitHostPort(addr string) (string, string) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr, "0"
+	}
+	return h, p
+}
+
+// nodeHash is the 40-hex-digit node id Redis Cluster clients expect.
+func nodeHash(id string) string {
+	sum := sha1.Sum([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// cmdRole answers ROLE as a Redis master or replica would.
+func cmdRole(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	st := d.store.Status()
+	offset := resp.Int(int64(st.Applied))
+	if d.store.Leading() != nil {
+		var replicas []resp.Value
+		for _, s := range others(st) {
+			host, port := splitHostPort(s.ClientAddr)
+			replicas = append(replicas, resp.Array(resp.BulkString(host), resp.BulkString(port), resp.BulkString(offset.Text())))
+		}
+		return resp.Array(resp.BulkString("master"), offset, resp.Array(replicas...))
+	}
+	host, port := splitHostPort(d.leaderAddr())
+	p, _ := strconv.Atoi(port)
+	state := "connected"
+	if host == "" {
+		state = "connect"
+	}
+	return resp.Array(resp.BulkString("slave"), resp.BulkString(host), resp.Int(int64(p)), resp.BulkString(state), offset)
+}
+
+// cmdMembers lists gossip members joined with the Raft configuration.
+func cmdMembers(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+	st := d.store.Status()
+	inRaft := make(map[string]Server)
+	for _, s := range st.Servers {
+		inRaft[s.ID] = s
+	}
+	var out []resp.Value
+	for _, m := range st.Members {
+		s, ok := inRaft[m.ID]
+		raftRole := "none"
+		switch {
+		case ok && s.Leader:
+			raftRole = "leader"
+		case ok && s.Voter:
+			raftRole = "voter"
+		case ok:
+			raftRole = "nonvoter"
+		}
+		delete(inRaft, m.ID)
+		out = append(out, memberValue(m.ID, m.Status, m.ClientAddr, m.RaftAddr, raftRole))
+	}
+	for _, s := range st.Servers {
+		if _, left := inRaft[s.ID]; !left {
+			continue
+		}
+		role := "voter"
+		if s.Leader {
+			role = "leader"
+		}
+		out = append(out, memberValue(s.ID, "unknown", s.ClientAddr, s.RaftAddr, role))
+	}
+	return resp.Array(out...)
+}
+
+func memberValue(id, gossip, client, raftAddr, raftRole string) resp.Value {
+	return resp.Dict(
+		resp.BulkString("id"), resp.BulkString(id),
+		resp.BulkString("gossip"), resp.BulkString(gossip),
+		resp.BulkString("client"), resp.BulkString(client),
+		resp.BulkString("raft"), resp.BulkString(raftAddr),
+		resp.BulkString("raft_role"), resp.BulkString(raftRole))
+}

@@ -1,0 +1,78 @@
+package door
+
+import (
+	"errors"
+
+	"github.com/kvorum/kvorum/resp"
+)
+
+// write proposes a write on the leader. The proposal is not waited for
+// here: the future resolves when the entry holding it is applied, so the
+// writes of every connection share log entries and disk writes.
+func (d *Door) write(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
+	if d.store.Leading() == nil {
+		return resp.Now(d.notLeading())
+	}
+	if s.reads > 0 {
+		return resp.Later(&deferredWrite{d: d, c: c, args: args})
+	}
+	return resp.Later(d.propose(c.Mode(), args))
+}
+
+// propose hands args to the log and returns the future of its reply.
+func (d *Door) propose(mode resp.Mode, args []resp.Value) *writeFuture {
+	return &writeFuture{d: d, p: d.store.Propose(mode, args)}
+}
+
+// writeFuture is one write's reply. It resolves once the write is applied
+// and the blocked pops its entry woke have made their attempts
+// (blocking.go), so its client never reads a state in between.
+type writeFuture struct {
+	d *Door
+	p Proposal
+}
+
+func (w *writeFuture) Wait() resp.Value {
+	v, index, err := w.p.Wait()
+	if err != nil {
+		return errorValue(err)
+	}
+	if wk := w.d.waiters.claim(index); wk != nil {
+		wk.wait(w.d.cfg.WakeTimeout)
+	}
+	return v
+}
+
+// deferredWrite is a write queued behind a read of the same pipeline: it is
+// proposed only when its turn comes, after that read has run.
+type deferredWrite struct {
+	d    *Door
+	c    *resp.Conn
+	args []resp.Value
+}
+
+func (w *deferredWrite) Wait() resp.Value {
+	if w.c.Context().Err() != nil {
+		// The client is gone: do not start a write it can no longer see.
+		return resp.TryAgain("connection closed; the write was not applied").Value()
+	}
+	if w.d.store.Leading() == nil {
+		return w.d.notLeading()
+	}
+	return w.d.propose(w.c.Mode(), w.args).Wait()
+}
+
+// errorValue is the reply for an error from the store: its own wire text
+// for the named errors and redirects (resp), UNCERTAIN for anything else,
+// since a write that failed for an unknown reason may have been applied.
+func errorValue(err error) resp.Value {
+	var re *resp.RedirectError
+	if errors.As(err, &re) {
+		return re.Value()
+	}
+	var ne *resp.Error
+	if errors.As(err, &ne) {
+		return ne.Value()
+	}
+	return resp.Uncertain("write failed: " + err.Error()).Value()
+}

@@ -1,0 +1,97 @@
+package cluster
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+)
+
+// leadership is this node's leadership, one term at a time, on Consul's
+// establishLeadership/revokeLeadership pattern: everything that runs only
+// on the leader starts in establish and stops in revoke, and "do I lead?"
+// has one answer, current(). The front door's leader-only parts (blocked
+// pops, subscribers) follow it through Node.Leading.
+type leadership struct {
+	n   *Node
+	cur atomic.Pointer[term] // the term this node leads and is ready in; nil otherwise
+}
+
+// term is one term of leadership and what runs while it lasts: the
+// proposer, the read gate, the reconcile loop and the expiry sweep.
+type term struct {
+	number  uint64
+	barrier uint64        // index of the term's barrier: every entry up to it is applied
+	lost    chan struct{} // closed by revoke
+	// soleVoter: this leader is the only voter, so no other leader can
+	// exist and reads need no quorum round. Set at establish and after
+	// every reconcile pass (the only place voters are added).
+	soleVoter atomic.Bool
+	proposer  *proposer
+	reads     *readGate
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// current returns the term this node leads, or nil.
+func (l *leadership) current() *term { return l.cur.Load() }
+
+// run follows Raft's leadership notifications until ctx ends, then revokes.
+func (l *leadership) run(ctx context.Context) {
+	defer l.revoke()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case isLeader := <-l.n.leaderNote:
+			l.revoke()
+			if isLeader {
+				l.establish(ctx)
+			}
+		}
+	}
+}
+
+// establish applies a barrier, so that every entry of earlier terms is
+// applied before this node serves a read, then starts the term's loops.
+func (l *leadership) establish(ctx context.Context) {
+	n := l.n
+	number := n.raft.CurrentTerm()
+	barrier := n.raft.Barrier(n.cfg.ApplyTimeout)
+	if err := barrier.Error(); err != nil {
+		n.log.Warn("leader barrier failed", "err", err)
+		return
+	}
+	t := &term{number: number, lost: make(chan struct{})}
+	if f, ok := barrier.(raft.IndexFuture); ok {
+		t.barrier = f.Index()
+	}
+	t.soleVoter.Store(n.voters() == 1)
+	t.proposer = newProposer(n)
+	t.reads = newReadGate(n, t)
+	var tctx context.Context
+	tctx, t.cancel = context.WithCancel(ctx)
+	for _, loop := range []func(context.Context){t.proposer.run, t.proposer.complete, t.reads.run, n.reconcileLoop, t.expiryLoop(n)} {
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			loop(tctx)
+		}()
+	}
+	l.cur.Store(t)
+	n.log.Info("leader ready", "term", number)
+}
+
+// revoke ends the current term, if any: the front door's waits see Leading
+// close, then the term's loops stop; writes queued but never sent fail with
+// a redirect, and reads waiting for confirmation fail the same way.
+func (l *leadership) revoke() {
+	t := l.cur.Swap(nil)
+	if t == nil {
+		return
+	}
+	close(t.lost)
+	t.cancel()
+	t.wg.Wait()
+}
