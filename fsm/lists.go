@@ -32,10 +32,14 @@ func listCommands() []Command {
 		{Name: "LTRIM", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdLTrim},
 		{Name: "LMOVE", Arity: 5, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove},
 		{Name: "RPOPLPUSH", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove},
-		{Name: "BLPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBPop, Undo: undoBPop, Pops: (*Entry).isList},
-		{Name: "BRPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBPop, Undo: undoBPop, Pops: (*Entry).isList},
-		{Name: "BLMOVE", Arity: 6, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove, Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove},
-		{Name: "BRPOPLPUSH", Arity: 4, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove, Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove},
+		{Name: "BLPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: bpop(true),
+			Undo: undoBPop(true), Pops: (*Entry).isList, TimeoutReply: resp.NullArray()},
+		{Name: "BRPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: bpop(false),
+			Undo: undoBPop(false), Pops: (*Entry).isList, TimeoutReply: resp.NullArray()},
+		{Name: "BLMOVE", Arity: 6, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove,
+			Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove, TimeoutReply: resp.NullBulk()},
+		{Name: "BRPOPLPUSH", Arity: 4, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove,
+			Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove, TimeoutReply: resp.NullBulk()},
 		{Name: "KVORUM.UNMOVE", Arity: 6, Flags: Write | Internal, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdUnmove},
 	}
 }
@@ -150,44 +154,48 @@ func cmdPop(c *Ctx, args []resp.Value) resp.Value {
 	return resp.Array(out...)
 }
 
-// cmdBPop is one attempt of BLPOP/BRPOP key... timeout: [key, element] from
-// the first non-empty list, or a null array if all are empty.
-func cmdBPop(c *Ctx, args []resp.Value) resp.Value {
-	if _, errv, ok := BlockTimeout(args); !ok {
-		return errv
-	}
-	front := argUpper(args[0])[1] == 'L'
-	// Key by key, as Redis does: the first non-empty list is popped, and a
-	// key of another kind before it answers WRONGTYPE.
-	for _, k := range args[1 : len(args)-1] {
-		key, e, errv, ok := listOf(c, k)
-		if !ok {
+// bpop returns one attempt of BLPOP (front) or BRPOP key... timeout:
+// [key, element] from the first non-empty list, or a null array if all are
+// empty.
+func bpop(front bool) func(c *Ctx, args []resp.Value) resp.Value {
+	return func(c *Ctx, args []resp.Value) resp.Value {
+		if _, errv, ok := BlockTimeout(args); !ok {
 			return errv
 		}
-		if isEmpty(e) {
-			continue
+		// Key by key, as Redis does: the first non-empty list is popped, and a
+		// key of another kind before it answers WRONGTYPE.
+		for _, k := range args[1 : len(args)-1] {
+			key, e, errv, ok := listOf(c, k)
+			if !ok {
+				return errv
+			}
+			if isEmpty(e) {
+				continue
+			}
+			e = mutableList(c, key, false)
+			var v resp.Value
+			if front {
+				v = e.list.popFront()
+			} else {
+				v = e.list.popBack()
+			}
+			dropIfEmpty(c, key, e)
+			return resp.Array(resp.BulkString(key), c.elem(v))
 		}
-		e = mutableList(c, key, false)
-		var v resp.Value
-		if front {
-			v = e.list.popFront()
-		} else {
-			v = e.list.popBack()
-		}
-		dropIfEmpty(c, key, e)
-		return resp.Array(resp.BulkString(key), c.elem(v))
+		return resp.NullArray()
 	}
-	return resp.NullArray()
 }
 
-// undoBPop gives back what a BLPOP/BRPOP attempt took (reply [key,
-// element]) at the end it came from.
-func undoBPop(args []resp.Value, reply resp.Value) []resp.Value {
+// undoBPop gives back what a BLPOP (front) or BRPOP attempt took (reply
+// [key, element]) at the end it came from.
+func undoBPop(front bool) func(args []resp.Value, reply resp.Value) []resp.Value {
 	push := "RPUSH"
-	if argUpper(args[0])[1] == 'L' {
+	if front {
 		push = "LPUSH"
 	}
-	return []resp.Value{resp.BulkString(push), reply.Elems()[0], reply.Elems()[1]}
+	return func(args []resp.Value, reply resp.Value) []resp.Value {
+		return []resp.Value{resp.BulkString(push), reply.Elems()[0], reply.Elems()[1]}
+	}
 }
 
 // undoBLMOVE gives back what a BLMOVE/BRPOPLPUSH attempt moved (reply: the
@@ -243,10 +251,6 @@ func cmdUnmove(c *Ctx, args []resp.Value) resp.Value {
 	return resp.Int(1)
 }
 
-var (
-	errTimeout         = resp.Err("ERR timeout is not a float or out of range")
-	errTimeoutNegative = resp.Err("ERR timeout is negative")
-)
 
 // AnyToPop reports whether an attempt of the blocking command cmd on keys
 // would answer now rather than find nothing: one of keys holds a non-empty
@@ -271,18 +275,15 @@ func (f *FSM) AnyToPop(cmd *Command, keys []resp.Value, now int64) bool {
 
 // BlockTimeout returns a blocking command's timeout in milliseconds (its
 // last argument, in seconds; 0 means forever), or Redis's error reply for
-// a timeout that is negative or not a number. The front door checks it
-// before it blocks; each attempt checks it again (the log must refuse what
-// the front door would).
+// a timeout that is negative or not a number (resp.ParseTimeout, which the
+// client uses too). The front door checks it before it blocks; each
+// attempt checks it again (the log must refuse what the front door would).
 func BlockTimeout(args []resp.Value) (int64, resp.Value, bool) {
-	f, err := resp.ParseDouble([]byte(args[len(args)-1].Text()))
-	switch {
-	case err != nil || f > 1e12:
-		return 0, errTimeout, false
-	case f < 0:
-		return 0, errTimeoutNegative, false
+	d, err := resp.ParseTimeout(args[len(args)-1])
+	if err != nil {
+		return 0, resp.Err(err.Error()), false
 	}
-	return int64(f * 1000), resp.Value{}, true
+	return d.Milliseconds(), resp.Value{}, true
 }
 
 // moveArgs returns the ends of LMOVE, RPOPLPUSH and their blocking forms,

@@ -74,6 +74,9 @@ type Command struct {
 	// Check, if set, refuses a request's arguments before it runs: what a
 	// blocking command must refuse before it blocks, as Redis does.
 	Check func(args []resp.Value) (resp.Value, bool)
+	// TimeoutReply is a blocking command's reply when its timeout passes:
+	// a null array for the pops, a null bulk string for the moves.
+	TimeoutReply resp.Value
 }
 
 // BlockArgs returns a blocking request's timeout in milliseconds (0:
@@ -184,7 +187,7 @@ func (t *Table) All() []*Command {
 
 // Errors shared by the command families.
 var (
-	errWrongType = resp.Err("WRONGTYPE Operation against a key holding the wrong kind of value")
+	errWrongType = resp.ErrWrongType.Value()
 	errSyntax    = resp.Err("ERR syntax error")
 	errNotInt    = resp.Err("ERR value is not an integer or out of range")
 	errBadKey    = resp.Err("ERR invalid key: a key must be a string or an integer")

@@ -19,8 +19,10 @@ func zsetCommands() []Command {
 		{Name: "ZREMRANGEBYSCORE", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZRemRangeByScore},
 		{Name: "ZPOPMIN", Arity: -2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZPop},
 		{Name: "ZPOPMAX", Arity: -2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZPop},
-		{Name: "BZPOPMIN", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBZPop, Undo: undoBZPop, Pops: (*Entry).isZSet},
-		{Name: "BZPOPMAX", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: cmdBZPop, Undo: undoBZPop, Pops: (*Entry).isZSet},
+		{Name: "BZPOPMIN", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: bzpop(false),
+			Undo: undoBZPop, Pops: (*Entry).isZSet, TimeoutReply: resp.NullArray()},
+		{Name: "BZPOPMAX", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: bzpop(true),
+			Undo: undoBZPop, Pops: (*Entry).isZSet, TimeoutReply: resp.NullArray()},
 		{Name: "ZSCORE", Arity: 3, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZScore},
 		{Name: "ZCARD", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZCard},
 		{Name: "ZRANGE", Arity: -4, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdZRange},
@@ -456,25 +458,26 @@ func undoBZPop(args []resp.Value, reply resp.Value) []resp.Value {
 	return []resp.Value{resp.BulkString("ZADD"), e[0], resp.BulkString("NX"), resp.BulkString(e[2].Text()), e[1]}
 }
 
-// cmdBZPop is one attempt of BZPOPMIN/BZPOPMAX key... timeout: [key, member,
-// score] from the first non-empty set, or a null array.
-func cmdBZPop(c *Ctx, args []resp.Value) resp.Value {
-	if _, errv, ok := BlockTimeout(args); !ok {
-		return errv
-	}
-	keys := args[1 : len(args)-1]
-	for _, k := range keys {
-		if _, _, errv, ok := zsetOf(c, k); !ok {
+// bzpop returns one attempt of BZPOPMIN (or BZPOPMAX, max) key...
+// timeout: [key, member, score] from the first non-empty set, or a null
+// array. Like BLPOP, key by key: a key of another kind before the first
+// non-empty set answers WRONGTYPE.
+func bzpop(max bool) func(c *Ctx, args []resp.Value) resp.Value {
+	return func(c *Ctx, args []resp.Value) resp.Value {
+		if _, errv, ok := BlockTimeout(args); !ok {
 			return errv
 		}
-	}
-	for _, k := range keys {
-		key, z, _, _ := zsetOf(c, k)
-		if z == nil {
-			continue
+		for _, k := range args[1 : len(args)-1] {
+			key, z, errv, ok := zsetOf(c, k)
+			if !ok {
+				return errv
+			}
+			if z == nil {
+				continue
+			}
+			m := popZ(c, key, 1, max)[0]
+			return resp.Array(resp.BulkString(key), resp.BulkString(m.member), resp.Double(m.score))
 		}
-		m := popZ(c, key, 1, argUpper(args[0]) == "BZPOPMAX")[0]
-		return resp.Array(resp.BulkString(key), resp.BulkString(m.member), resp.Double(m.score))
+		return resp.NullArray()
 	}
-	return resp.NullArray()
 }

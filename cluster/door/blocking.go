@@ -1,7 +1,6 @@
 package door
 
 import (
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,7 +220,7 @@ func (b *blockingPop) Wait() resp.Value {
 			owed = d.waiters.remove(w)
 			continue
 		case <-expired:
-			v = nullFor(b.args)
+			v = b.cmd.TimeoutReply
 		case <-lost:
 			v = d.notLeading()
 		case <-gone:
@@ -255,13 +254,4 @@ func (b *blockingPop) giveBack(v resp.Value) {
 		return
 	}
 	b.d.log.Debug("gave back what a blocking pop took for a client that left", "command", b.cmd.Name)
-}
-
-// nullFor is a blocking command's timeout reply: a null bulk string for
-// BLMOVE and BRPOPLPUSH, a null array for the pops (as Redis answers).
-func nullFor(args []resp.Value) resp.Value {
-	if name := args[0].Text(); strings.EqualFold(name, "BLMOVE") || strings.EqualFold(name, "BRPOPLPUSH") {
-		return resp.NullBulk()
-	}
-	return resp.NullArray()
 }
