@@ -251,7 +251,6 @@ func cmdUnmove(c *Ctx, args []resp.Value) resp.Value {
 	return resp.Int(1)
 }
 
-
 // AnyToPop reports whether an attempt of the blocking command cmd on keys
 // would answer now rather than find nothing: one of keys holds a non-empty
 // value of the kind cmd pops (lists, or sorted sets for BZPOP*), or a value
