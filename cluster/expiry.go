@@ -13,7 +13,7 @@ import (
 // for the write that deletes the keys past their deadline and proposes it
 // like any other write, a batch at a time, so every replica removes the
 // same keys.
-func (t *term) expiryLoop(n *Node) func(context.Context) {
+func (t *tenure) expiryLoop(n *Node) func(context.Context) {
 	return func(ctx context.Context) {
 		const batch = 256
 		tick := time.NewTicker(n.cfg.ExpiryInterval)

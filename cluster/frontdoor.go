@@ -44,23 +44,6 @@ func (n *Node) Leading() <-chan struct{} {
 	return nil
 }
 
-// NotLeading names the leader's client address (*resp.RedirectError), or
-// says none is known (resp.ErrNoLeader), or that this node is still
-// becoming leader (resp.ErrTryAgain).
-func (n *Node) NotLeading() error {
-	_, id := n.raft.LeaderWithID()
-	switch {
-	case id == "":
-		return resp.ErrNoLeader
-	case string(id) == n.cfg.NodeID:
-		return resp.TryAgain("this node is becoming leader; retry")
-	}
-	if m, ok := n.members.get(string(id)); ok && m.ClientAddr != "" {
-		return &resp.RedirectError{Leader: m.ClientAddr}
-	}
-	return resp.ErrNoLeader
-}
-
 // Conns lists the client connections being served.
 func (n *Node) Conns() []*resp.Conn { return n.server.Conns() }
 

@@ -39,7 +39,7 @@ type Node struct {
 	members  *registry
 	changed  chan struct{} // membership changed: wakes bootstrap and reconcile (cap 1, never blocks)
 
-	lead       leadership
+	lead       office
 	leaderNote chan bool // raft NotifyCh
 
 	batches, commands atomic.Uint64 // proposed so far, for INFO

@@ -150,10 +150,6 @@ func (p *proposer) resolve(b *proposal) {
 
 var errNoReply = errors.New("state machine returned no reply for the write")
 
-// errNotSent fails a write that never entered the log: the term ended (or
-// the node stopped) before it was sent, so it is safe to send elsewhere.
-var errNotSent = errors.New("the write was not sent: leadership ended first")
-
 // failQueued stops the proposer and fails the batches never sent.
 func (p *proposer) failQueued() {
 	p.mu.Lock()
@@ -185,19 +181,4 @@ func (w *batchedWrite) Wait() (resp.Value, uint64, error) {
 		return resp.Value{}, 0, w.n.writeError(w.b.err)
 	}
 	return w.b.replies[w.i], w.b.f.Index(), nil
-}
-
-// writeError translates raft's error for a write into the named errors
-// the front door answers with (resp), which say whether a retry is safe.
-func (n *Node) writeError(err error) error {
-	switch {
-	case errors.Is(err, errNotSent), errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
-		// Refused before it entered the log: safe to send to the leader.
-		return n.NotLeading()
-	case errors.Is(err, raft.ErrEnqueueTimeout):
-		return resp.TryAgain("the write was not accepted in time; it was not applied")
-	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrRaftShutdown):
-		return resp.Uncertain("leadership changed while the write was in flight; it may or may not have been applied")
-	}
-	return resp.Uncertain("write failed: " + err.Error())
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 	"github.com/kvorum/kvorum/cluster/door"
@@ -17,8 +18,12 @@ import (
 // arrive while a confirmation is in flight join the next batch. A gate
 // lives as long as its term.
 type readGate struct {
-	n       *Node
-	t       *term
+	n *Node
+	// The term's number, barrier index and sole-voter flag (term).
+	number    uint64
+	barrier   uint64
+	soleVoter *atomic.Bool
+
 	mu      sync.Mutex
 	next    *readBatch
 	stopped bool
@@ -33,8 +38,8 @@ type readBatch struct {
 	err   error
 }
 
-func newReadGate(n *Node, t *term) *readGate {
-	g := &readGate{n: n, t: t, kick: make(chan struct{}, 1), confirmed: make(chan struct{})}
+func newReadGate(n *Node, term, barrier uint64, soleVoter *atomic.Bool) *readGate {
+	g := &readGate{n: n, number: term, barrier: barrier, soleVoter: soleVoter, kick: make(chan struct{}, 1), confirmed: make(chan struct{})}
 	close(g.confirmed)
 	return g
 }
@@ -87,10 +92,10 @@ func (g *readGate) run(ctx context.Context) {
 		}
 		r := g.n.raft
 		b.index = r.CommitIndex()
-		if !g.t.soleVoter.Load() {
+		if !g.soleVoter.Load() {
 			b.err = r.VerifyLeader().Error()
 		}
-		if b.err == nil && r.CurrentTerm() != g.t.number {
+		if b.err == nil && r.CurrentTerm() != g.number {
 			b.err = raft.ErrLeadershipLost
 		}
 		close(b.done)
@@ -102,15 +107,14 @@ func (g *readGate) run(ctx context.Context) {
 // index alone orders the read.
 func (g *readGate) read() door.ReadIndex {
 	r := g.n.raft
-	if g.t.soleVoter.Load() && r.State() == raft.Leader && r.CurrentTerm() == g.t.number {
-		return &readWait{n: g.n, t: g.t, b: &readBatch{done: g.confirmed, index: g.n.raft.CommitIndex()}}
+	if g.soleVoter.Load() && r.State() == raft.Leader && r.CurrentTerm() == g.number {
+		return &readWait{g: g, b: &readBatch{done: g.confirmed, index: r.CommitIndex()}}
 	}
-	return &readWait{n: g.n, t: g.t, b: g.join()}
+	return &readWait{g: g, b: g.join()}
 }
 
 type readWait struct {
-	n *Node
-	t *term
+	g *readGate
 	b *readBatch
 }
 
@@ -119,8 +123,8 @@ type readWait struct {
 // is) and its index applied. ctx is the client's connection: a read of a
 // client that left gives up.
 func (w *readWait) Wait(ctx context.Context) error {
-	n := w.n
-	applied := func() bool { return w.b.index <= n.fsm.Applied() || w.b.index <= w.t.barrier }
+	n := w.g.n
+	applied := func() bool { return w.b.index <= n.fsm.Applied() || w.b.index <= w.g.barrier }
 	select {
 	case <-w.b.done:
 		if w.b.err == nil && applied() {
@@ -139,7 +143,7 @@ func (w *readWait) Wait(ctx context.Context) error {
 		return n.NotLeading()
 	}
 	index := w.b.index
-	if index <= w.t.barrier {
+	if index <= w.g.barrier {
 		index = 0 // applied when the barrier completed (the FSM never sees no-ops and barriers)
 	}
 	if err := n.fsm.WaitApplied(ctx, index); err != nil {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -60,29 +61,29 @@ func (n *Node) bootstrapLoop(ctx context.Context) {
 // configuration are added as voters; members that left gracefully are
 // removed; failed members are removed once failed for ReapAfter. It never
 // removes this node and removes at most one server per pass.
-func (n *Node) reconcileLoop(ctx context.Context) {
-	tick := time.NewTicker(n.cfg.ReconcileInterval)
-	defer tick.Stop()
-	for {
-		n.reconcile()
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.changed:
-		case <-tick.C:
+//
+// After every pass it records in soleVoter whether this node is the only
+// voter (the term's flag that lets reads skip the quorum round).
+func (n *Node) reconcileLoop(soleVoter *atomic.Bool) func(context.Context) {
+	return func(ctx context.Context) {
+		tick := time.NewTicker(n.cfg.ReconcileInterval)
+		defer tick.Stop()
+		for {
+			if n.gossip != nil {
+				n.reconcile()
+				soleVoter.Store(n.voters() == 1)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-n.changed:
+			case <-tick.C:
+			}
 		}
 	}
 }
 
 func (n *Node) reconcile() {
-	if n.gossip == nil {
-		return
-	}
-	defer func() {
-		if t := n.lead.current(); t != nil {
-			t.soleVoter.Store(n.voters() == 1)
-		}
-	}()
 	f := n.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		n.log.Warn("reconcile: read configuration", "err", err)

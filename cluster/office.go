@@ -8,19 +8,19 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// leadership is this node's leadership, one term at a time, on Consul's
+// office is this node's leadership, one tenure (Raft term) at a time, on Consul's
 // establishLeadership/revokeLeadership pattern: everything that runs only
 // on the leader starts in establish and stops in revoke, and "do I lead?"
 // has one answer, current(). The front door's leader-only parts (blocked
 // pops, subscribers) follow it through Node.Leading.
-type leadership struct {
+type office struct {
 	n   *Node
-	cur atomic.Pointer[term] // the term this node leads and is ready in; nil otherwise
+	cur atomic.Pointer[tenure] // the term this node leads and is ready in; nil otherwise
 }
 
-// term is one term of leadership and what runs while it lasts: the
+// tenure is one term of leadership and what runs while it lasts: the
 // proposer, the read gate, the reconcile loop and the expiry sweep.
-type term struct {
+type tenure struct {
 	number  uint64
 	barrier uint64        // index of the term's barrier: every entry up to it is applied
 	lost    chan struct{} // closed by revoke
@@ -34,11 +34,11 @@ type term struct {
 	wg        sync.WaitGroup
 }
 
-// current returns the term this node leads, or nil.
-func (l *leadership) current() *term { return l.cur.Load() }
+// current returns the tenure this node holds, or nil.
+func (l *office) current() *tenure { return l.cur.Load() }
 
 // run follows Raft's leadership notifications until ctx ends, then revokes.
-func (l *leadership) run(ctx context.Context) {
+func (l *office) run(ctx context.Context) {
 	defer l.revoke()
 	for {
 		select {
@@ -55,7 +55,7 @@ func (l *leadership) run(ctx context.Context) {
 
 // establish applies a barrier, so that every entry of earlier terms is
 // applied before this node serves a read, then starts the term's loops.
-func (l *leadership) establish(ctx context.Context) {
+func (l *office) establish(ctx context.Context) {
 	n := l.n
 	number := n.raft.CurrentTerm()
 	barrier := n.raft.Barrier(n.cfg.ApplyTimeout)
@@ -63,16 +63,16 @@ func (l *leadership) establish(ctx context.Context) {
 		n.log.Warn("leader barrier failed", "err", err)
 		return
 	}
-	t := &term{number: number, lost: make(chan struct{})}
+	t := &tenure{number: number, lost: make(chan struct{})}
 	if f, ok := barrier.(raft.IndexFuture); ok {
 		t.barrier = f.Index()
 	}
 	t.soleVoter.Store(n.voters() == 1)
 	t.proposer = newProposer(n)
-	t.reads = newReadGate(n, t)
+	t.reads = newReadGate(n, t.number, t.barrier, &t.soleVoter)
 	var tctx context.Context
 	tctx, t.cancel = context.WithCancel(ctx)
-	for _, loop := range []func(context.Context){t.proposer.run, t.proposer.complete, t.reads.run, n.reconcileLoop, t.expiryLoop(n)} {
+	for _, loop := range []func(context.Context){t.proposer.run, t.proposer.complete, t.reads.run, n.reconcileLoop(&t.soleVoter), t.expiryLoop(n)} {
 		t.wg.Add(1)
 		go func() {
 			defer t.wg.Done()
@@ -86,7 +86,7 @@ func (l *leadership) establish(ctx context.Context) {
 // revoke ends the current term, if any: the front door's waits see Leading
 // close, then the term's loops stop; writes queued but never sent fail with
 // a redirect, and reads waiting for confirmation fail the same way.
-func (l *leadership) revoke() {
+func (l *office) revoke() {
 	t := l.cur.Swap(nil)
 	if t == nil {
 		return
