@@ -110,6 +110,23 @@ func New(cfg Config) (_ *Node, err error) {
 	n.members = newRegistry()
 	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive})
 
+	n.raft, err = raft.NewRaft(n.raftConfig(), n.fsm, n.logs, n.logs, n.snaps, n.trans)
+	if err != nil {
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	cleanup = append(cleanup, func() { n.raft.Shutdown().Error() })
+
+	if cfg.GossipAddr != "" {
+		if err := n.startGossip(); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// raftConfig is hashicorp/raft's configuration for this node.
+func (n *Node) raftConfig() *raft.Config {
+	cfg := n.cfg
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.NodeID)
 	rc.Logger = hclogFor(n.log, "raft")
@@ -123,18 +140,7 @@ func New(cfg Config) (_ *Node, err error) {
 	rc.SnapshotInterval = cfg.SnapshotInterval
 	rc.TrailingLogs = cfg.TrailingLogs
 	rc.NotifyCh = n.leaderNote
-	n.raft, err = raft.NewRaft(rc, n.fsm, n.logs, n.logs, n.snaps, n.trans)
-	if err != nil {
-		return nil, fmt.Errorf("start raft: %w", err)
-	}
-	cleanup = append(cleanup, func() { n.raft.Shutdown().Error() })
-
-	if cfg.GossipAddr != "" {
-		if err := n.startGossip(); err != nil {
-			return nil, err
-		}
-	}
-	return n, nil
+	return rc
 }
 
 // Start bootstraps if this node should, and starts the background loops

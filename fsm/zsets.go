@@ -77,37 +77,9 @@ func argScore(v resp.Value) (float64, bool) {
 
 // cmdZAdd serves ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ....
 func cmdZAdd(c *Ctx, args []resp.Value) resp.Value {
-	var nx, xx, gt, lt, ch, incr bool
-	i := 2
-flags:
-	for ; i < len(args); i++ {
-		switch argUpper(args[i]) {
-		case "NX":
-			nx = true
-		case "XX":
-			xx = true
-		case "GT":
-			gt = true
-		case "LT":
-			lt = true
-		case "CH":
-			ch = true
-		case "INCR":
-			incr = true
-		default:
-			break flags
-		}
-	}
-	rest := args[i:]
-	switch {
-	case len(rest) == 0 || len(rest)%2 != 0:
-		return errSyntax
-	case nx && xx:
-		return errZAddFlags
-	case (gt && lt) || (nx && (gt || lt)):
-		return errGTLTNX
-	case incr && len(rest) != 2:
-		return resp.Err("ERR INCR option supports a single increment-element pair")
+	o, rest, errv := zaddOptions(args)
+	if errv.IsError() {
+		return errv
 	}
 	scores := make([]float64, len(rest)/2)
 	for j := range scores {
@@ -121,8 +93,8 @@ flags:
 	if !ok {
 		return errv
 	}
-	if z == nil && xx {
-		if incr {
+	if z == nil && o.xx {
+		if o.incr {
 			return resp.NullBulk()
 		}
 		return resp.Int(0)
@@ -133,13 +105,13 @@ flags:
 	for j, score := range scores {
 		member := rest[2*j+1].Text()
 		old, exists := e.zset.scores[member]
-		if incr && exists {
+		if o.incr && exists {
 			score += old
 			if math.IsNaN(score) {
 				return resp.Err("ERR resulting score is not a number (NaN)")
 			}
 		}
-		if (nx && exists) || (xx && !exists) || (exists && gt && score <= old) || (exists && lt && score >= old) {
+		if (o.nx && exists) || (o.xx && !exists) || (exists && o.gt && score <= old) || (exists && o.lt && score >= old) {
 			continue
 		}
 		if e.zset.add(member, score) {
@@ -151,13 +123,53 @@ flags:
 	}
 	dropEmptyZset(c, key, e) // XX on a new key may have added nothing
 	c.Pushed = append(c.Pushed, key)
-	if incr {
+	switch {
+	case o.incr:
 		return last
-	}
-	if ch {
+	case o.ch:
 		return resp.Int(added + changed)
 	}
 	return resp.Int(added)
+}
+
+// zaddOpts are ZADD's flags.
+type zaddOpts struct{ nx, xx, gt, lt, ch, incr bool }
+
+// zaddOptions parses ZADD's flags and returns them with the score/member
+// pairs that follow, or the error for a bad combination.
+func zaddOptions(args []resp.Value) (o zaddOpts, rest []resp.Value, errv resp.Value) {
+	i := 2
+flags:
+	for ; i < len(args); i++ {
+		switch argUpper(args[i]) {
+		case "NX":
+			o.nx = true
+		case "XX":
+			o.xx = true
+		case "GT":
+			o.gt = true
+		case "LT":
+			o.lt = true
+		case "CH":
+			o.ch = true
+		case "INCR":
+			o.incr = true
+		default:
+			break flags
+		}
+	}
+	rest = args[i:]
+	switch {
+	case len(rest) == 0 || len(rest)%2 != 0:
+		return o, nil, errSyntax
+	case o.nx && o.xx:
+		return o, nil, errZAddFlags
+	case (o.gt && o.lt) || (o.nx && (o.gt || o.lt)):
+		return o, nil, errGTLTNX
+	case o.incr && len(rest) != 2:
+		return o, nil, resp.Err("ERR INCR option supports a single increment-element pair")
+	}
+	return o, rest, resp.Value{}
 }
 
 func cmdZRem(c *Ctx, args []resp.Value) resp.Value {

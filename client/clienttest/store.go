@@ -68,6 +68,17 @@ func (s *Store) serve(c *resp.Conn, args []resp.Value) resp.Value {
 			return wrongArgs()
 		}
 		return s.get(args[1], native)
+	}
+	return s.write(name, args, native)
+}
+
+// write serves the writes (the caller holds s.mu).
+func (s *Store) write(name string, args []resp.Value, native bool) resp.Value {
+	arity := func(n int) bool { return len(args) == n || n < 0 && len(args) >= -n }
+	wrongArgs := func() resp.Value {
+		return resp.Errorf("ERR wrong number of arguments for '%s' command", strings.ToLower(name))
+	}
+	switch name {
 	case "SET":
 		if !arity(3) {
 			return wrongArgs()
