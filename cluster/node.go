@@ -217,8 +217,9 @@ func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 // Raft exposes the Raft instance to tests and operations tooling.
 func (n *Node) Raft() *raft.Raft { return n.raft }
 
-// Close shuts the node down in this order: stop accepting clients and
-// answer what is in flight; hand leadership to another voter if leader;
+// Close shuts the node down in this order: stop accepting clients and close
+// their connections (a write already in the log is still applied, but its
+// reply is not sent); hand leadership to another voter if leader;
 // leave gossip (so the new leader removes this node only if it left on
 // purpose — see Leave); snapshot if the log is long; shut Raft down; close
 // the transport and the bolt store. It is idempotent and waits for every

@@ -55,7 +55,8 @@ func (n *Node) bootstrapLoop(ctx context.Context) {
 	}
 }
 
-// reconcileLoop runs only on the leader (leaderLoop starts and stops it).
+// reconcileLoop runs only on the leader (office.establish starts it and
+// office.revoke stops it).
 // It diffs gossip members against the Raft configuration on every
 // membership event and on a ticker: alive members missing from the
 // configuration are added as voters; members that left gracefully are

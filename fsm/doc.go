@@ -1,13 +1,97 @@
-// Package fsm is kvorum's data: the keyspace, the command table with one
-// file per command family, the Raft log-entry encoding, and snapshots.
+// Package fsm is kvorum's data: the keyspace (State), the command table
+// with one file per command family, the Raft log-entry encoding, the state
+// machine Raft applies entries to (FSM), and snapshots.
 //
-// Everything here is deterministic. A command runs against a State with a
-// Ctx that carries the leader's clock (stamped into the log entry when it
-// was proposed) and the reply mode, so every replica that applies the same
-// entry reaches the same state and the same reply. The package imports no
-// net and never calls time.Now or a random source; the cluster package
-// feeds it entries and stamps time.
+// fsm imports resp and hashicorp/raft (for the raft.FSM interface's types).
+// It must not import net, cluster or cluster/door, and nothing it runs in
+// Apply calls time.Now or a random source: the leader stamps time into the
+// entry. Replication (cluster) feeds it entries; the front door
+// (cluster/door) routes requests by its table's flags and serves reads
+// against it.
 //
-// To find a command: its table row (name, arity, flags, keys) and its
-// function sit side by side in the family's file: strings.go, keys.go, ...
+// # The main flow
+//
+// Raft calls FSM.ApplyBatch (raft.BatchingFSM) from its FSM goroutine with
+// committed entries. Under one write lock, each entry's header (entry.go)
+// gives its kind, reply mode and the leader's clock; its body is parsed
+// with a resp.Reader; each command is looked up in the table and run with a
+// Ctx that carries the State, the leader's clock, the reply mode, the
+// entry's index and the keys pushed to. ApplyBatch returns one reply per
+// command (a []resp.Value for an EntryBatch), which the proposer receives
+// from raft's ApplyFuture.Response, and then reports the keys the batch
+// pushed to (WatchPushes, which wakes the door's blocked pops). FSM.Read
+// runs a read-only command under the read lock with the serving node's
+// clock; FSM.WaitApplied lets a linearizable read wait for an index.
+//
+// # Commands
+//
+// A command's table row (Command: name, arity, flags, key positions, Run,
+// and for blocking commands Undo, Pops, Sources, Check, TimeoutReply) and
+// its function sit side by side in its family's file: strings.go, keys.go,
+// lists.go, hashes.go, sets.go, zsets.go, tx.go. NewTable registers the
+// families and panics on a name registered twice. The flags say how the
+// front door routes a command (Write, Read, Blocking); Internal rows are
+// written to the log by kvorum itself and never offered to clients:
+// KVORUM.EXEC and KVORUM.MODS (tx.go, for MULTI/EXEC and WATCH),
+// KVORUM.REAP (keys.go, the expiry sweep) and KVORUM.UNMOVE (a blocking
+// move's undo).
+//
+// blocking.go holds one attempt of each blocking pop: a write that pops if
+// it can and otherwise answers null without changing anything, and the
+// rows' Undo functions, the write that gives back what an attempt took
+// (RPUSH/LPUSH for BLPOP/BRPOP, KVORUM.UNMOVE for BLMOVE/BRPOPLPUSH; ZADD
+// NX for BZPOPMIN/BZPOPMAX is undoBZPop in zsets.go). FSM.AnyToPop is the
+// door's look before it proposes an attempt; BlockTimeout and
+// Command.BlockArgs refuse what Redis refuses before it blocks. The waiting
+// itself is the front door's.
+//
+// # Log entries
+//
+// An entry (entry.go, version 1) is a version byte, the entry kind
+// (EntryCommand or EntryBatch), the proposing connection's reply mode, the
+// leader's clock in Unix ms (8 bytes, big-endian), then RESP written with
+// resp.AppendValue: the request for an EntryCommand; for an EntryBatch
+// (AppendBatchItem, AppendBatchEntry) an array of [mode, request] pairs,
+// so each command keeps its connection's reply mode. The request is stored
+// as the client sent it, so one codec serves the wire, the log and
+// snapshots.
+//
+// # Determinism
+//
+// Every replica that applies the same entries reaches the same state and
+// the same replies. The leader's clock travels in the entry (EXPIRE k 10
+// becomes an absolute deadline). No map order is observable: KEYS, SCAN
+// and SMEMBERS sort, a hash keeps its fields in insertion order, SPOP
+// takes the smallest members. There is no randomness. FSM.Expired, which
+// samples keys in Go's map order, runs on the leader outside Apply: what it
+// picks travels in the log as KVORUM.REAP, which deletes each listed key
+// only if its deadline has passed at the entry's time, so a key written
+// again meanwhile survives. Reads never return a value past its deadline:
+// they compare with the serving node's clock.
+//
+// # Data types
+//
+// Strings and the tutorial's nested values are immutable resp.Values,
+// replaced on write. A list is an array value, kept as a deque (list.go)
+// once a list command changes it, so pushes and pops at either end are
+// O(1) amortised. A dict stored with SET is a hash; on its first hash write
+// it becomes a container (hash.go: a field index plus an insertion-ordered
+// slice, O(1) field operations). A set is a map whose replies are sorted
+// (sets.go); a sorted set is a sorted slice plus a score map (zset.go).
+// The containers change in place under copy-on-write: a snapshot may still
+// be streaming the same entry, so each Entry records the snapshot
+// generation it was made in (State.gen), and State.mutable copies an entry
+// from an older generation before changing it (once per key per snapshot).
+//
+// # Snapshots
+//
+// FSM.Snapshot copies only the key index (an entry is replaced on write,
+// or copied before an in-place change), so applies continue while Persist
+// streams RESP records (snapshot.go): a header ["kvorum-snapshot", version,
+// applied index, key count], one [key, value, expire, last-modified index]
+// per key, with an optional fifth field naming the kind of a set (1) or
+// sorted set (2), and an ["end", count] record so a truncated file is an
+// error. The format is version 2; version 1 files are still read, and an
+// unknown version is refused (ErrSnapshotVersion). FSM.Restore builds the
+// new state aside and swaps it in under the lock readers take.
 package fsm

@@ -2,7 +2,7 @@ package fsm
 
 import "github.com/kvorum/kvorum/resp"
 
-// Transactions. The front door (cluster/tx.go) queues MULTI's commands on
+// Transactions. The front door (cluster/door/tx.go) queues MULTI's commands on
 // the connection and sends them at EXEC as one KVORUM.EXEC write; WATCH
 // reads KVORUM.MODS. Both are ordinary commands here so that the log,
 // snapshots and replicas need nothing special.

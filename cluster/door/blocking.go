@@ -26,8 +26,9 @@ import (
 type waiters struct {
 	mu      sync.Mutex
 	byKey   map[string]map[*waiter]struct{}
-	wakes   []*wake      // the newest wakes, oldest first
-	blocked atomic.Int64 // requests waiting now (INFO blocked_clients)
+	wakes   []*wake       // the newest wakes, oldest first
+	newest  atomic.Uint64 // the last index of the newest wake: claim's lock-free look
+	blocked atomic.Int64  // requests waiting now (INFO blocked_clients)
 }
 
 type waiter struct {
@@ -122,6 +123,7 @@ func (ws *waiters) notify(first, last uint64, keys []string) {
 			ws.wakes = ws.wakes[1:]
 		}
 		ws.wakes = append(ws.wakes, wk)
+		ws.newest.Store(last)
 	}
 }
 
@@ -129,6 +131,9 @@ func (ws *waiters) notify(first, last uint64, keys []string) {
 // write of the entry claims the same wake, whenever its connection gets to
 // wait for it; the newest maxWakes wakes are kept for that.
 func (ws *waiters) claim(index uint64) *wake {
+	if index > ws.newest.Load() {
+		return nil // the common case: the entry woke nobody (notify ran before its writers wait)
+	}
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	for i := len(ws.wakes) - 1; i >= 0; i-- {

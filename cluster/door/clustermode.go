@@ -34,7 +34,7 @@ func cmdCluster(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	case "KEYSLOT":
 		return resp.Int(0)
 	}
-	return resp.Err("ERR unknown subcommand '" + args[1].Text() + "'. Try CLUSTER HELP.")
+	return errUnknownSubcommand(args[1], "CLUSTER")
 }
 
 func clusterInfo(st Status, haveLeader bool) resp.Value {

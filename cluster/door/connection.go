@@ -151,7 +151,7 @@ func cmdClient(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	case "SETINFO", "NO-EVICT", "NO-TOUCH", "REPLY":
 		return resp.OK()
 	}
-	return resp.Err("ERR unknown subcommand '" + args[1].Text() + "'. Try CLIENT HELP.")
+	return errUnknownSubcommand(args[1], "CLIENT")
 }
 
 func protoNumber(m resp.Mode) int {
@@ -199,5 +199,10 @@ func cmdCommand(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 		}
 		return resp.Array(out...)
 	}
-	return resp.Err("ERR unknown subcommand '" + args[1].Text() + "'. Try COMMAND HELP.")
+	return errUnknownSubcommand(args[1], "COMMAND")
+}
+
+// errUnknownSubcommand is Redis's reply to a subcommand of cmd it lacks.
+func errUnknownSubcommand(sub resp.Value, cmd string) resp.Value {
+	return resp.Err("ERR unknown subcommand '" + sub.Text() + "'. Try " + cmd + " HELP.")
 }
