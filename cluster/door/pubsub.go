@@ -32,6 +32,7 @@ type pubsub struct {
 type subscriber struct {
 	channels map[string]struct{}
 	patterns map[string]struct{}
+	lost     <-chan struct{} // the leadership it subscribed under
 }
 
 func (s *subscriber) count() int64 { return int64(len(s.channels) + len(s.patterns)) }
@@ -141,17 +142,31 @@ func (p *pubsub) drop(c *resp.Conn) {
 	p.mu.Unlock()
 }
 
-// closeAll closes every subscriber's connection (leadership lost).
-func (p *pubsub) closeAll() {
+// closeAll closes the connections of the subscribers that subscribed under
+// the leadership that lost belongs to (it ended); those of a later one stay.
+func (p *pubsub) closeAll(lost <-chan struct{}) {
 	p.mu.Lock()
 	conns := make([]*resp.Conn, 0, len(p.subs))
-	for c := range p.subs {
-		conns = append(conns, c)
+	for c, s := range p.subs {
+		if s.lost == lost {
+			conns = append(conns, c)
+		}
 	}
 	p.mu.Unlock()
 	for _, c := range conns {
 		c.Close()
 	}
+}
+
+// subscribe subscribes c to names under the leadership lost belongs to.
+func (p *pubsub) subscribe(c *resp.Conn, names []string, pattern bool, lost <-chan struct{}) (resp.Value, int64) {
+	v, left := p.change(c, names, true, pattern)
+	p.mu.Lock()
+	if s := p.subs[c]; s != nil {
+		s.lost = lost
+	}
+	p.mu.Unlock()
+	return v, left
 }
 
 // follow makes sure the subscribers are closed when the leadership lost
@@ -168,7 +183,7 @@ func (p *pubsub) follow(lost <-chan struct{}) {
 		defer p.wg.Done()
 		select {
 		case <-lost:
-			p.closeAll()
+			p.closeAll(lost)
 		case <-p.stop:
 		}
 	}()
@@ -213,7 +228,7 @@ func subscribe(pattern bool) func(d *Door, c *resp.Conn, args []resp.Value) resp
 			return d.notLeading()
 		}
 		d.pubsub.follow(lost)
-		v, left := d.pubsub.change(c, argTexts(args[1:]), true, pattern)
+		v, left := d.pubsub.subscribe(c, argTexts(args[1:]), pattern, lost)
 		sessionOf(c).subscriptions = left
 		select {
 		case <-lost: // ended while we subscribed: the watch may have missed c

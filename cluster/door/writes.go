@@ -74,5 +74,5 @@ func errorValue(err error) resp.Value {
 	if errors.As(err, &ne) {
 		return ne.Value()
 	}
-	return resp.Uncertain("write failed: " + err.Error()).Value()
+	return resp.Uncertain("failed: " + err.Error()).Value()
 }

@@ -1,4 +1,4 @@
-package cluster_test
+package door_test
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvorum/kvorum/internal/testcluster"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -48,7 +47,7 @@ func redisServer(t *testing.T) string {
 		}
 	})
 	addr := net.JoinHostPort("127.0.0.1", port)
-	testcluster.WaitFor(t, "redis-server to answer PING on "+addr, 10*time.Second, func() bool {
+	waitFor(t, "redis-server to answer PING on "+addr, 10*time.Second, func() bool {
 		select {
 		case <-exited:
 			t.Fatalf("redis-server exited before answering: %v\n%s", waitErr, out.String())
@@ -133,13 +132,13 @@ func sameAsRedis(t *testing.T, kvAddr, redisAddr, proto string, script []redisSt
 	}
 }
 
-// startForDiff starts a one-node kvorum and a redis-server and returns
-// their client addresses.
+// startForDiff starts a door on a fake store and a redis-server and
+// returns their client addresses.
 func startForDiff(t *testing.T) (kvAddr, redisAddr string) {
 	t.Helper()
 	redisAddr = redisServer(t)
-	c := testcluster.Start(t, testcluster.Options{Nodes: 1})
-	return c.Leader(10 * time.Second).ClientAddr(), redisAddr
+	_, kvAddr = startDoor(t)
+	return kvAddr, redisAddr
 }
 
 // ZPOPMIN and ZPOPMAX with a count answer [member, score] pairs in RESP3
@@ -228,7 +227,7 @@ func renameWakes(t *testing.T, addr string) resp.Value {
 	blocked.do(t, "HELLO", "2")
 	blocked.SetDeadline(time.Now().Add(20 * time.Second))
 	blocked.Write(resp.AppendCommand(nil, "BLPOP", "dst", "10"))
-	testcluster.WaitFor(t, "the BLPOP to block on "+addr, 10*time.Second, func() bool {
+	waitFor(t, "the BLPOP to block on "+addr, 10*time.Second, func() bool {
 		return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:1")
 	})
 	if v := other.do(t, "RENAME", "src", "dst"); v.IsError() {
@@ -272,11 +271,11 @@ func TestRedisDiff_VanishedWaiterTakesNothing(t *testing.T) {
 		other.do(t, "FLUSHALL")
 		blocked := dial(t, addr)
 		blocked.Write(resp.AppendCommand(nil, "BLPOP", "q", "0"))
-		testcluster.WaitFor(t, "the BLPOP to block on "+addr, 10*time.Second, func() bool {
+		waitFor(t, "the BLPOP to block on "+addr, 10*time.Second, func() bool {
 			return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:1")
 		})
 		blocked.Close()
-		testcluster.WaitFor(t, "blocked_clients:0 on "+addr, 10*time.Second, func() bool {
+		waitFor(t, "blocked_clients:0 on "+addr, 10*time.Second, func() bool {
 			return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:0")
 		})
 		other.do(t, "RPUSH", "q", "job-1")
@@ -297,7 +296,7 @@ func TestRedisDiff_LinkedMoves(t *testing.T) {
 		rd1, rd2 := dial(t, addr), dial(t, addr)
 		rd1.Write(resp.AppendCommand(nil, "BLMOVE", "list1", "list2", "RIGHT", "LEFT", "0"))
 		rd2.Write(resp.AppendCommand(nil, "BLMOVE", "list2", "list3", "LEFT", "RIGHT", "0"))
-		testcluster.WaitFor(t, "two BLMOVEs to block on "+addr, 10*time.Second, func() bool {
+		waitFor(t, "two BLMOVEs to block on "+addr, 10*time.Second, func() bool {
 			return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:2")
 		})
 		other.do(t, "RPUSH", "list1", "foo")

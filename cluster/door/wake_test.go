@@ -1,19 +1,17 @@
-package cluster_test
+package door_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kvorum/kvorum/internal/testcluster"
 	"github.com/kvorum/kvorum/resp"
 )
 
 // Writes other than pushes that put a list or sorted set under a key wake
 // the clients blocked on it: RENAME, and the commands of a MULTI/EXEC.
 func TestBlocking_RenameAndExecWake(t *testing.T) {
-	c := testcluster.Start(t, testcluster.Options{})
-	addr := c.Leader(10 * time.Second).ClientAddr()
+	_, addr := startDoor(t)
 	cases := []struct {
 		name  string
 		setup []string
@@ -53,7 +51,7 @@ func TestBlocking_RenameAndExecWake(t *testing.T) {
 				}
 				got <- v
 			}()
-			testcluster.WaitFor(t, "the "+tc.block[0]+" to block", 10*time.Second, func() bool {
+			waitFor(t, "the "+tc.block[0]+" to block", 10*time.Second, func() bool {
 				return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:1")
 			})
 			for _, args := range tc.wake {

@@ -1,17 +1,14 @@
-package cluster_test
+package door_test
 
 import (
 	"testing"
-	"time"
 
-	"github.com/kvorum/kvorum/internal/testcluster"
 	"github.com/kvorum/kvorum/resp"
 )
 
 func TestTx_MultiExecWatch(t *testing.T) {
-	c := testcluster.Start(t, testcluster.Options{})
-	leader := c.Leader(10 * time.Second)
-	cn := dial(t, leader.ClientAddr())
+	_, addr := startDoor(t)
+	cn := dial(t, addr)
 	defer cn.Close()
 	cn.do(t, "HELLO", "2")
 	expect := func(want string, args ...string) {
@@ -41,7 +38,7 @@ func TestTx_MultiExecWatch(t *testing.T) {
 
 	// WATCH: a write by another client between WATCH and EXEC aborts it.
 	expect(`"OK"`, "WATCH", "a")
-	if v := do(t, leader.ClientAddr(), "SET", "a", "changed"); v.IsError() {
+	if v := do(t, addr, "SET", "a", "changed"); v.IsError() {
 		t.Fatal(v)
 	}
 	expect(`"OK"`, "MULTI")
