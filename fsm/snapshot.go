@@ -24,8 +24,12 @@ import (
 // sorted set (value: [member, score, ...], in order). The writer leaves it
 // out for a plain value, list or hash (which restore as array and dict
 // values, turned into containers by their first write); a reader also takes
-// an explicit 0. Version 1 files are still read.
-const snapshotVersion = 2
+// an explicit 0.
+//
+// Version 3 adds the client sessions (sessions.go), one record each after
+// the keys: ["session", id, idle ms, last seen, floor, [seq, reply, ...]].
+// Versions 1 and 2 are still read.
+const snapshotVersion = 3
 
 // Snapshot record kinds (the optional fifth field).
 const (
@@ -44,8 +48,9 @@ type snapshotRecord struct {
 }
 
 type snapshot struct {
-	applied uint64
-	records []snapshotRecord
+	applied  uint64
+	records  []snapshotRecord
+	sessions []resp.Value // session records, taken under the lock
 }
 
 // Snapshot captures the state for Raft. It copies only the key index: the
@@ -54,7 +59,8 @@ type snapshot struct {
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := &snapshot{applied: f.applied.Load(), records: make([]snapshotRecord, 0, len(f.state.keys))}
+	s := &snapshot{applied: f.applied.Load(), records: make([]snapshotRecord, 0, len(f.state.keys)),
+		sessions: f.state.sessionRecords()}
 	for k, e := range f.state.keys {
 		s.records = append(s.records, snapshotRecord{k, e})
 	}
@@ -95,6 +101,12 @@ func (s *snapshot) write(w io.Writer) error {
 			return err
 		}
 	}
+	for _, r := range s.sessions {
+		buf = resp.AppendValue(buf[:0], r)
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
 	buf = resp.AppendValue(buf[:0], resp.Array(resp.BulkString("end"), resp.Int(n)))
 	if _, err := bw.Write(buf); err != nil {
 		return err
@@ -103,7 +115,7 @@ func (s *snapshot) write(w io.Writer) error {
 }
 
 // Release drops the snapshot's references.
-func (s *snapshot) Release() { s.records = nil }
+func (s *snapshot) Release() { s.records, s.sessions = nil, nil }
 
 // Restore replaces the state with a snapshot stream, atomically: the new
 // state is built aside and swapped in under the lock readers take.
@@ -134,7 +146,7 @@ func ReadSnapshot(r io.Reader) (*State, uint64, error) {
 	if head.Kind() != resp.KindArray || len(h) != 4 || h[0].Text() != "kvorum-snapshot" || h[1].Kind() != resp.KindInt {
 		return nil, 0, errors.New("read snapshot header: not a kvorum snapshot")
 	}
-	if h[1].Int() != snapshotVersion && h[1].Int() != 1 {
+	if h[1].Int() < 1 || h[1].Int() > snapshotVersion {
 		return nil, 0, fmt.Errorf("%w %d (this build reads %d)", ErrSnapshotVersion, h[1].Int(), snapshotVersion)
 	}
 	if !isCount(h[2]) || !isCount(h[3]) {
@@ -153,6 +165,13 @@ func ReadSnapshot(r io.Reader) (*State, uint64, error) {
 				return nil, 0, fmt.Errorf("read snapshot: end record says %s keys, header %d, read %d", f[1].Text(), count, i)
 			}
 			return st, uint64(h[2].Int()), nil
+		}
+		if h[1].Int() >= 3 && rec.Kind() == resp.KindArray && len(f) == 6 && f[0].Text() == "session" {
+			if !st.restoreSession(f) {
+				return nil, 0, fmt.Errorf("read snapshot record %d: malformed session", i)
+			}
+			i-- // not a key
+			continue
 		}
 		if rec.Kind() != resp.KindArray || (len(f) != 4 && (len(f) != 5 || h[1].Int() < 2)) || f[0].Kind() != resp.KindBulk ||
 			f[0].IsNull() || f[2].Kind() != resp.KindInt || !isCount(f[3]) {

@@ -182,7 +182,7 @@ func TestRestore_UnknownVersion(t *testing.T) {
 	n := newNode(t, resp.Native)
 	n.apply("SET", "k", "v")
 	before := dump(t, n.f)
-	for _, version := range []int64{0, 3, 99, -1} {
+	for _, version := range []int64{0, 4, 99, -1} {
 		stream := resp.AppendValue(nil, arr("kvorum-snapshot", version, 5, 0))
 		stream = resp.AppendValue(stream, arr("end", 0))
 		what := "version " + strconv.FormatInt(version, 10)

@@ -11,6 +11,10 @@ type State struct {
 	// older generation may be held by a snapshot still being written, so
 	// it is copied (mutable) before anything in it changes in place.
 	gen uint64
+	// sessions are the client sessions by id (sessions.go); sessionSweep
+	// is the log time of the last sweep for idle ones.
+	sessions     map[uint64]*session
+	sessionSweep int64
 }
 
 // NewState returns an empty keyspace.

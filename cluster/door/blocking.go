@@ -151,20 +151,25 @@ type blockingPop struct {
 	d       *Door
 	c       *resp.Conn
 	cmd     *fsm.Command
-	args    []resp.Value
+	args    []resp.Value // the command
+	request []resp.Value // what each attempt proposes: args, or args in a session's KVORUM.SEQ
 	keys    []resp.Value
 	timeout time.Duration // 0: forever
 }
 
 // block starts a blocking command, or answers at once for a timeout that
 // Redis refuses (negative, not a number) before it would block.
-func (d *Door) block(c *resp.Conn, cmd *fsm.Command, args []resp.Value) resp.Reply {
+//
+// request is what each attempt proposes: args itself, or args wrapped in a
+// session's KVORUM.SEQ (sessions.go).
+func (d *Door) block(c *resp.Conn, cmd *fsm.Command, args, request []resp.Value) resp.Reply {
 	ms, errv, ok := cmd.BlockArgs(args)
 	if !ok {
 		return resp.Now(errv)
 	}
 	sessionOf(c).reads++ // answered at its turn, like a read (door.go)
-	return resp.Blocked(&blockingPop{d: d, c: c, cmd: cmd, args: args, keys: cmd.SourceKeys(args), timeout: time.Duration(ms) * time.Millisecond})
+	return resp.Blocked(&blockingPop{d: d, c: c, cmd: cmd, args: args, request: request, keys: cmd.SourceKeys(args),
+		timeout: time.Duration(ms) * time.Millisecond})
 }
 
 var errConnClosed = resp.TryAgain("connection closed").Value()
@@ -196,21 +201,30 @@ func (b *blockingPop) Wait() resp.Value {
 	d.waiters.blocked.Add(1)
 	defer d.waiters.blocked.Add(-1)
 	var owed *wake // the wake that woke us last, finished after our attempt
+	resend := len(b.request) != len(b.args)
 	defer func() { owed.finish() }()
 	for {
 		// Register before looking, so a push applied in between still wakes us.
 		w := d.waiters.register(keys)
-		if !closed(gone) && d.fsm.AnyToPop(b.cmd, b.keys, time.Now().UnixMilli()) {
+		// A session's first attempt is always proposed: it may be a resend
+		// whose answer waits in the session, whatever the lists hold now.
+		if !closed(gone) && (resend || d.fsm.AnyToPop(b.cmd, b.keys, time.Now().UnixMilli())) {
+			resend = false
 			// Unregistered while the attempt is in the log, so that its own
 			// push (BLMOVE q q) cannot wake it and make it wait for itself.
 			again := d.waiters.remove(w) // woken since we looked: this attempt serves that wake too
-			v := d.propose(b.c.Mode(), b.args).Wait()
+			v := d.propose(b.c.Mode(), b.request).Wait()
 			owed.finish()
 			again.finish()
 			owed = nil
 			if !v.IsNull() {
 				if closed(gone) && v.Kind() != resp.KindError {
-					b.giveBack(v)
+					// In a session the item waits in the session's cached
+					// reply for the client's resend; otherwise nobody will
+					// ever ask for it.
+					if len(b.request) == len(b.args) {
+						b.giveBack(v)
+					}
 					return errConnClosed
 				}
 				return v // popped, or an error

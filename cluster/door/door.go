@@ -42,7 +42,7 @@ func New(cfg Config) *Door {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub()}
-	reg, err := NewRegistry(d.fsm.Table(), connectionCommands(), serverCommands(), txCommands(), pubsubCommands())
+	reg, err := NewRegistry(d.fsm.Table(), connectionCommands(), serverCommands(), txCommands(), pubsubCommands(), sessionCommands())
 	if err != nil {
 		panic(err)
 	}
@@ -106,7 +106,7 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	case Read:
 		return d.read(c, s, cmd, args)
 	case Blocking:
-		return d.block(c, cmd.Data, args)
+		return d.block(c, cmd.Data, args, args)
 	case Leader:
 		if d.store.Leading() == nil {
 			return resp.Now(d.notLeading())

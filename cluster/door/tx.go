@@ -19,7 +19,9 @@ import (
 func txCommands() []Command {
 	return []Command{
 		{Name: "MULTI", Kind: Local, Flags: InMulti, Arity: 1, Answer: cmdMulti},
-		{Name: "EXEC", Kind: Local, Flags: InMulti, Arity: 1, Run: cmdExec},
+		{Name: "EXEC", Kind: Local, Flags: InMulti, Arity: 1, Run: func(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
+			return exec(d, c, nil)
+		}},
 		{Name: "DISCARD", Kind: Local, Flags: InMulti, Arity: 1, Answer: cmdDiscard},
 		{Name: "WATCH", Kind: Local, Flags: InMulti, Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdWatch},
 		{Name: "UNWATCH", Kind: Local, Flags: InMulti, Arity: 1, Answer: cmdUnwatch},
@@ -138,10 +140,12 @@ func (w *watchFuture) Wait() resp.Value {
 	return resp.OK()
 }
 
-// cmdExec sends the queued data commands as one KVORUM.EXEC write, which
-// also checks the WATCHed keys. Queued Local commands are not logged: they
-// are answered here once the entry is applied (execFuture).
-func cmdExec(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
+// exec sends the queued data commands as one KVORUM.EXEC write, which also
+// checks the WATCHed keys; with a session's stamp (KVORUM.SEQ id seq floor)
+// the entry is wrapped in it, so a resent EXEC applies once. Queued Local
+// commands are not logged: they are answered here once the entry is
+// applied (execFuture).
+func exec(d *Door, c *resp.Conn, stamp []resp.Value) resp.Reply {
 	s := sessionOf(c)
 	if s.tx == nil {
 		return resp.Now(errExecNoMulti)
@@ -164,7 +168,7 @@ func cmdExec(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 			cmds = append(cmds, resp.Array(q.args...))
 		}
 	}
-	entry := []resp.Value{resp.BulkString(fsm.ExecCommand), resp.Array(pairs...), resp.Array(cmds...)}
+	entry := append(stamp[:len(stamp):len(stamp)], resp.BulkString(fsm.ExecCommand), resp.Array(pairs...), resp.Array(cmds...))
 	var f resp.Future
 	if s.reads > 0 {
 		f = &deferredWrite{d: d, c: c, args: entry}

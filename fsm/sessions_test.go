@@ -1,0 +1,128 @@
+package fsm_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// openSession opens a session on n and returns its id.
+func openSession(t *testing.T, n *node, idle ...any) int64 {
+	t.Helper()
+	v := n.apply(append([]any{"KVORUM.SESSION", "OPEN"}, idle...)...)
+	if v.Kind() != resp.KindInt || v.Int() <= 0 {
+		t.Fatalf("KVORUM.SESSION OPEN = %v", v)
+	}
+	return v.Int()
+}
+
+func seq(id, s, floor int64, cmd ...any) []any {
+	return append([]any{"KVORUM.SEQ", id, s, floor}, cmd...)
+}
+
+// The same (session, seq) applied twice writes once and answers the first
+// reply both times; a new seq applies again.
+func TestSessions_WriteAppliedOnce(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	id := openSession(t, n)
+	if id != int64(n.index) {
+		t.Fatalf("session id %d, want the index of the entry that opened it (%d)", id, n.index)
+	}
+	for i := 0; i < 2; i++ {
+		if v := n.apply(seq(id, 1, 1, "INCR", "c")...); v.Int() != 1 {
+			t.Fatalf("INCR seq 1, send %d = %v, want 1", i+1, v)
+		}
+	}
+	if v := n.apply(seq(id, 2, 1, "INCR", "c")...); v.Int() != 2 {
+		t.Fatalf("INCR seq 2 = %v, want 2", v)
+	}
+	if v := n.read("GET", "c"); v.Text() != "2" {
+		t.Fatalf("GET c = %v after three sends of two writes, want 2", v)
+	}
+	// Acknowledged: the floor moves past 1, and a resend of 1 is refused.
+	if v := n.apply(seq(id, 3, 3, "INCR", "c")...); v.Int() != 3 {
+		t.Fatalf("INCR seq 3 = %v", v)
+	}
+	if v := n.apply(seq(id, 1, 3, "INCR", "c")...); v.Text() != "ERR seq below the acknowledged floor" {
+		t.Fatalf("resend below the floor = %v", v)
+	}
+	if v := n.apply(seq(999, 1, 1, "INCR", "c")...); v.Code() != "NOSESSION" {
+		t.Fatalf("unknown session = %v", v)
+	}
+}
+
+// A pop resent after its reply was lost gets the same item back, not a
+// second one and not nothing; a blocking attempt that found nothing is not
+// cached, so the next attempt of the same seq still pops.
+func TestSessions_PopResendGetsTheSameItem(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	id := openSession(t, n)
+	n.apply("RPUSH", "q", "a", "b", "c")
+	first := n.apply(seq(id, 1, 1, "LPOP", "q")...)
+	again := n.apply(seq(id, 1, 1, "LPOP", "q")...)
+	if first.Text() != "a" || !resp.Equal(first, again) {
+		t.Fatalf("LPOP then its resend = %v, %v; want a twice", first, again)
+	}
+	if v := n.apply(seq(id, 2, 1, "BLPOP", "empty", 0)...); !v.IsNull() {
+		t.Fatalf("BLPOP on nothing = %v", v)
+	}
+	n.apply("RPUSH", "empty", "x")
+	for i := 0; i < 2; i++ {
+		if v := n.apply(seq(id, 2, 1, "BLPOP", "empty", 0)...); v.Len() != 2 || v.Elems()[1].Text() != "x" {
+			t.Fatalf("BLPOP attempt %d of seq 2 = %v, want [empty x]", i+1, v)
+		}
+	}
+	moved := n.apply(seq(id, 3, 1, "BLMOVE", "q", "processing", "LEFT", "RIGHT", 0)...)
+	if again := n.apply(seq(id, 3, 1, "BLMOVE", "q", "processing", "LEFT", "RIGHT", 0)...); moved.Text() != "b" || !resp.Equal(moved, again) {
+		t.Fatalf("BLMOVE then its resend = %v, %v", moved, again)
+	}
+	if v := n.read("LRANGE", "q", 0, -1); v.Len() != 1 {
+		t.Fatalf("q = %v, want [c]", v)
+	}
+}
+
+// EXEC in a session is one seq: its resend answers the first EXEC's replies.
+func TestSessions_ExecOnce(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	id := openSession(t, n)
+	exec := seq(id, 1, 1, fsm.ExecCommand, arr(), arr(arr("INCR", "c"), arr("INCR", "c")))
+	first, again := n.apply(exec...), n.apply(exec...)
+	if !resp.Equal(first, arr(1, 2)) || !resp.Equal(first, again) {
+		t.Fatalf("EXEC then its resend = %v, %v; want [1 2] twice", first, again)
+	}
+	if v := n.apply(seq(id, 2, 1, "KVORUM.SEQ", id, 3, 1, "INCR", "c")...); v.IsError() == false {
+		t.Fatalf("a nested KVORUM.SEQ = %v, want an error", v)
+	}
+}
+
+// Sessions expire after their idle time in log time, and survive a
+// snapshot and restore with their cached replies.
+func TestSessions_ExpiryAndSnapshot(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	short := openSession(t, n, 1000)
+	long := openSession(t, n)
+	n.apply(seq(long, 1, 1, "INCR", "c")...)
+	n.now += 1500
+	if v := n.apply(seq(short, 1, 1, "INCR", "c")...); v.Code() != "NOSESSION" {
+		t.Fatalf("a session idle past its time = %v, want NOSESSION", v)
+	}
+	restored := newNode(t, resp.RESP2)
+	if err := restore(restored.f, snapshotOf(t, n.f)); err != nil {
+		t.Fatal(err)
+	}
+	restored.index, restored.now = n.index, n.now
+	if !bytes.Equal(dump(t, restored.f), dump(t, n.f)) {
+		t.Fatal("the restored state differs")
+	}
+	if v := restored.apply(seq(long, 1, 1, "INCR", "c")...); v.Int() != 1 {
+		t.Fatalf("resend after restore = %v, want the cached 1", v)
+	}
+	if v := restored.read("GET", "c"); v.Text() != "1" {
+		t.Fatalf("GET c after restore and resend = %v, want 1", v)
+	}
+	if n.f.Sessions() != restored.f.Sessions() {
+		t.Fatalf("sessions: %d before, %d after restore", n.f.Sessions(), restored.f.Sessions())
+	}
+}
