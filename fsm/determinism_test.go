@@ -28,7 +28,7 @@ func randomRequest(rng *rand.Rand) []any {
 	member := func() any { return []any{"x", "y", "z", "w", 1}[rng.IntN(5)] }
 	score := func() any { return []any{"1", "2.5", "-inf", "+inf", "(1", "nan", -3, 0}[rng.IntN(8)] }
 	one := func(names ...string) string { return names[rng.IntN(len(names))] }
-	switch rng.IntN(34) {
+	switch rng.IntN(36) {
 	case 0, 1:
 		args := req("SET", key(), value())
 		for _, opt := range [][]any{req("EX", rng.IntN(4)), req("PX", ms()), req("NX"), req("XX"), req("GET"), req("KEEPTTL")} {
@@ -153,6 +153,14 @@ func randomRequest(rng *rand.Rand) []any {
 			return req("INCRBYFLOAT", key(), incr)
 		}
 		return req("HINCRBYFLOAT", key(), member(), incr)
+	case 34:
+		// Sessions: ids are log indexes, so some of these name real ones,
+		// and short idle times make them expire within the history.
+		if rng.IntN(3) == 0 {
+			return req("KVORUM.SESSION", "OPEN", 100+rng.IntN(3000))
+		}
+		inner := [][]any{req("INCR", key()), req("LPOP", key()), req("BLPOP", key(), 0), req("RPUSH", key(), value())}[rng.IntN(4)]
+		return append(req("KVORUM.SEQ", 1+rng.IntN(300), 1+rng.IntN(4), 1+rng.IntN(3)), inner...)
 	}
 	return req("INCRBY", key(), rng.IntN(10))
 }
