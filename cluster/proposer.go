@@ -29,6 +29,7 @@ type proposer struct {
 	inflight int
 	kick     chan struct{}
 	sent     chan *proposal // in flight, in log order, for the completer
+	runDone  chan struct{}  // closed when run returns: nothing more is sent
 }
 
 const (
@@ -50,7 +51,7 @@ type proposal struct {
 }
 
 func newProposer(n *Node) *proposer {
-	return &proposer{n: n, kick: make(chan struct{}, 1), sent: make(chan *proposal, maxInflight)}
+	return &proposer{n: n, kick: make(chan struct{}, 1), sent: make(chan *proposal, maxInflight), runDone: make(chan struct{})}
 }
 
 // propose adds a write to the batch being built and returns its future.
@@ -83,6 +84,7 @@ func (p *proposer) propose(mode resp.Mode, args []resp.Value) *batchedWrite {
 // run sends batches while fewer than maxInflight are in flight. It is one
 // of the node's loops; complete is the other half.
 func (p *proposer) run(ctx context.Context) {
+	defer close(p.runDone)
 	for {
 		select {
 		case <-ctx.Done():
@@ -115,7 +117,10 @@ func (p *proposer) complete(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			// run has stopped sending; resolve what is still in flight.
+			// Once run has stopped sending, resolve what is still in
+			// flight: a batch it sent after this loop saw ctx end must not
+			// be left with writers waiting on it forever.
+			<-p.runDone
 			for {
 				select {
 				case b := <-p.sent:

@@ -56,6 +56,7 @@ func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	section("Cluster", "cluster_enabled:1")
 	keys, expires, avgTTL := d.fsm.Counts(time.Now().UnixMilli())
 	section("Keyspace", fmt.Sprintf("db0:keys=%d,expires=%d,avg_ttl=%d", keys, expires, avgTTL))
+	section("Sessions", "sessions_open:"+strconv.Itoa(d.fsm.Sessions()))
 	section("Raft", st.Raft...)
 	return resp.BulkString(sb.String())
 }
