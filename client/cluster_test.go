@@ -37,15 +37,23 @@ func TestClient_RealClusterViaFollower(t *testing.T) {
 	if cl.Leader() != leader.ClientAddr() {
 		t.Fatalf("client leader = %q, want %q", cl.Leader(), leader.ClientAddr())
 	}
-	// A pipeline of 1,000 commands sent to a follower keeps its order.
-	fresh, _ := client.New(client.Options{Addrs: []string{f.ClientAddr()}, OnRedirect: func(from, to string) { t.Logf("redirect %s -> %s", from, to) }})
+	// A pipeline of 1,000 commands sent to a follower keeps its order. The
+	// server answers a pipelined batch when it has run all of it (about 3s
+	// for this one under -race), so the read timeout is raised: a timeout
+	// would resend the batch, and the GETs would rightly see the last SET.
+	fresh, _ := client.New(client.Options{Addrs: []string{f.ClientAddr()}, ReadTimeout: 30 * time.Second,
+		OnRedirect: func(from, to string) { t.Logf("redirect %s -> %s", from, to) }})
 	defer fresh.Close()
 	p := fresh.Pipeline()
 	for i := 0; i < 500; i++ {
 		p.Do("SET", "p", i)
 		p.Do("GET", "p")
 	}
-	vals, err := p.Exec(ctx)
+	// 500 writes each behind a read commit one after the other: on a
+	// loaded machine under -race that takes well over the 10s above.
+	pctx, pcancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer pcancel()
+	vals, err := p.Exec(pctx)
 	if err != nil {
 		t.Fatal(err)
 	}
