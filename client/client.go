@@ -5,25 +5,35 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/kvorum/kvorum/resp"
 )
 
 // Client talks to a kvorum cluster through any of its nodes. It is safe for
-// concurrent use by many goroutines; it starts no goroutines of its own.
+// concurrent use by many goroutines. The only goroutines it starts are a
+// leader search's probes, one per node asked, which the call that runs the
+// search waits for.
 type Client struct {
 	opt  Options
 	log  *slog.Logger
 	done chan struct{} // closed by Close
 
-	leader atomic.Pointer[string] // the leader learned from a redirect; nil if unknown
+	leader atomic.Pointer[string] // the leader learned from a redirect or a search; nil if unknown
+	last   atomic.Pointer[string] // the last leader known, kept when leader is forgotten
+
+	sess  sessions  // the write session (session.go)
+	disc  discovery // the leader search in progress (discover.go)
+	stats counters  // Stats' counters (stats.go)
 
 	mu     sync.RWMutex
 	closed bool
 	pools  map[string]*pool
-	nodes  []string // seeds, then learned leaders; pick rotates through them
-	next   int
-	calls  sync.WaitGroup // calls in flight, which Close waits for
+	nodes  []string             // seeds, then learned nodes; pick rotates through them
+	next   int                  // pick's position in nodes
+	down   map[string]time.Time // nodes that failed (refused, reset, closed at once): pick skips them until then
+	ndown  atomic.Int32         // len(down), read without the lock
+	calls  sync.WaitGroup       // calls in flight, which Close waits for
 
 	closeOnce sync.Once
 }
@@ -41,6 +51,7 @@ func New(o Options) (*Client, error) {
 		log:   o.Logger,
 		done:  make(chan struct{}),
 		pools: make(map[string]*pool),
+		down:  make(map[string]time.Time),
 	}
 	for _, a := range o.Addrs {
 		if !contains(c.nodes, a) {
@@ -50,12 +61,15 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
-// Close closes every connection, makes calls in flight fail (with errors
-// wrapping ErrClosed, or an *UnknownOutcomeError for a write cut off
-// mid-flight) and waits for them to return. Later calls fail with
-// ErrClosed. It is idempotent and safe to call concurrently.
+// Close ends the client's write session on the servers (best effort,
+// waiting at most a second for it), closes every connection, makes calls
+// in flight fail (with errors wrapping ErrClosed, or an
+// *UnknownOutcomeError for a write cut off mid-flight) and waits for them
+// to return. Later calls fail with ErrClosed. It is idempotent and safe to
+// call concurrently.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
+		c.closeSession()
 		c.mu.Lock()
 		c.closed = true
 		close(c.done)
@@ -68,8 +82,9 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// Leader returns the leader's address learned from the last redirect, or
-// "" while the client knows none (it then tries the nodes in turn).
+// Leader returns the leader's address learned from the last redirect or
+// leader search, or "" while the client knows none (it then tries the
+// nodes in turn).
 func (c *Client) Leader() string {
 	if p := c.leader.Load(); p != nil {
 		return *p
@@ -125,27 +140,58 @@ func (c *Client) pool(addr string) *pool {
 	return p
 }
 
-// pick returns the node to try next: the leader if known, else the known
-// nodes in turn.
-func (c *Client) pick() string {
+// pick returns the node to try next and whether it is the known leader:
+// the leader if known, else the known nodes in turn, skipping those marked
+// down unless every one is.
+func (c *Client) pick() (addr string, leading bool) {
 	if l := c.Leader(); l != "" {
-		return l
+		return l, true
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	a := c.nodes[c.next%len(c.nodes)]
+	n := len(c.nodes)
+	if c.ndown.Load() > 0 {
+		now := time.Now()
+		for i := range n {
+			a := c.nodes[(c.next+i)%n]
+			if until, ok := c.down[a]; !ok || !now.Before(until) {
+				c.next += i + 1
+				return a, false
+			}
+		}
+	}
+	a := c.nodes[c.next%n]
 	c.next++
-	return a
+	return a, false
 }
 
-// setLeader remembers addr as the leader and as a known node.
+// setLeader remembers addr as the leader and as a known node, counting a
+// change from the last leader known.
 func (c *Client) setLeader(addr string) {
 	c.leader.Store(&addr)
-	c.mu.Lock()
-	if !contains(c.nodes, addr) {
-		c.nodes = append(c.nodes, addr)
+	if old := c.last.Swap(&addr); old != nil && *old != addr {
+		c.stats.leaderChanges.Add(1)
+		c.log.Debug("kvorum client: leader changed", "from", *old, "to", addr)
 	}
-	c.mu.Unlock()
+	c.learn(addr)
+}
+
+// learn adds addrs to the known nodes.
+func (c *Client) learn(addrs ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, a := range addrs {
+		if a != "" && !contains(c.nodes, a) {
+			c.nodes = append(c.nodes, a)
+		}
+	}
+}
+
+// knownNodes returns a copy of the known nodes.
+func (c *Client) knownNodes() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return append([]string(nil), c.nodes...)
 }
 
 // forgetLeader drops addr as the leader, if it still is.
@@ -153,4 +199,24 @@ func (c *Client) forgetLeader(addr string) {
 	if p := c.leader.Load(); p != nil && *p == addr {
 		c.leader.CompareAndSwap(p, nil)
 	}
+}
+
+// markDown makes pick skip addr for a while (four maximum backoffs): it
+// refused a connection, reset or closed one, or closed one at once.
+func (c *Client) markDown(addr string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.down[addr] = time.Now().Add(4 * c.opt.MaxRetryBackoff)
+	c.ndown.Store(int32(len(c.down)))
+}
+
+// markUp clears addr's down mark after it answered.
+func (c *Client) markUp(addr string) {
+	if c.ndown.Load() == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.down, addr)
+	c.ndown.Store(int32(len(c.down)))
 }

@@ -14,7 +14,9 @@ import (
 
 // A node that answers TRYAGAIN a few times (not applied) is retried for any
 // command; UNCERTAIN (cut off by a leadership change) is retried only for a
-// command that is safe to repeat and is an unknown outcome otherwise.
+// command that is safe to repeat and is an unknown outcome otherwise. The
+// node refuses KVORUM.SESSION (ERR unknown), so the client falls back to
+// plain writes.
 func TestClient_TryAgainAndUncertain(t *testing.T) {
 	var tries atomic.Int32
 	node, err := clienttest.Start(resp.HandlerFunc(func(c *resp.Conn, args []resp.Value) resp.Reply {

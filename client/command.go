@@ -11,9 +11,16 @@ import (
 // the goroutine of the call that made it.
 type command struct {
 	name  string        // upper case, for errors and the retry table
-	enc   []byte        // the encoded request, reused by every attempt
+	enc   []byte        // the request sent: plain, or wrapped in KVORUM.SEQ
+	plain []byte        // the encoded request as the caller gave it
+	argc  int           // the number of elements of plain (name included)
 	safe  bool          // retrySafe: may be resent after an unknown outcome
+	write bool          // sessionWrite: wrapped in KVORUM.SEQ when sessions are on
 	block time.Duration // blocking commands: the server-side timeout; 0 waits forever; -1 not blocking
+
+	// The session write's binding (see session.go): sid 0 is unbound.
+	sid, seq int64
+	maybeAt  string // the node a send under sid went to that may have applied it; "" if none
 
 	reply resp.Value // the final reply, once settled
 	err   error      // the command's error, once settled
@@ -44,10 +51,13 @@ func (cmd *command) init(args []any, buf []byte, scratch []resp.Value) ([]byte, 
 		cmd.name = strings.ToUpper(vals[0].Text())
 	}
 	cmd.safe = retrySafe(cmd.name, vals)
+	cmd.write = sessionWrite(cmd.name)
 	cmd.block = blockTimeout(cmd.name, vals)
+	cmd.argc = len(vals)
 	start := len(buf)
 	buf = resp.AppendValue(buf, resp.Array(vals...))
 	cmd.enc = buf[start:len(buf):len(buf)]
+	cmd.plain = cmd.enc
 	clear(vals) // drop references to the arguments
 	return buf, vals[:0], nil
 }
@@ -65,11 +75,12 @@ func (cmd *command) fail(err error) {
 	cmd.reply, cmd.err = resp.Value{}, err
 }
 
-// retrySafe reports whether a command may be sent again after its first
-// send's fate became unknown (the connection broke or the read timed out
-// after the request left). It is safe when sending it twice leaves the same
-// data as sending it once AND the reply of the second send is still a true
-// answer to the caller; redirects (-MOVED, -CLUSTERDOWN) mean "not applied"
+// retrySafe reports whether a command sent plain (not wrapped by a
+// session: sessions off, or not a sessionWrite) may be sent again after
+// its first send's fate became unknown (the connection broke or the read
+// timed out after the request left). It is safe when sending it twice
+// leaves the same data as sending it once AND the reply of the second send
+// is still a true answer to the caller; redirects (-MOVED, -CLUSTERDOWN) mean "not applied"
 // and are followed for every command regardless of this table.
 //
 //	safe: reads            GET MGET EXISTS TYPE TTL PTTL KEYS SCAN STRLEN DBSIZE TIME
@@ -109,6 +120,28 @@ func retrySafe(name string, args []resp.Value) bool {
 				}
 			}
 		}
+		return true
+	}
+	return false
+}
+
+// sessionWrite reports whether a command is a write that a session wraps
+// in KVORUM.SEQ, so that a resend after an unknown outcome is applied at
+// most once: every write of kvorum's command table, blocking pops included.
+// Reads, connection and server commands (HELLO, CLIENT, PING, INFO, ROLE,
+// ...), MULTI/EXEC/WATCH, PUBLISH, KVORUM.* and any command not listed go
+// plain, under the retrySafe table alone.
+func sessionWrite(name string) bool {
+	switch name {
+	case "SET", "SETNX", "SETEX", "PSETEX", "GETSET", "GETDEL", "MSET", "APPEND",
+		"INCR", "DECR", "INCRBY", "DECRBY", "INCRBYFLOAT",
+		"DEL", "DELETE", "UNLINK", "FLUSH", "FLUSHALL", "FLUSHDB",
+		"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "PERSIST", "RENAME",
+		"LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LPOP", "RPOP", "LSET", "LREM", "LTRIM",
+		"LMOVE", "RPOPLPUSH", "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH",
+		"HSET", "HMSET", "HSETNX", "HDEL", "HINCRBY", "HINCRBYFLOAT",
+		"SADD", "SREM", "SPOP",
+		"ZADD", "ZREM", "ZREMRANGEBYSCORE", "ZPOPMIN", "ZPOPMAX", "BZPOPMIN", "BZPOPMAX":
 		return true
 	}
 	return false

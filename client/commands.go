@@ -22,16 +22,18 @@ func (c *Client) Get(ctx context.Context, key string) (any, error) {
 	return ToGo(v), nil
 }
 
-// Set stores value at key. It is safe to retry (see the package documentation), so it
-// never fails with ErrUnknownOutcome.
+// Set stores value at key. It is safe to retry (see the package
+// documentation), so it never fails with ErrUnknownOutcome.
 func (c *Client) Set(ctx context.Context, key string, value any) error {
 	_, err := c.Do(ctx, "SET", key, value)
 	return err
 }
 
 // Delete removes key (the tutorial's DELETE) and reports whether it
-// existed. A connection cut after sending gives ErrUnknownOutcome: a
-// resend could not tell "deleted now" from "deleted before".
+// existed. With sessions, a connection cut after sending is resent under
+// the session and answers the first application's reply. Without them it
+// gives ErrUnknownOutcome: a plain resend could not tell "deleted now"
+// from "deleted before".
 func (c *Client) Delete(ctx context.Context, key string) (bool, error) {
 	v, err := c.Do(ctx, "DELETE", key)
 	if err != nil {

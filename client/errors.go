@@ -11,14 +11,19 @@ import (
 var ErrClosed = errors.New("client: closed")
 
 // ErrUnknownOutcome is matched (errors.Is) by the error of a command that
-// is not safe to repeat and whose request was sent, but whose reply never
-// came: the connection broke, the read timed out, or the context ended. The
-// command may or may not have been applied; the client did not resend it.
+// was sent, may have been applied, and whose reply never came. With write
+// sessions (the default) that is a session write when the context ended,
+// the client closed or MaxRetries ran out before a resend was answered, or
+// when its session expired after a send that may have been applied
+// (-NOSESSION); and a command sent plain (sessions off, or not a write the
+// session wraps) that is not safe to repeat, when the connection broke,
+// the read timed out, the context ended or the reply was -UNCERTAIN. The
+// client does not send it again.
 var ErrUnknownOutcome = errors.New("client: outcome unknown")
 
 // UnknownOutcomeError is the error of one command whose fate is unknown. It
 // matches ErrUnknownOutcome and unwraps to the transport error, the
-// context's error or ErrClosed.
+// -UNCERTAIN or -NOSESSION reply, the context's error or ErrClosed.
 type UnknownOutcomeError struct {
 	Cmd  string // the command's name, upper case
 	Addr string // the node it was sent to
@@ -26,7 +31,7 @@ type UnknownOutcomeError struct {
 }
 
 func (e *UnknownOutcomeError) Error() string {
-	return fmt.Sprintf("client: %s was sent to %s but its outcome is unknown (not retried): %v", e.Cmd, e.Addr, e.Err)
+	return fmt.Sprintf("client: %s was sent to %s but its outcome is unknown: %v", e.Cmd, e.Addr, e.Err)
 }
 
 // Is reports whether target is ErrUnknownOutcome.
@@ -48,7 +53,8 @@ const maxAttempts = 16
 // RetryError is returned when a command never got a final reply: each
 // attempt failed with a retryable error, and then the context ended, the
 // client closed, or MaxRetries ran out. The command was not applied, or
-// it is safe to repeat (see the package documentation).
+// it is safe to repeat (see the package documentation); a write that may
+// have been applied gets an *UnknownOutcomeError instead.
 type RetryError struct {
 	Cmd      string    // the command's name, upper case
 	Attempts []Attempt // the last attempts, oldest first (at most 16)

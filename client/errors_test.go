@@ -16,9 +16,9 @@ import (
 func namedErrors() resp.Handler {
 	store := clienttest.NewStore()
 	return resp.HandlerFunc(func(c *resp.Conn, args []resp.Value) resp.Reply {
-		switch strings.ToUpper(args[0].Text()) {
+		switch inner := unwrap(args); strings.ToUpper(inner[0].Text()) {
 		case "GET":
-			if len(args) == 2 && args[1].Text() == "q" {
+			if len(inner) == 2 && inner[1].Text() == "q" {
 				return resp.Now(resp.ErrWrongType.Value())
 			}
 		case "INCR":
@@ -62,8 +62,9 @@ func TestClient_ErrorIsNamed(t *testing.T) {
 		t.Fatalf("INCR error = %v; want a *client.RetryError matching resp.ErrTryAgain", err)
 	}
 
-	// UNCERTAIN for a command not safe to repeat: an unknown outcome that
-	// unwraps to the reply.
+	// UNCERTAIN every time for a session write: resent under its session
+	// until MaxRetries runs out, then an unknown outcome that unwraps to
+	// the reply.
 	_, err = c.Do(ctx, "DECR", "n")
 	if !errors.Is(err, client.ErrUnknownOutcome) || !errors.Is(err, resp.ErrUncertain) {
 		t.Fatalf("DECR error = %v; want one matching client.ErrUnknownOutcome and resp.ErrUncertain", err)

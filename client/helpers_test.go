@@ -65,7 +65,9 @@ const (
 )
 
 // faulty wraps a handler and applies script to each request; n counts the
-// requests of that command name seen so far, from 1.
+// requests of that command name seen so far, from 1. A write wrapped in
+// KVORUM.SEQ goes by its own name; KVORUM.SESSION requests are counted but
+// always served.
 type faulty struct {
 	next    resp.Handler
 	script  func(name string, n int) action
@@ -81,11 +83,14 @@ func newFaulty(next resp.Handler, script func(name string, n int) action) *fault
 }
 
 func (f *faulty) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
-	name := strings.ToUpper(args[0].Text())
+	name := strings.ToUpper(unwrap(args)[0].Text())
 	f.mu.Lock()
 	f.counts[name]++
 	n := f.counts[name]
 	f.mu.Unlock()
+	if name == "KVORUM.SESSION" {
+		return f.next.Serve(c, args)
+	}
 	switch f.script(name, n) {
 	case cutBefore:
 		c.CloseAfterReply()
@@ -132,19 +137,27 @@ func (w waiter) Wait() resp.Value {
 	return resp.Err("ERR released")
 }
 
-// counting counts the requests a handler serves.
+// counting counts the requests a handler serves, but for KVORUM.SESSION
+// ones (sessions counts those).
 type counting struct {
-	next resp.Handler
-	mu   sync.Mutex
-	n    int
-	keys []string // second argument of each request, in arrival order
+	next     resp.Handler
+	mu       sync.Mutex
+	n        int
+	sessions int
+	keys     []string // second argument of each request (of the wrapped command), in arrival order
 }
 
 func (h *counting) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
+	inner := unwrap(args)
 	h.mu.Lock()
-	h.n++
-	if len(args) > 1 {
-		h.keys = append(h.keys, args[1].Text())
+	switch {
+	case strings.EqualFold(inner[0].Text(), "KVORUM.SESSION"):
+		h.sessions++
+	default:
+		h.n++
+		if len(inner) > 1 {
+			h.keys = append(h.keys, inner[1].Text())
+		}
 	}
 	h.mu.Unlock()
 	return h.next.Serve(c, args)
@@ -154,4 +167,18 @@ func (h *counting) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.n
+}
+
+// unwrap returns the command a KVORUM.SEQ request wraps, or args.
+func unwrap(args []resp.Value) []resp.Value {
+	if len(args) >= 5 && strings.EqualFold(args[0].Text(), "KVORUM.SEQ") {
+		return args[4:]
+	}
+	return args
+}
+
+func (h *counting) sessionCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sessions
 }

@@ -54,6 +54,21 @@ type Options struct {
 	// client reads replies of any mode.
 	Protocol resp.Mode
 
+	// DisableSessions turns write sessions off. With sessions (the default)
+	// the client opens a session on its first write and wraps every write
+	// in KVORUM.SEQ with the session id and a sequence number, so a write
+	// whose reply was cut off is resent safely and applied at most once.
+	// Without them every write is sent plain, and a write that is not safe
+	// to repeat fails with ErrUnknownOutcome when its reply is lost (see
+	// the package documentation).
+	DisableSessions bool
+	// SessionTTL is how long the servers keep an idle session (in log
+	// time); it is sent with KVORUM.SESSION OPEN, rounded down to
+	// milliseconds (at least 1). 0 leaves the server's default (one hour). A write sent
+	// after its session expired fails with ErrUnknownOutcome if an earlier
+	// send of it may have been applied.
+	SessionTTL time.Duration
+
 	// Logger receives redirects and retries at Debug level. Default: discard.
 	Logger *slog.Logger
 
@@ -108,7 +123,7 @@ func (o Options) withDefaults() Options {
 }
 
 // Validate reports options New cannot work with: no addresses, an empty
-// address, or an unknown Protocol.
+// address, an unknown Protocol, or a negative SessionTTL.
 func (o Options) Validate() error {
 	if len(o.Addrs) == 0 {
 		return errors.New("client: Options.Addrs is empty: give at least one node's host:port")
@@ -122,6 +137,9 @@ func (o Options) Validate() error {
 	case resp.Native, resp.RESP2, resp.RESP3:
 	default:
 		return fmt.Errorf("client: Options.Protocol %v is not Native, RESP2 or RESP3", o.Protocol)
+	}
+	if o.SessionTTL < 0 {
+		return fmt.Errorf("client: Options.SessionTTL %v is negative", o.SessionTTL)
 	}
 	return nil
 }

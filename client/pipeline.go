@@ -12,7 +12,9 @@ import (
 // The commands are independent (not a transaction): each is redirected,
 // retried or failed on its own terms, as Client.Do would, but they travel
 // together and their replies come back in queue order. If a node answers
-// -MOVED for some of them, those are resent, in order, to the leader.
+// -MOVED for some of them, those are resent, in order, to the leader. With
+// write sessions each write gets its own seq, so a batch resent after its
+// replies were cut off applies each write once.
 type Pipeline struct {
 	c    *Client
 	cmds []command
@@ -60,6 +62,7 @@ func (p *Pipeline) Exec(ctx context.Context) ([]resp.Value, error) {
 		cmd := &cmds[i]
 		if cmd.err == nil {
 			cmd.enc = buf[start:ends[i]:ends[i]]
+			cmd.plain = cmd.enc
 			ptrs = append(ptrs, cmd)
 		}
 		start = ends[i]

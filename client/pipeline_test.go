@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -36,12 +37,14 @@ func checkSetGet(t *testing.T, vals []resp.Value, n int) {
 	}
 }
 
-// TestPipeline_OrderAcrossRedirect: 1,000 commands sent to a follower are
+// TestPipeline_OrderAcrossRedirect: 1,000 commands sent to a node that
+// has become a follower (after the client's session was opened on it) are
 // redirected as a batch and answered by the leader in order.
 func TestPipeline_OrderAcrossRedirect(t *testing.T) {
-	leaderH := &counting{next: clienttest.NewStore()}
+	store := clienttest.NewStore()
+	leaderH := &counting{next: store}
 	leader := startNode(t, leaderH)
-	follower := &counting{next: clienttest.Follower(leader.Addr)}
+	follower := &counting{next: steppedDown(store, leader.Addr)}
 	c := newClient(t, client.Options{}, startNode(t, follower).Addr)
 
 	p := c.Pipeline()
@@ -69,6 +72,9 @@ func TestPipeline_PartialRedirect(t *testing.T) {
 	var served atomic.Int64
 	redirect := (&resp.RedirectError{Leader: newLeader.Addr}).Value()
 	old := startNode(t, resp.HandlerFunc(func(c *resp.Conn, args []resp.Value) resp.Reply {
+		if strings.EqualFold(args[0].Text(), "KVORUM.SESSION") {
+			return store.Serve(c, args) // opened while it led
+		}
 		if served.Add(1) > 300 {
 			return resp.Now(redirect)
 		}
@@ -94,9 +100,9 @@ func TestPipeline_PartialRedirect(t *testing.T) {
 	}
 }
 
-// TestPipeline_UnknownOutcome: the connection breaks in the middle of a
-// batch: answered commands keep their replies, the cut-off INCR is of
-// unknown outcome, and the GET after it is retried.
+// TestPipeline_UnknownOutcome: without sessions, the connection breaks in
+// the middle of a batch: answered commands keep their replies, the cut-off
+// INCR is of unknown outcome, and the GET after it is retried.
 func TestPipeline_UnknownOutcome(t *testing.T) {
 	store := clienttest.NewStore()
 	f := newFaulty(store, func(name string, n int) action {
@@ -105,7 +111,7 @@ func TestPipeline_UnknownOutcome(t *testing.T) {
 		}
 		return pass
 	})
-	c := newClient(t, client.Options{}, startNode(t, f).Addr)
+	c := newClient(t, client.Options{DisableSessions: true}, startNode(t, f).Addr)
 	p := c.Pipeline()
 	p.Do("SET", "a", "1")
 	p.Do("INCR", "n")
@@ -165,4 +171,17 @@ func TestPipeline_ContextCancel(t *testing.T) {
 	if !errors.As(err, &pe) || !errors.Is(err, context.Canceled) || slices.Contains(pe.Errs, nil) {
 		t.Fatalf("Exec with a cancelled context: %v; want every command failed with context.Canceled", err)
 	}
+}
+
+// steppedDown is a node that led when the client's session was opened and
+// has since become a follower of leader: session commands reach store (the
+// session is replicated state), everything else is redirected.
+func steppedDown(store *clienttest.Store, leader string) resp.Handler {
+	follower := clienttest.Follower(leader)
+	return resp.HandlerFunc(func(c *resp.Conn, args []resp.Value) resp.Reply {
+		if strings.EqualFold(args[0].Text(), "KVORUM.SESSION") {
+			return store.Serve(c, args)
+		}
+		return follower.Serve(c, args)
+	})
 }

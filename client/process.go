@@ -2,29 +2,29 @@ package client
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"time"
-
-	"github.com/kvorum/kvorum/resp"
 )
 
 // process drives cmds until each has a final reply or error: the redirect
-// and retry loop, after go-redis's cluster client. Each round sends the
-// commands still pending, in their original order, to one node:
+// and retry loop, after go-redis's cluster client. Each round binds the
+// unbound writes to the write session (session.go; unless sessions are
+// off) and sends the commands still pending, in their original order, to
+// one node (see round for how each reply or failure is settled):
 //
 //   - -MOVED names the leader: remember it and resend there at once (after
 //     MaxRedirects in a row, pause as for a retry);
-//   - -TRYAGAIN (the node did not apply it) is resent after a pause;
-//     -UNCERTAIN (a write cut off by a leadership change) is resent only
-//     if retrySafe, else fails with an *UnknownOutcomeError;
-//   - -CLUSTERDOWN, a failed dial, a broken connection or a timeout: forget
-//     that node as leader, pause (exponential backoff with jitter), and try
-//     the leader if known, else the next known node;
-//   - a command whose request was sent but not answered is resent only if
-//     retrySafe; otherwise it fails with an *UnknownOutcomeError at once;
+//   - a refused, reset or at-once-closed connection to the leader: search
+//     the other nodes for the leader (discover.go) and go there at once if
+//     one is found, else pause;
+//   - -CLUSTERDOWN, -TRYAGAIN, -UNCERTAIN, -NOSESSION, any other failed
+//     dial or broken connection, a timeout: forget that node as leader,
+//     pause (exponential backoff with jitter), and try the leader if
+//     known, else the next known node not marked down;
 //   - when the context ends, the client closes or MaxRetries runs out, the
-//     commands still pending fail with a *RetryError.
+//     commands still pending fail: with an *UnknownOutcomeError if an
+//     earlier send of theirs may have been applied and they are not
+//     retrySafe, else a *RetryError.
 //
 // It runs on the caller's goroutine.
 func (c *Client) process(ctx context.Context, cmds []*command) {
@@ -33,133 +33,105 @@ func (c *Client) process(ctx context.Context, cmds []*command) {
 		return
 	}
 	defer c.calls.Done()
+	if !c.opt.DisableSessions {
+		defer c.sess.release(cmds)
+	}
 	var (
 		pending   = cmds
 		tries     attempts
 		retries   int    // pauses taken
 		redirects int    // redirects followed in a row
-		target    string // the leader named by the last redirect
+		target    string // the leader named by the last redirect or search
 	)
 	for {
 		if stop := c.stopErr(ctx); stop != nil {
 			// Checked before each round, so a context that has already
 			// ended never lets a request out.
-			for _, cmd := range pending {
-				cmd.fail(tries.retryError(cmd.name, stop))
-			}
+			c.giveUp(pending, &tries, stop)
 			return
 		}
-		addr := target
+		if !c.opt.DisableSessions {
+			if pending = c.bindSession(ctx, pending, &tries); len(pending) == 0 {
+				return
+			}
+		}
+		addr, leading := target, target != ""
 		if addr == "" {
-			addr = c.pick()
+			addr, leading = c.pick()
 		}
-		target = ""
-		again, leader, err := c.round(ctx, addr, pending)
-		if len(again) == 0 {
+		r := c.round(ctx, addr, pending)
+		if !r.down {
+			c.markUp(addr)
+		}
+		if len(r.again) == 0 {
 			return
 		}
-		pending = again
-		tries.add(addr, err)
-		if leader != "" {
-			c.setLeader(leader)
-			c.log.Debug("kvorum client: following redirect", "cmd", pending[0].name, "from", addr, "to", leader)
-			if c.opt.OnRedirect != nil {
-				c.opt.OnRedirect(addr, leader)
-			}
-			target = leader
-			redirects++
-			if redirects <= c.opt.MaxRedirects {
-				continue
-			}
-		} else {
-			redirects = 0
-			c.forgetLeader(addr)
+		pending = r.again
+		tries.add(addr, r.err)
+		var now bool
+		if target, now = c.afterFailure(ctx, addr, leading, r, &redirects); now {
+			continue
 		}
 		stop := c.stopErr(ctx)
 		if stop == nil && (c.opt.MaxRetries < 0 || c.opt.MaxRetries > 0 && retries >= c.opt.MaxRetries) {
-			stop = err
+			stop = r.err
 		}
 		if stop == nil {
 			d := backoff(retries, c.opt.MinRetryBackoff, c.opt.MaxRetryBackoff)
 			retries++
-			c.log.Debug("kvorum client: retrying", "cmd", pending[0].name, "node", addr, "err", err, "pause", d, "retry", retries)
+			c.stats.retries.Add(1)
+			c.log.Debug("kvorum client: retrying", "cmd", pending[0].name, "node", addr, "err", r.err, "pause", d, "retry", retries)
 			stop = c.sleep(ctx, d)
 		}
 		if stop != nil {
-			for _, cmd := range pending {
-				cmd.fail(tries.retryError(cmd.name, stop))
-			}
+			c.giveUp(pending, &tries, stop)
 			return
 		}
 	}
 }
 
-// round sends pending to addr once and settles the commands it can. It
-// returns the commands to send again (in order), the leader named by a
-// -MOVED reply ("" if none), and the error that left commands unsettled.
-func (c *Client) round(ctx context.Context, addr string, pending []*command) (again []*command, leader string, err error) {
-	p := c.pool(addr)
-	if p == nil {
-		return pending, "", ErrClosed
+// afterFailure learns what it can from a round that left commands pending
+// at addr (leading: addr was taken for the leader) and returns where to
+// send them next ("" for pick's choice) and whether to go there at once,
+// without a pause: after a -MOVED, or after a leader search that found a
+// leader other than addr, while redirects (in a row) stays within
+// MaxRedirects.
+func (c *Client) afterFailure(ctx context.Context, addr string, leading bool, r roundResult, redirects *int) (target string, now bool) {
+	if r.leader != "" {
+		c.setLeader(r.leader)
+		c.stats.redirects.Add(1)
+		c.log.Debug("kvorum client: following redirect", "from", addr, "to", r.leader)
+		if c.opt.OnRedirect != nil {
+			c.opt.OnRedirect(addr, r.leader)
+		}
+		*redirects++
+		return r.leader, *redirects <= c.opt.MaxRedirects
 	}
-	cn, err := p.get(ctx)
-	if err != nil {
-		return pending, "", err
-	}
-	sent, answered, xerr := cn.exchange(ctx, pending, c.opt.WriteTimeout, readTimeout(&c.opt, pending))
-	p.put(cn, xerr == nil)
-	if xerr != nil {
-		if c.stopErr(ctx) == ErrClosed {
-			xerr = fmt.Errorf("%w (%v)", ErrClosed, xerr)
-		} else {
-			xerr = fmt.Errorf("%s: %w", addr, xerr)
+	c.forgetLeader(addr)
+	if r.down {
+		c.markDown(addr)
+		if leading {
+			if l := c.findLeader(ctx, addr); l != "" {
+				*redirects++
+				return l, *redirects <= c.opt.MaxRedirects
+			}
 		}
 	}
-	for i, cmd := range pending {
-		switch {
-		case i < answered:
-			if r, ok := resp.ParseRedirect(cmd.reply); ok {
-				if r.Leader != "" {
-					leader = r.Leader
-				}
-				if err == nil {
-					err = r
-				}
-				again = append(again, cmd)
-				continue
-			}
-			switch cmd.reply.Code() {
-			case resp.CodeTryAgain:
-				// Not applied (e.g. a new leader catching up): resend after a pause.
-				if err == nil {
-					err = resp.AsError(cmd.reply)
-				}
-				again = append(again, cmd)
-				continue
-			case resp.CodeUncertain:
-				// Cut off in flight by a leadership change: it may have
-				// been applied. Resend only what is safe to repeat.
-				if cmd.safe {
-					if err == nil {
-						err = resp.AsError(cmd.reply)
-					}
-					again = append(again, cmd)
-					continue
-				}
-				cmd.fail(&UnknownOutcomeError{Cmd: cmd.name, Addr: addr, Err: resp.AsError(cmd.reply)})
-				continue
-			}
-			cmd.finish(cmd.reply)
-		case i < sent && !cmd.safe:
-			cmd.fail(&UnknownOutcomeError{Cmd: cmd.name, Addr: addr, Err: xerr})
-		default:
-			again = append(again, cmd)
+	*redirects = 0
+	return "", false
+}
+
+// giveUp fails the commands still pending when retrying stops for stop:
+// a write that is not retrySafe and an earlier send of which may have been
+// applied with an *UnknownOutcomeError, the others with a *RetryError.
+func (c *Client) giveUp(pending []*command, tries *attempts, stop error) {
+	for _, cmd := range pending {
+		if cmd.maybeAt != "" && !cmd.safe {
+			c.unknown(cmd, cmd.maybeAt, stop)
+			continue
 		}
+		cmd.fail(tries.retryError(cmd.name, stop))
 	}
-	if xerr != nil {
-		err = xerr
-	}
-	return again, leader, err
 }
 
 // stopErr returns why retrying must stop now: the context's error or

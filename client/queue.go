@@ -16,10 +16,14 @@ import (
 // in processing, to be requeued by whoever watches that list: at-least-once
 // processing.
 //
-// Pops and moves are not safe to resend, so a connection cut while one is
-// in flight fails with ErrUnknownOutcome (the job may be in processing
-// already); a leadership change while a pop waits is followed as a
-// redirect and the wait goes on at the new leader.
+// Pushes, pops and moves travel in the client's write session, so a
+// connection cut while one is in flight is resent under the same seq: a
+// pop whose reply was lost gets, on the resend, the item it popped. A
+// leadership change while a pop waits is followed as a redirect and the
+// wait goes on at the new leader. Without sessions
+// (Options.DisableSessions) pops and moves are not safe to resend, and a
+// cut-off one fails with ErrUnknownOutcome (the job may be in processing
+// already).
 
 // Push appends values to the tail of queue (RPUSH) and returns its length.
 func (c *Client) Push(ctx context.Context, queue string, values ...any) (int64, error) {

@@ -15,8 +15,9 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
-// TestClient_UnknownOutcome: the connection breaks after a non-idempotent
-// write was sent (and applied): the client must not resend it.
+// TestClient_UnknownOutcome: without sessions, the connection breaks after
+// a non-idempotent write was sent (and applied): the client must not
+// resend it.
 func TestClient_UnknownOutcome(t *testing.T) {
 	store := clienttest.NewStore()
 	f := newFaulty(store, func(name string, n int) action {
@@ -25,7 +26,7 @@ func TestClient_UnknownOutcome(t *testing.T) {
 		}
 		return pass
 	})
-	c := newClient(t, client.Options{}, startNode(t, f).Addr)
+	c := newClient(t, client.Options{DisableSessions: true}, startNode(t, f).Addr)
 	ctx := testCtx(t)
 
 	_, err := c.Do(ctx, "INCR", "n")
@@ -69,7 +70,8 @@ func TestClient_RetriesIdempotent(t *testing.T) {
 	}
 }
 
-// TestClient_ReadTimeout: a timeout retries a read, but not an INCR.
+// TestClient_ReadTimeout: without sessions, a timeout retries a read, but
+// not an INCR.
 func TestClient_ReadTimeout(t *testing.T) {
 	f := newFaulty(clienttest.NewStore(), func(name string, n int) action {
 		if n == 1 {
@@ -77,7 +79,7 @@ func TestClient_ReadTimeout(t *testing.T) {
 		}
 		return pass
 	})
-	c := newClient(t, client.Options{ReadTimeout: 50 * time.Millisecond}, startNode(t, f).Addr)
+	c := newClient(t, client.Options{ReadTimeout: 50 * time.Millisecond, DisableSessions: true}, startNode(t, f).Addr)
 	ctx := testCtx(t)
 	if v, err := c.Do(ctx, "GET", "k"); err != nil || !v.IsNull() {
 		t.Fatalf("GET after a timeout = %v, %v; want nil", v, err)

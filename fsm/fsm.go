@@ -131,7 +131,7 @@ func (f *FSM) applyEntry(l *raft.Log) interface{} {
 			replies[i] = resp.Err("ERR undecodable command in batch entry")
 			continue
 		}
-		c.Mode = resp.Mode(pair[0].Int())
+		c.Mode, c.Item = resp.Mode(pair[0].Int()), i
 		replies[i] = f.run(&c, pair[1].Elems())
 	}
 	return replies

@@ -23,8 +23,9 @@ import (
 // clock stamped in each entry), identically everywhere.
 const (
 	// SessionCommand is KVORUM.SESSION OPEN [idle-ms] (the new session's
-	// id: the log index of the entry that opened it) or KVORUM.SESSION
-	// CLOSE id (:1, or :0 if there was none).
+	// id: the log index of the entry that opened it times 65536, plus the
+	// command's place in that entry, the same on every replica) or
+	// KVORUM.SESSION CLOSE id (:1, or :0 if there was none).
 	SessionCommand = "KVORUM.SESSION"
 	// SeqCommand is KVORUM.SEQ id seq floor command args...: command,
 	// applied once per (id, seq).
@@ -46,7 +47,7 @@ type session struct {
 }
 
 var (
-	errNoSession  = resp.Err("NOSESSION unknown or expired session")
+	errNoSession  = resp.Err(resp.CodeNoSession + " unknown or expired session")
 	errSeqAcked   = resp.Err("ERR seq below the acknowledged floor")
 	errSeqArgs    = resp.Err("ERR KVORUM.SEQ needs a session id, a seq > 0 and a floor")
 	errSeqFull    = resp.Err("ERR too many unacknowledged writes in this session")
@@ -76,8 +77,12 @@ func cmdSession(c *Ctx, args []resp.Value) resp.Value {
 		} else if len(args) > 3 {
 			return errSyntax
 		}
-		c.State.sessionsOf()[c.Index] = &session{idle: idle, lastSeen: c.Now, floor: 1, replies: map[uint64]resp.Value{}}
-		return resp.Int(int64(c.Index))
+		id := c.Index<<16 | uint64(c.Item&0xffff)
+		for c.State.sessions[id] != nil {
+			id++ // two opens at one place: inside one EXEC
+		}
+		c.State.sessionsOf()[id] = &session{idle: idle, lastSeen: c.Now, floor: 1, replies: map[uint64]resp.Value{}}
+		return resp.Int(int64(id))
 	case "CLOSE":
 		id, ok := argInt(args[len(args)-1])
 		if len(args) != 3 || !ok {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/hashicorp/raft"
 	"github.com/kvorum/kvorum/fsm"
 	"github.com/kvorum/kvorum/resp"
 )
@@ -27,8 +28,8 @@ func seq(id, s, floor int64, cmd ...any) []any {
 func TestSessions_WriteAppliedOnce(t *testing.T) {
 	n := newNode(t, resp.RESP2)
 	id := openSession(t, n)
-	if id != int64(n.index) {
-		t.Fatalf("session id %d, want the index of the entry that opened it (%d)", id, n.index)
+	if id != int64(n.index)<<16 {
+		t.Fatalf("session id %d, want the index of the entry that opened it times 65536 (%d)", id, n.index<<16)
 	}
 	for i := 0; i < 2; i++ {
 		if v := n.apply(seq(id, 1, 1, "INCR", "c")...); v.Int() != 1 {
@@ -124,5 +125,24 @@ func TestSessions_ExpiryAndSnapshot(t *testing.T) {
 	}
 	if n.f.Sessions() != restored.f.Sessions() {
 		t.Fatalf("sessions: %d before, %d after restore", n.f.Sessions(), restored.f.Sessions())
+	}
+}
+
+// Sessions opened by commands of one batch entry (the proposer puts many
+// clients' writes in one) get distinct ids.
+func TestSessions_OpenedInOneBatchAreDistinct(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	body := fsm.AppendBatchItem(nil, resp.RESP2, vals(req("KVORUM.SESSION", "OPEN")))
+	body = fsm.AppendBatchItem(body, resp.RESP2, vals(req("KVORUM.SESSION", "OPEN")))
+	n.index++
+	out := n.f.Apply(&raft.Log{Type: raft.LogCommand, Index: n.index, Data: fsm.AppendBatchEntry(nil, n.now, 2, body)})
+	got, _ := out.([]resp.Value)
+	if len(got) != 2 || got[0].Int() == got[1].Int() {
+		t.Fatalf("two opens in one entry = %v, want two ids", got)
+	}
+	for i, v := range got {
+		if r := n.apply(seq(v.Int(), 1, 1, "INCR", "c")...); r.Int() != int64(i+1) {
+			t.Fatalf("INCR in session %d = %v, want %d", i, r, i+1)
+		}
 	}
 }

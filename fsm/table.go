@@ -37,6 +37,9 @@ type Ctx struct {
 	Mode resp.Mode
 	// Index is the log index of the entry being applied (0 for reads).
 	Index uint64
+	// Item is the command's place in its entry (a batch holds many), so
+	// that Index and Item together name one command on every replica.
+	Item int
 	// Pushed collects the keys that commands pushed to, so the FSM can wake
 	// blocked pops (Config.OnPush) once the batch is applied.
 	Pushed []string

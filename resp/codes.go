@@ -11,6 +11,9 @@ const (
 	// CodeUncertain: a write was cut off in flight (leadership changed); it
 	// may or may not have been applied, so a blind retry could apply it twice.
 	CodeUncertain = "UNCERTAIN"
+	// CodeNoSession: the client session a write named is unknown or has
+	// expired; the write was not applied.
+	CodeNoSession = "NOSESSION"
 )
 
 // Code returns the upper-case code that starts an error value's text

@@ -1,6 +1,7 @@
 package clienttest
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 
@@ -12,14 +13,28 @@ import (
 // resp.Handler it answers GET, SET (no options), DELETE, DEL, FLUSH, MGET,
 // MSET, EXISTS, INCR, PING, ECHO and HELLO, with kvorum's native replies
 // (SET -> :1, MSET -> :pairs) or Redis's once HELLO 2/3 switched the
-// connection. Safe for concurrent use.
+// connection; ROLE and INFO as a leader in its term (SetTerm); and write
+// sessions, KVORUM.SESSION and KVORUM.SEQ, as kvorum does (session.go).
+// Safe for concurrent use.
 type Store struct {
-	mu sync.Mutex
-	m  map[string]resp.Value
+	mu       sync.Mutex
+	m        map[string]resp.Value
+	index    int64              // the fake's log index: one per write served
+	term     uint64             // the Raft term INFO reports
+	sessions map[int64]*session // open write sessions by id
 }
 
-// NewStore returns an empty store.
-func NewStore() *Store { return &Store{m: make(map[string]resp.Value)} }
+// NewStore returns an empty store, leading in term 1.
+func NewStore() *Store {
+	return &Store{m: make(map[string]resp.Value), term: 1, sessions: make(map[int64]*session)}
+}
+
+// SetTerm sets the Raft term INFO reports.
+func (s *Store) SetTerm(term uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.term = term
+}
 
 // Len returns the number of keys.
 func (s *Store) Len() int {
@@ -42,14 +57,19 @@ func (s *Store) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 }
 
 func (s *Store) serve(c *resp.Conn, args []resp.Value) resp.Value {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run(c, args)
+}
+
+// run serves one command (the caller holds s.mu).
+func (s *Store) run(c *resp.Conn, args []resp.Value) resp.Value {
 	name := strings.ToUpper(args[0].Text())
 	native := c == nil || c.Mode() == resp.Native
 	arity := func(n int) bool { return len(args) == n || n < 0 && len(args) >= -n }
 	wrongArgs := func() resp.Value {
 		return resp.Errorf("ERR wrong number of arguments for '%s' command", strings.ToLower(name))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	switch name {
 	case "PING":
 		if len(args) > 1 {
@@ -68,7 +88,16 @@ func (s *Store) serve(c *resp.Conn, args []resp.Value) resp.Value {
 			return wrongArgs()
 		}
 		return s.get(args[1], native)
+	case "ROLE":
+		return resp.Array(resp.BulkString("master"), resp.Int(s.index), resp.Array())
+	case "INFO":
+		return info("master", s.term)
+	case sessionCommand:
+		return s.session(args)
+	case seqCommand:
+		return s.seq(c, args)
 	}
+	s.index++
 	return s.write(name, args, native)
 }
 
@@ -161,6 +190,12 @@ func (s *Store) get(key resp.Value, native bool) resp.Value {
 		return resp.BulkString(v.Text())
 	}
 	return v
+}
+
+// info is an INFO reply with the replication and raft sections.
+func info(role string, term uint64) resp.Value {
+	return resp.BulkString("# Replication\r\nrole:" + role + "\r\n\r\n# Raft\r\nraft_term:" +
+		strconv.FormatUint(term, 10) + "\r\n")
 }
 
 // hello switches the connection's mode as HELLO 2 / HELLO 3 do.
