@@ -2,6 +2,7 @@ package fsm_test
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -143,6 +144,27 @@ func TestSessions_OpenedInOneBatchAreDistinct(t *testing.T) {
 	for i, v := range got {
 		if r := n.apply(seq(v.Int(), 1, 1, "INCR", "c")...); r.Int() != int64(i+1) {
 			t.Fatalf("INCR in session %d = %v, want %d", i, r, i+1)
+		}
+	}
+}
+
+// BenchmarkSessions_IdleMemory reports the heap an open, idle session costs
+// (no unacknowledged replies), as bytes/session.
+func BenchmarkSessions_IdleMemory(b *testing.B) {
+	const sessions = 20000
+	for i := 0; i < b.N; i++ {
+		n := newNode(b, resp.RESP2)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for j := 0; j < sessions; j++ {
+			n.apply("KVORUM.SESSION", "OPEN")
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/sessions, "bytes/session")
+		if n.f.Sessions() != sessions {
+			b.Fatalf("%d sessions open, want %d", n.f.Sessions(), sessions)
 		}
 	}
 }
