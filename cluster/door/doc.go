@@ -144,6 +144,19 @@
 // (execFuture); a watch failure still answers a null array for the whole
 // transaction.
 //
+// # Client sessions
+//
+// A client that must be able to resend a write wraps it as KVORUM.SEQ id
+// seq floor command... (fsm/sessions.go keeps, per session, the replies not
+// yet acknowledged, and answers a repeated (id, seq) with the first one).
+// The door routes the wrapped request by the command inside it
+// (sessions.go): a write, and each attempt of a blocking pop, is proposed
+// wrapped; EXEC wraps its entry, one seq for the transaction; reads and
+// local commands are served bare. A session's blocking pop always proposes
+// its first attempt, since it may be a resend whose item waits in the
+// session, and a session's pop is not given back when its client leaves:
+// the item waits in the session for the resend.
+//
 // # Connection, server and cluster commands
 //
 // PING, ECHO, SELECT, HELLO, QUIT, CLIENT, READONLY, READWRITE, COMMAND and
