@@ -82,6 +82,18 @@ func newFaulty(next resp.Handler, script func(name string, n int) action) *fault
 	return &faulty{next: next, script: script, release: make(chan struct{}), counts: map[string]int{}}
 }
 
+// cutAfterNth is a script for newFaulty: it serves the nth request named
+// name and then closes the connection without replying (cutAfter), and
+// passes every other request.
+func cutAfterNth(name string, nth int) func(string, int) action {
+	return func(got string, n int) action {
+		if got == name && n == nth {
+			return cutAfter
+		}
+		return pass
+	}
+}
+
 func (f *faulty) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	name := strings.ToUpper(unwrap(args)[0].Text())
 	f.mu.Lock()

@@ -20,12 +20,7 @@ import (
 // resend it.
 func TestClient_UnknownOutcome(t *testing.T) {
 	store := clienttest.NewStore()
-	f := newFaulty(store, func(name string, n int) action {
-		if name == "INCR" && n == 1 {
-			return cutAfter
-		}
-		return pass
-	})
+	f := newFaulty(store, cutAfterNth("INCR", 1))
 	c := newClient(t, client.Options{DisableSessions: true}, startNode(t, f).Addr)
 	ctx := testCtx(t)
 

@@ -67,12 +67,7 @@ func (h *recorder) named(name string) []wrapped {
 func TestSession_CutOffWriteAppliedOnce(t *testing.T) {
 	store := clienttest.NewStore()
 	rec := &recorder{next: store}
-	f := newFaulty(rec, func(name string, n int) action {
-		if name == "INCR" && n == 1 {
-			return cutAfter
-		}
-		return pass
-	})
+	f := newFaulty(rec, cutAfterNth("INCR", 1))
 	c := newClient(t, client.Options{}, startNode(t, f).Addr)
 	ctx := testCtx(t)
 	if v, err := c.Do(ctx, "INCR", "n"); err != nil || v.Int() != 1 {
@@ -106,12 +101,7 @@ func TestSession_CutOffWriteAppliedOnce(t *testing.T) {
 func TestSession_Pipeline(t *testing.T) {
 	store := clienttest.NewStore()
 	rec := &recorder{next: store}
-	f := newFaulty(rec, func(name string, n int) action {
-		if name == "INCR" && n == 2 {
-			return cutAfter
-		}
-		return pass
-	})
+	f := newFaulty(rec, cutAfterNth("INCR", 2))
 	c := newClient(t, client.Options{}, startNode(t, f).Addr)
 	p := c.Pipeline()
 	p.Do("SET", "a", "x")
@@ -200,12 +190,7 @@ func TestSession_Expired(t *testing.T) {
 func TestSession_Disabled(t *testing.T) {
 	store := clienttest.NewStore()
 	rec := &recorder{next: store}
-	f := newFaulty(rec, func(name string, n int) action {
-		if name == "INCR" && n == 2 {
-			return cutAfter
-		}
-		return pass
-	})
+	f := newFaulty(rec, cutAfterNth("INCR", 2))
 	c := newClient(t, client.Options{DisableSessions: true}, startNode(t, f).Addr)
 	ctx := testCtx(t)
 	if _, err := c.Do(ctx, "INCR", "n"); err != nil {

@@ -1,10 +1,11 @@
 package cluster_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/kvorum/kvorum/cluster"
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/internal/testcluster"
 	"github.com/kvorum/kvorum/resp"
 )
@@ -17,28 +18,21 @@ import (
 func TestBlocking_LeaderChangeRedirects(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
 	leader := c.Leader(10 * time.Second)
-	cn := dial(t, leader.ClientAddr())
+	cn := resptest.Dial(t, leader.ClientAddr())
 	defer cn.Close()
 	cn.SetDeadline(time.Now().Add(20 * time.Second))
-	cn.Write(resp.AppendCommand(nil, "BLPOP", "jobs", "0"))
-	done := make(chan resp.Value, 1)
-	go func() {
-		v, _ := cn.rd.ReadValue()
-		done <- v
-	}()
-	sub := dial(t, leader.ClientAddr())
+	done := cn.Go("BLPOP", "jobs", "0")
+	sub := resptest.Dial(t, leader.ClientAddr())
 	defer sub.Close()
-	if v := sub.do(t, "SUBSCRIBE", "jobs"); v.String() != `["subscribe", "jobs", 1]` {
+	if v := sub.Do(t, "SUBSCRIBE", "jobs"); v.String() != `["subscribe", "jobs", 1]` {
 		t.Fatalf("SUBSCRIBE = %v", v)
 	}
 	f := c.Followers()[0]
-	if r, ok := resp.ParseRedirect(do(t, f.ClientAddr(), "PUBLISH", "jobs", "x")); !ok || r.Leader != leader.ClientAddr() {
+	if r, ok := resp.ParseRedirect(resptest.Do(t, f.ClientAddr(), "PUBLISH", "jobs", "x")); !ok || r.Leader != leader.ClientAddr() {
 		t.Fatalf("follower PUBLISH did not redirect to %s", leader.ClientAddr())
 	}
 	// Wait until the request is being served, then move leadership away.
-	testcluster.WaitFor(t, "the BLPOP to block", 5*time.Second, func() bool {
-		return strings.Contains(do(t, leader.ClientAddr(), "INFO", "clients").Text(), "blocked_clients:1")
-	})
+	resptest.WaitBlocked(t, leader.ClientAddr(), "1")
 	if err := leader.Raft().LeadershipTransfer().Error(); err != nil {
 		t.Fatalf("leadership transfer: %v", err)
 	}
@@ -51,7 +45,66 @@ func TestBlocking_LeaderChangeRedirects(t *testing.T) {
 		t.Fatal("blocked BLPOP was not ended by the leadership change")
 	}
 	sub.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := sub.rd.ReadValue(); err == nil {
+	if _, err := sub.ReadValue(); err == nil {
 		t.Fatal("subscriber of a deposed leader still connected")
 	}
+}
+
+// A consumer blocked in BLPOP on the leader of three disconnects; the next
+// push must stay in the list, and blocked_clients must fall to 0 at once,
+// with an infinite and a finite timeout. (cluster/door's test runs it on
+// one node.)
+func TestBlocking_DisconnectedWaiterTakesNothing(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
+	addr := c.Leader(10 * time.Second).ClientAddr()
+	resptest.DisconnectedWaiters(t, addr)
+}
+
+// The same across a leader kill: a consumer leaves while blocked on the
+// leader, the leader dies, and the push to the new leader stays queued.
+func TestBlocking_DisconnectedWaiterAcrossLeaderKill(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	old := c.Leader(10 * time.Second)
+	cn := resptest.Dial(t, old.ClientAddr())
+	cn.Write(resp.AppendCommand(nil, "BLPOP", "q", "0"))
+	resptest.WaitBlocked(t, old.ClientAddr(), "1")
+	cn.Close()
+	resptest.WaitBlocked(t, old.ClientAddr(), "0")
+	c.Kill(old.Index)
+	leader := c.Leader(10 * time.Second)
+	resptest.Do(t, leader.ClientAddr(), "RPUSH", "q", "job-1")
+	if v := resptest.Do(t, leader.ClientAddr(), "LLEN", "q"); v.Int() != 1 {
+		t.Fatalf("LLEN q on the new leader = %v, want 1", v)
+	}
+	for _, n := range c.Followers() {
+		if got := resptest.BlockedClients(t, n.ClientAddr()); got != "0" {
+			t.Fatalf("blocked_clients on %s = %s, want 0", n.ClientAddr(), got)
+		}
+	}
+}
+
+// Fifty consumers block in BLPOP on the leader of three and leave at
+// random (half-closing, so that any reply already decided still reaches
+// them) while producers push 10,000 items: every item is received by a
+// consumer or still in the list, exactly once. (cluster/door's test runs
+// it on one node.)
+//
+// Leadership is not the subject here: the election timeouts are long, so
+// that a loaded machine (-race, two cores) does not move it mid-run.
+func TestBlocking_ConsumerChurnLosesNothing(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Configure: func(_ int, cfg *cluster.Config) {
+		cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = 2*time.Second, 2*time.Second, time.Second
+	}})
+	resptest.ConsumerChurn(t, c.Leader(20*time.Second).ClientAddr(), 3000) // 10,000 on one node: cluster/door
+}
+
+// Redis's "Linked LMOVEs": a push that wakes a chain of blocked BLMOVEs
+// answers only once the chain has run, so a read right after it sees where
+// the element ended up, never a state in between. On the leader of three,
+// the wake is matched by the Raft log indexes of the push's batch, which
+// cluster/door's test (on a fake store) cannot exercise.
+func TestBlocking_LinkedMovesSettleBeforeThePushAnswers(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
+	addr := c.Leader(10 * time.Second).ClientAddr()
+	resptest.LinkedMoves(t, addr)
 }

@@ -2,51 +2,16 @@ package cluster_test
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
 	"github.com/kvorum/kvorum/cluster"
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/internal/testcluster"
 	"github.com/kvorum/kvorum/resp"
 )
-
-// do sends one command on a fresh connection and returns the reply.
-func do(t testing.TB, addr string, args ...string) resp.Value {
-	t.Helper()
-	c := dial(t, addr)
-	defer c.Close()
-	return c.do(t, args...)
-}
-
-type conn struct {
-	net.Conn
-	rd *resp.Reader
-}
-
-func dial(t testing.TB, addr string) *conn {
-	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
-	return &conn{Conn: nc, rd: resp.NewReader(nc, resp.Limits{})}
-}
-
-func (c *conn) do(t testing.TB, args ...string) resp.Value {
-	t.Helper()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := c.Write(resp.AppendCommand(nil, args...)); err != nil {
-		t.Fatalf("write %v: %v", args, err)
-	}
-	v, err := c.rd.ReadValue()
-	if err != nil {
-		t.Fatalf("read reply to %v: %v", args, err)
-	}
-	return v
-}
 
 func voters(t testing.TB, n *testcluster.Node) []string {
 	f := n.Raft().GetConfiguration()
@@ -75,7 +40,7 @@ func TestCluster_FormsInEveryStartOrder(t *testing.T) {
 					testcluster.WaitFor(t, n.ID()+" sees three voters", 5*time.Second, func() bool { return len(voters(t, n)) == 3 })
 				}
 			}
-			if v := do(t, leader.ClientAddr(), "SET", "k", "v"); v.Int() != 1 {
+			if v := resptest.Do(t, leader.ClientAddr(), "SET", "k", "v"); v.Int() != 1 {
 				t.Fatalf("SET on leader = %v", v)
 			}
 		})
@@ -85,14 +50,14 @@ func TestCluster_FormsInEveryStartOrder(t *testing.T) {
 func TestCluster_FollowerRedirectsAndReadonly(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	leader := c.Leader(10 * time.Second)
-	if v := do(t, leader.ClientAddr(), "SET", "color", "blue"); v.Int() != 1 {
+	if v := resptest.Do(t, leader.ClientAddr(), "SET", "color", "blue"); v.Int() != 1 {
 		t.Fatalf("SET = %v", v)
 	}
-	if v := do(t, leader.ClientAddr(), "GET", "color"); v.Text() != "blue" {
+	if v := resptest.Do(t, leader.ClientAddr(), "GET", "color"); v.Text() != "blue" {
 		t.Fatalf("GET on leader = %v", v)
 	}
 	for _, f := range c.Followers() {
-		v := do(t, f.ClientAddr(), "GET", "color")
+		v := resptest.Do(t, f.ClientAddr(), "GET", "color")
 		r, ok := resp.ParseRedirect(v)
 		if !ok || r.Leader != leader.ClientAddr() {
 			t.Fatalf("follower %s GET = %v, want MOVED 0 %s", f.ID(), v, leader.ClientAddr())
@@ -100,21 +65,21 @@ func TestCluster_FollowerRedirectsAndReadonly(t *testing.T) {
 		if want := "MOVED 0 " + leader.ClientAddr(); string(v.Bytes()) != want {
 			t.Fatalf("redirect text = %q, want %q", v.Bytes(), want)
 		}
-		if v := do(t, f.ClientAddr(), "SET", "x", "1"); !strings.HasPrefix(string(v.Bytes()), "MOVED 0 ") {
+		if v := resptest.Do(t, f.ClientAddr(), "SET", "x", "1"); !strings.HasPrefix(string(v.Bytes()), "MOVED 0 ") {
 			t.Fatalf("follower SET = %v", v)
 		}
 		// Admin commands are answered locally.
-		if v := do(t, f.ClientAddr(), "PING"); v.Text() != "PONG" {
+		if v := resptest.Do(t, f.ClientAddr(), "PING"); v.Text() != "PONG" {
 			t.Fatalf("follower PING = %v", v)
 		}
-		cn := dial(t, f.ClientAddr())
-		if v := cn.do(t, "READONLY"); v.Text() != "OK" {
+		cn := resptest.Dial(t, f.ClientAddr())
+		if v := cn.Do(t, "READONLY"); v.Text() != "OK" {
 			t.Fatalf("READONLY = %v", v)
 		}
 		testcluster.WaitFor(t, "follower "+f.ID()+" serves the write after READONLY", 5*time.Second, func() bool {
-			return cn.do(t, "GET", "color").Text() == "blue"
+			return cn.Do(t, "GET", "color").Text() == "blue"
 		})
-		if v := cn.do(t, "SET", "x", "1"); !strings.HasPrefix(string(v.Bytes()), "MOVED") {
+		if v := cn.Do(t, "SET", "x", "1"); !strings.HasPrefix(string(v.Bytes()), "MOVED") {
 			t.Fatalf("READONLY follower must still redirect writes, got %v", v)
 		}
 		cn.Close()
@@ -125,7 +90,7 @@ func TestCluster_LeaderFailoverAndRejoin(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	leader := c.Leader(10 * time.Second)
 	for i := 0; i < 100; i++ {
-		if v := do(t, leader.ClientAddr(), "SET", fmt.Sprint("k", i), fmt.Sprint(i)); v.Int() != 1 {
+		if v := resptest.Do(t, leader.ClientAddr(), "SET", fmt.Sprint("k", i), fmt.Sprint(i)); v.Int() != 1 {
 			t.Fatalf("SET = %v", v)
 		}
 	}
@@ -133,7 +98,7 @@ func TestCluster_LeaderFailoverAndRejoin(t *testing.T) {
 	stopped := time.Now()
 	c.Kill(old)
 	next := c.Leader(3 * time.Second)
-	if v := do(t, next.ClientAddr(), "SET", "after", "failover"); v.Int() != 1 {
+	if v := resptest.Do(t, next.ClientAddr(), "SET", "after", "failover"); v.Int() != 1 {
 		t.Fatalf("SET on new leader = %v", v)
 	}
 	t.Logf("failover: first write acknowledged %v after the leader was killed", time.Since(stopped))
@@ -142,21 +107,21 @@ func TestCluster_LeaderFailoverAndRejoin(t *testing.T) {
 	}
 	c.StartNode(old)
 	n := c.Nodes[old]
-	cn := dial(t, n.ClientAddr())
+	cn := resptest.Dial(t, n.ClientAddr())
 	defer cn.Close()
-	cn.do(t, "READONLY")
+	cn.Do(t, "READONLY")
 	testcluster.WaitFor(t, "restarted node catches up", 10*time.Second, func() bool {
-		return cn.do(t, "GET", "after").Text() == "failover"
+		return cn.Do(t, "GET", "after").Text() == "failover"
 	})
 	for i := 0; i < 100; i++ {
-		if v := cn.do(t, "GET", fmt.Sprint("k", i)); v.Text() != fmt.Sprint(i) {
+		if v := cn.Do(t, "GET", fmt.Sprint("k", i)); v.Text() != fmt.Sprint(i) {
 			t.Fatalf("restarted node has k%d = %v", i, v)
 		}
 	}
 	if n.IsLeader() {
 		t.Log("restarted node became leader again (allowed)")
 	}
-	if v := do(t, next.ClientAddr(), "INFO", "replication"); !strings.Contains(v.Text(), "role:") {
+	if v := resptest.Do(t, next.ClientAddr(), "INFO", "replication"); !strings.Contains(v.Text(), "role:") {
 		t.Fatalf("INFO replication = %q", v.Text())
 	}
 }
@@ -174,11 +139,11 @@ func TestCluster_FourthNodeAddedByReconcile(t *testing.T) {
 		}
 		return false
 	})
-	do(t, leader.ClientAddr(), "SET", "four", "4")
-	cn := dial(t, n.ClientAddr())
+	resptest.Do(t, leader.ClientAddr(), "SET", "four", "4")
+	cn := resptest.Dial(t, n.ClientAddr())
 	defer cn.Close()
-	cn.do(t, "READONLY")
-	testcluster.WaitFor(t, "fourth node replicates", 5*time.Second, func() bool { return cn.do(t, "GET", "four").Text() == "4" })
+	cn.Do(t, "READONLY")
+	testcluster.WaitFor(t, "fourth node replicates", 5*time.Second, func() bool { return cn.Do(t, "GET", "four").Text() == "4" })
 }
 
 func TestCluster_GracefulLeaveRemovesServer(t *testing.T) {
@@ -196,7 +161,7 @@ func TestCluster_GracefulLeaveRemovesServer(t *testing.T) {
 		}
 		return true
 	})
-	if v := do(t, leader.ClientAddr(), "SET", "still", "ok"); v.Int() != 1 {
+	if v := resptest.Do(t, leader.ClientAddr(), "SET", "still", "ok"); v.Int() != 1 {
 		t.Fatalf("SET after leave = %v", v)
 	}
 }
@@ -204,7 +169,7 @@ func TestCluster_GracefulLeaveRemovesServer(t *testing.T) {
 func TestCluster_PartitionedLeaderServesNothing(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	leader := c.Leader(10 * time.Second)
-	do(t, leader.ClientAddr(), "SET", "k", "before")
+	resptest.Do(t, leader.ClientAddr(), "SET", "k", "before")
 	old := leader
 	c.Partition(old.Index)
 	// The majority elects a new leader.
@@ -218,15 +183,15 @@ func TestCluster_PartitionedLeaderServesNothing(t *testing.T) {
 		}
 		return false
 	})
-	if v := do(t, next.ClientAddr(), "SET", "k", "after"); v.Int() != 1 {
+	if v := resptest.Do(t, next.ClientAddr(), "SET", "k", "after"); v.Int() != 1 {
 		t.Fatalf("SET on new leader = %v", v)
 	}
 	// The old leader must not serve the stale read nor ack a write.
 	for i := 0; i < 20; i++ {
-		if v := do(t, old.ClientAddr(), "GET", "k"); !v.IsError() {
+		if v := resptest.Do(t, old.ClientAddr(), "GET", "k"); !v.IsError() {
 			t.Fatalf("partitioned old leader served a read: %v", v)
 		}
-		v := do(t, old.ClientAddr(), "SET", "lost", fmt.Sprint(i))
+		v := resptest.Do(t, old.ClientAddr(), "SET", "lost", fmt.Sprint(i))
 		if !v.IsError() {
 			t.Fatalf("partitioned old leader acknowledged a write: %v", v)
 		}
@@ -234,10 +199,10 @@ func TestCluster_PartitionedLeaderServesNothing(t *testing.T) {
 	c.Heal(old.Index)
 	testcluster.WaitFor(t, "old leader rejoins as follower", 10*time.Second, func() bool { return !old.IsLeader() || old == c.Leader(5*time.Second) })
 	l := c.Leader(10 * time.Second)
-	if v := do(t, l.ClientAddr(), "GET", "lost"); !v.IsNull() {
+	if v := resptest.Do(t, l.ClientAddr(), "GET", "lost"); !v.IsNull() {
 		t.Fatalf("an unacknowledged write from the partitioned leader survived: %v", v)
 	}
-	if v := do(t, l.ClientAddr(), "GET", "k"); v.Text() != "after" {
+	if v := resptest.Do(t, l.ClientAddr(), "GET", "k"); v.Text() != "after" {
 		t.Fatalf("GET k = %v, want after", v)
 	}
 }
@@ -249,10 +214,10 @@ func TestCluster_ExpiredKeysReaped(t *testing.T) {
 		cfg.ExpiryInterval = 50 * time.Millisecond
 	}})
 	leader := c.Leader(10 * time.Second)
-	if v := do(t, leader.ClientAddr(), "SET", "short", "lived", "PX", "100"); v.Int() != 1 {
+	if v := resptest.Do(t, leader.ClientAddr(), "SET", "short", "lived", "PX", "100"); v.Int() != 1 {
 		t.Fatalf("SET PX = %v", v)
 	}
-	do(t, leader.ClientAddr(), "SET", "long", "lived")
+	resptest.Do(t, leader.ClientAddr(), "SET", "long", "lived")
 	for _, n := range c.Nodes {
 		n := n
 		testcluster.WaitFor(t, n.ID()+" deletes the expired key", 10*time.Second, func() bool { return n.FSM().Keys() == 1 })
@@ -263,9 +228,9 @@ func TestCluster_ExpiredKeysReaped(t *testing.T) {
 func TestCluster_InfoKeyspace(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 1, Configure: func(i int, cfg *cluster.Config) { cfg.BootstrapExpect = 1 }})
 	leader := c.Leader(10 * time.Second)
-	do(t, leader.ClientAddr(), "SET", "a", "1")
-	do(t, leader.ClientAddr(), "SET", "b", "1", "EX", "100")
-	info := do(t, leader.ClientAddr(), "INFO", "keyspace").Text()
+	resptest.Do(t, leader.ClientAddr(), "SET", "a", "1")
+	resptest.Do(t, leader.ClientAddr(), "SET", "b", "1", "EX", "100")
+	info := resptest.Do(t, leader.ClientAddr(), "INFO", "keyspace").Text()
 	if !strings.Contains(info, "db0:keys=2,expires=1,avg_ttl=") {
 		t.Fatalf("INFO keyspace = %q", info)
 	}

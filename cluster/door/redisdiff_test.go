@@ -5,10 +5,10 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -47,7 +47,7 @@ func redisServer(t *testing.T) string {
 		}
 	})
 	addr := net.JoinHostPort("127.0.0.1", port)
-	waitFor(t, "redis-server to answer PING on "+addr, 10*time.Second, func() bool {
+	resptest.WaitFor(t, "redis-server to answer PING on "+addr, 10*time.Second, func() bool {
 		select {
 		case <-exited:
 			t.Fatalf("redis-server exited before answering: %v\n%s", waitErr, out.String())
@@ -94,12 +94,12 @@ type redisStep struct {
 
 func rq(args ...string) redisStep { return redisStep{args: args} }
 
-// replies sends one step and reads its replies.
-func (c *conn) replies(t *testing.T, s redisStep) []resp.Value {
+// replies sends one step on c and reads its replies.
+func replies(t *testing.T, c *resptest.Conn, s redisStep) []resp.Value {
 	t.Helper()
-	out := []resp.Value{c.do(t, s.args...)}
+	out := []resp.Value{c.Do(t, s.args...)}
 	for len(out) < max(s.replies, 1) {
-		v, err := c.rd.ReadValue()
+		v, err := c.ReadValue()
 		if err != nil {
 			t.Fatalf("read reply %d to %q: %v", len(out)+1, s.args, err)
 		}
@@ -113,16 +113,16 @@ func (c *conn) replies(t *testing.T, s redisStep) []resp.Value {
 // "3") by HELLO, and fails at the first reply that differs.
 func sameAsRedis(t *testing.T, kvAddr, redisAddr, proto string, script []redisStep) {
 	t.Helper()
-	kv, rd := dial(t, kvAddr), dial(t, redisAddr)
+	kv, rd := resptest.Dial(t, kvAddr), resptest.Dial(t, redisAddr)
 	defer kv.Close()
 	defer rd.Close()
-	for _, c := range []*conn{kv, rd} {
-		if v := c.do(t, "HELLO", proto); v.IsError() {
+	for _, c := range []*resptest.Conn{kv, rd} {
+		if v := c.Do(t, "HELLO", proto); v.IsError() {
 			t.Fatalf("HELLO %s to %s = %v", proto, c.RemoteAddr(), v)
 		}
 	}
 	for i, s := range script {
-		want, got := rd.replies(t, s), kv.replies(t, s)
+		want, got := replies(t, rd, s), replies(t, kv, s)
 		for j := range want {
 			w, g := resp.AppendValue(nil, want[j]), resp.AppendValue(nil, got[j])
 			if !bytes.Equal(g, w) {
@@ -215,25 +215,23 @@ func TestRedisDiff_RenameWakesBlockedPop(t *testing.T) {
 // dst from another client, and returns the blocked client's reply.
 func renameWakes(t *testing.T, addr string) resp.Value {
 	t.Helper()
-	other := dial(t, addr)
+	other := resptest.Dial(t, addr)
 	defer other.Close()
 	for _, args := range [][]string{{"HELLO", "2"}, {"FLUSHALL"}, {"RPUSH", "src", "a", "b"}} {
-		if v := other.do(t, args...); v.IsError() {
+		if v := other.Do(t, args...); v.IsError() {
 			t.Fatalf("%s %q = %v", addr, args, v)
 		}
 	}
-	blocked := dial(t, addr)
+	blocked := resptest.Dial(t, addr)
 	defer blocked.Close()
-	blocked.do(t, "HELLO", "2")
+	blocked.Do(t, "HELLO", "2")
 	blocked.SetDeadline(time.Now().Add(20 * time.Second))
 	blocked.Write(resp.AppendCommand(nil, "BLPOP", "dst", "10"))
-	waitFor(t, "the BLPOP to block on "+addr, 10*time.Second, func() bool {
-		return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:1")
-	})
-	if v := other.do(t, "RENAME", "src", "dst"); v.IsError() {
+	resptest.WaitBlocked(t, addr, "1")
+	if v := other.Do(t, "RENAME", "src", "dst"); v.IsError() {
 		t.Fatalf("%s RENAME = %v", addr, v)
 	}
-	v, err := blocked.rd.ReadValue()
+	v, err := blocked.ReadValue()
 	if err != nil {
 		t.Fatalf("%s: read BLPOP reply: %v", addr, err)
 	}
@@ -267,19 +265,15 @@ func TestRedisDiff_BlockingRefusals(t *testing.T) {
 func TestRedisDiff_VanishedWaiterTakesNothing(t *testing.T) {
 	kv, rd := startForDiff(t)
 	for _, addr := range []string{rd, kv} {
-		other := dial(t, addr)
-		other.do(t, "FLUSHALL")
-		blocked := dial(t, addr)
+		other := resptest.Dial(t, addr)
+		other.Do(t, "FLUSHALL")
+		blocked := resptest.Dial(t, addr)
 		blocked.Write(resp.AppendCommand(nil, "BLPOP", "q", "0"))
-		waitFor(t, "the BLPOP to block on "+addr, 10*time.Second, func() bool {
-			return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:1")
-		})
+		resptest.WaitBlocked(t, addr, "1")
 		blocked.Close()
-		waitFor(t, "blocked_clients:0 on "+addr, 10*time.Second, func() bool {
-			return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:0")
-		})
-		other.do(t, "RPUSH", "q", "job-1")
-		if v := other.do(t, "LLEN", "q"); v.Int() != 1 {
+		resptest.WaitBlocked(t, addr, "0")
+		other.Do(t, "RPUSH", "q", "job-1")
+		if v := other.Do(t, "LLEN", "q"); v.Int() != 1 {
 			t.Fatalf("%s: LLEN q after a vanished waiter = %v, want 1", addr, v)
 		}
 		other.Close()
@@ -291,20 +285,18 @@ func TestRedisDiff_VanishedWaiterTakesNothing(t *testing.T) {
 func TestRedisDiff_LinkedMoves(t *testing.T) {
 	kv, rd := startForDiff(t)
 	for _, addr := range []string{rd, kv} {
-		other := dial(t, addr)
-		other.do(t, "FLUSHALL")
-		rd1, rd2 := dial(t, addr), dial(t, addr)
+		other := resptest.Dial(t, addr)
+		other.Do(t, "FLUSHALL")
+		rd1, rd2 := resptest.Dial(t, addr), resptest.Dial(t, addr)
 		rd1.Write(resp.AppendCommand(nil, "BLMOVE", "list1", "list2", "RIGHT", "LEFT", "0"))
 		rd2.Write(resp.AppendCommand(nil, "BLMOVE", "list2", "list3", "LEFT", "RIGHT", "0"))
-		waitFor(t, "two BLMOVEs to block on "+addr, 10*time.Second, func() bool {
-			return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:2")
-		})
-		other.do(t, "RPUSH", "list1", "foo")
-		got := []int64{other.do(t, "LLEN", "list1").Int(), other.do(t, "LLEN", "list2").Int(), other.do(t, "LLEN", "list3").Int()}
+		resptest.WaitBlocked(t, addr, "2")
+		other.Do(t, "RPUSH", "list1", "foo")
+		got := []int64{other.Do(t, "LLEN", "list1").Int(), other.Do(t, "LLEN", "list2").Int(), other.Do(t, "LLEN", "list3").Int()}
 		if got[0] != 0 || got[1] != 0 || got[2] != 1 {
 			t.Fatalf("%s: LLEN list1 list2 list3 right after the RPUSH = %v, want [0 0 1]", addr, got)
 		}
-		for _, c := range []*conn{rd1, rd2, other} {
+		for _, c := range []*resptest.Conn{rd1, rd2, other} {
 			c.Close()
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kvorum/kvorum/cluster/door"
 	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -15,15 +16,15 @@ func TestRegistry_Command(t *testing.T) {
 	s := newFakeStore()
 	d := door.New(door.Config{Store: s})
 	addr := serve(t, s, d)
-	if v := do(t, addr, "COMMAND", "COUNT"); v.Int() != int64(d.Registry().Len()) || v.Int() == 0 {
+	if v := resptest.Do(t, addr, "COMMAND", "COUNT"); v.Int() != int64(d.Registry().Len()) || v.Int() == 0 {
 		t.Fatalf("COMMAND COUNT = %v, want %d", v, d.Registry().Len())
 	}
-	if v := do(t, addr, "COMMAND"); v.Len() != d.Registry().Len() {
+	if v := resptest.Do(t, addr, "COMMAND"); v.Len() != d.Registry().Len() {
 		t.Fatalf("COMMAND lists %d rows, want %d", v.Len(), d.Registry().Len())
 	}
 	want := map[string]int64{"multi": 1, "exec": 1, "watch": -2, "subscribe": -2, "publish": 3, "blpop": -3}
 	names := []string{"multi", "exec", "watch", "subscribe", "publish", "blpop"}
-	v := do(t, addr, append([]string{"COMMAND", "INFO"}, append(names, "nosuchcmd")...)...)
+	v := resptest.Do(t, addr, append([]string{"COMMAND", "INFO"}, append(names, "nosuchcmd")...)...)
 	rows := v.Elems()
 	if len(rows) != len(names)+1 {
 		t.Fatalf("COMMAND INFO %v = %v, want %d rows", names, v, len(names)+1)
@@ -87,15 +88,15 @@ func TestRouting_UnknownAndWrongArity(t *testing.T) {
 		{[]string{"BLPOP", "q"}, fsm.WrongArity("BLPOP")},
 		{[]string{"WATCH"}, fsm.WrongArity("WATCH")},
 	} {
-		if got := do(t, addr, tc.args...); got.String() != tc.want.String() {
+		if got := resptest.Do(t, addr, tc.args...); got.String() != tc.want.String() {
 			t.Errorf("%q = %v, want %v", tc.args, got, tc.want)
 		}
 	}
 	// Names are matched case-insensitively.
-	if v := do(t, addr, "sEt", "k", "v"); v.IsError() {
+	if v := resptest.Do(t, addr, "sEt", "k", "v"); v.IsError() {
 		t.Fatalf("sEt = %v", v)
 	}
-	if v := do(t, addr, "get", "k"); v.Text() != "v" {
+	if v := resptest.Do(t, addr, "get", "k"); v.Text() != "v" {
 		t.Fatalf("get = %v", v)
 	}
 }
@@ -105,7 +106,7 @@ func TestRouting_UnknownAndWrongArity(t *testing.T) {
 // reads its state, but still has writes redirected.
 func TestRouting_Follower(t *testing.T) {
 	s, addr := startDoor(t)
-	if v := do(t, addr, "SET", "color", "blue"); v.IsError() {
+	if v := resptest.Do(t, addr, "SET", "color", "blue"); v.IsError() {
 		t.Fatalf("SET on the leader = %v", v)
 	}
 	const leader = "127.0.0.1:7001"
@@ -117,54 +118,54 @@ func TestRouting_Follower(t *testing.T) {
 	for _, args := range [][]string{
 		{"SET", "x", "1"}, {"GET", "color"}, {"BLPOP", "q", "0"}, {"PUBLISH", "ch", "m"}, {"WATCH", "color"},
 	} {
-		if v := do(t, addr, args...); v.String() != moved.String() {
+		if v := resptest.Do(t, addr, args...); v.String() != moved.String() {
 			t.Errorf("follower %q = %v, want %v", args, v, moved)
 		}
 	}
-	if v := do(t, addr, "PING"); v.Text() != "PONG" {
+	if v := resptest.Do(t, addr, "PING"); v.Text() != "PONG" {
 		t.Fatalf("follower PING = %v", v)
 	}
-	if v := do(t, addr, "ROLE"); v.Len() == 0 || v.Elems()[0].Text() != "slave" {
+	if v := resptest.Do(t, addr, "ROLE"); v.Len() == 0 || v.Elems()[0].Text() != "slave" {
 		t.Fatalf("follower ROLE = %v", v)
 	}
 
-	cn := dial(t, addr)
+	cn := resptest.Dial(t, addr)
 	defer cn.Close()
-	if v := cn.do(t, "READONLY"); v.Text() != "OK" {
+	if v := cn.Do(t, "READONLY"); v.Text() != "OK" {
 		t.Fatalf("READONLY = %v", v)
 	}
-	if v := cn.do(t, "GET", "color"); v.Text() != "blue" {
+	if v := cn.Do(t, "GET", "color"); v.Text() != "blue" {
 		t.Fatalf("READONLY GET on a follower = %v, want blue", v)
 	}
-	if v := cn.do(t, "SET", "x", "1"); v.String() != moved.String() {
+	if v := cn.Do(t, "SET", "x", "1"); v.String() != moved.String() {
 		t.Fatalf("READONLY follower must still redirect writes, got %v", v)
 	}
 	// A transaction queues on a follower, and EXEC answers the redirect.
 	for _, args := range [][]string{{"MULTI"}, {"SET", "x", "1"}} {
-		if v := cn.do(t, args...); v.IsError() {
+		if v := cn.Do(t, args...); v.IsError() {
 			t.Fatalf("follower %q = %v", args, v)
 		}
 	}
-	if v := cn.do(t, "EXEC"); v.String() != moved.String() {
+	if v := cn.Do(t, "EXEC"); v.String() != moved.String() {
 		t.Fatalf("follower EXEC = %v, want %v", v, moved)
 	}
-	if v := cn.do(t, "READWRITE"); v.Text() != "OK" {
+	if v := cn.Do(t, "READWRITE"); v.Text() != "OK" {
 		t.Fatalf("READWRITE = %v", v)
 	}
-	if v := cn.do(t, "GET", "color"); v.String() != moved.String() {
+	if v := cn.Do(t, "GET", "color"); v.String() != moved.String() {
 		t.Fatalf("GET after READWRITE on a follower = %v, want %v", v, moved)
 	}
 
 	// With no leader known, the redirect says so.
 	s.stepDown("")
-	if v := do(t, addr, "SET", "x", "1"); v.String() != resp.ErrNoLeader.Value().String() {
+	if v := resptest.Do(t, addr, "SET", "x", "1"); v.String() != resp.ErrNoLeader.Value().String() {
 		t.Fatalf("SET with no leader = %v, want CLUSTERDOWN", v)
 	}
 	s.lead()
-	if v := do(t, addr, "SET", "x", "1"); v.IsError() {
+	if v := resptest.Do(t, addr, "SET", "x", "1"); v.IsError() {
 		t.Fatalf("SET after leading again = %v", v)
 	}
-	if v := do(t, addr, "GET", "x"); v.Text() != "1" {
+	if v := resptest.Do(t, addr, "GET", "x"); v.Text() != "1" {
 		t.Fatalf("GET after leading again = %v", v)
 	}
 }
@@ -174,23 +175,23 @@ func TestRouting_Follower(t *testing.T) {
 // when its last subscription goes.
 func TestRouting_SubscribeModeRefusesGetInRESP2(t *testing.T) {
 	_, addr := startDoor(t)
-	cn := dial(t, addr)
+	cn := resptest.Dial(t, addr)
 	defer cn.Close()
-	cn.do(t, "HELLO", "2")
-	if v := cn.do(t, "SUBSCRIBE", "ch"); v.String() != `["subscribe", "ch", 1]` {
+	cn.Do(t, "HELLO", "2")
+	if v := cn.Do(t, "SUBSCRIBE", "ch"); v.String() != `["subscribe", "ch", 1]` {
 		t.Fatalf("SUBSCRIBE = %v", v)
 	}
 	const want = "ERR Can't execute 'get': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-	if v := cn.do(t, "GET", "x"); !v.IsError() || v.Text() != want {
+	if v := cn.Do(t, "GET", "x"); !v.IsError() || v.Text() != want {
 		t.Fatalf("GET in subscribe mode = %v, want %s", v, want)
 	}
-	if v := cn.do(t, "PING"); v.String() != `["pong", ""]` {
+	if v := cn.Do(t, "PING"); v.String() != `["pong", ""]` {
 		t.Fatalf("PING in subscribe mode = %v", v)
 	}
-	if v := cn.do(t, "UNSUBSCRIBE", "ch"); v.String() != `["unsubscribe", "ch", 0]` {
+	if v := cn.Do(t, "UNSUBSCRIBE", "ch"); v.String() != `["unsubscribe", "ch", 0]` {
 		t.Fatalf("UNSUBSCRIBE = %v", v)
 	}
-	if v := cn.do(t, "GET", "x"); v.IsError() || !v.IsNull() {
+	if v := cn.Do(t, "GET", "x"); v.IsError() || !v.IsNull() {
 		t.Fatalf("GET after leaving subscribe mode = %v", v)
 	}
 }

@@ -3,17 +3,18 @@ package door_test
 import (
 	"testing"
 
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
 
 func TestTx_MultiExecWatch(t *testing.T) {
 	_, addr := startDoor(t)
-	cn := dial(t, addr)
+	cn := resptest.Dial(t, addr)
 	defer cn.Close()
-	cn.do(t, "HELLO", "2")
+	cn.Do(t, "HELLO", "2")
 	expect := func(want string, args ...string) {
 		t.Helper()
-		if got := cn.do(t, args...); got.String() != want {
+		if got := cn.Do(t, args...); got.String() != want {
 			t.Fatalf("%v = %v, want %s", args, got, want)
 		}
 	}
@@ -26,27 +27,27 @@ func TestTx_MultiExecWatch(t *testing.T) {
 	// A queued error aborts the whole transaction.
 	expect(`"OK"`, "MULTI")
 	expect(`"QUEUED"`, "SET", "b", "1")
-	if v := cn.do(t, "NOSUCHCMD"); !v.IsError() {
+	if v := cn.Do(t, "NOSUCHCMD"); !v.IsError() {
 		t.Fatalf("unknown command in MULTI = %v", v)
 	}
-	if v := cn.do(t, "EXEC"); v.Code() != "EXECABORT" {
+	if v := cn.Do(t, "EXEC"); v.Code() != "EXECABORT" {
 		t.Fatalf("EXEC after a queued error = %v", v)
 	}
-	if v := cn.do(t, "GET", "b"); !v.IsNull() {
+	if v := cn.Do(t, "GET", "b"); !v.IsNull() {
 		t.Fatalf("aborted transaction applied SET b: %v", v)
 	}
 
 	// WATCH: a write by another client between WATCH and EXEC aborts it.
 	expect(`"OK"`, "WATCH", "a")
-	if v := do(t, addr, "SET", "a", "changed"); v.IsError() {
+	if v := resptest.Do(t, addr, "SET", "a", "changed"); v.IsError() {
 		t.Fatal(v)
 	}
 	expect(`"OK"`, "MULTI")
 	expect(`"QUEUED"`, "SET", "a", "mine")
-	if v := cn.do(t, "EXEC"); !v.IsNull() || v.Kind() != resp.KindArray {
+	if v := cn.Do(t, "EXEC"); !v.IsNull() || v.Kind() != resp.KindArray {
 		t.Fatalf("EXEC after a watched key changed = %v, want a null array", v)
 	}
-	if v := cn.do(t, "GET", "a"); v.Text() != "changed" {
+	if v := cn.Do(t, "GET", "a"); v.Text() != "changed" {
 		t.Fatalf("GET a = %v", v)
 	}
 	// Without an interfering write, the watched transaction applies.
@@ -54,7 +55,7 @@ func TestTx_MultiExecWatch(t *testing.T) {
 	expect(`"OK"`, "MULTI")
 	expect(`"QUEUED"`, "SET", "a", "mine")
 	expect(`["OK"]`, "EXEC")
-	if v := cn.do(t, "DISCARD"); v.Text() != "ERR DISCARD without MULTI" {
+	if v := cn.Do(t, "DISCARD"); v.Text() != "ERR DISCARD without MULTI" {
 		t.Fatalf("DISCARD outside MULTI = %v", v)
 	}
 }

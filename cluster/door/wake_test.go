@@ -1,10 +1,10 @@
 package door_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -32,30 +32,28 @@ func TestBlocking_RenameAndExecWake(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			other := dial(t, addr)
+			other := resptest.Dial(t, addr)
 			defer other.Close()
-			other.do(t, "HELLO", "2")
-			if v := other.do(t, tc.setup...); v.IsError() {
+			other.Do(t, "HELLO", "2")
+			if v := other.Do(t, tc.setup...); v.IsError() {
 				t.Fatalf("%q = %v", tc.setup, v)
 			}
-			blocked := dial(t, addr)
+			blocked := resptest.Dial(t, addr)
 			defer blocked.Close()
-			blocked.do(t, "HELLO", "2")
+			blocked.Do(t, "HELLO", "2")
 			blocked.SetDeadline(time.Now().Add(20 * time.Second))
 			blocked.Write(resp.AppendCommand(nil, tc.block...))
 			got := make(chan resp.Value, 1)
 			go func() {
-				v, err := blocked.rd.ReadValue()
+				v, err := blocked.ReadValue()
 				if err != nil {
 					v = resp.Err("read: " + err.Error())
 				}
 				got <- v
 			}()
-			waitFor(t, "the "+tc.block[0]+" to block", 10*time.Second, func() bool {
-				return strings.Contains(other.do(t, "INFO", "clients").Text(), "blocked_clients:1")
-			})
+			resptest.WaitBlocked(t, addr, "1")
 			for _, args := range tc.wake {
-				if v := other.do(t, args...); v.IsError() {
+				if v := other.Do(t, args...); v.IsError() {
 					t.Fatalf("%q = %v", args, v)
 				}
 			}
