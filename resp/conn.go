@@ -141,10 +141,18 @@ func (c *Conn) kick() {
 	}
 }
 
-// shutdown closes the socket and cancels the context; both loops then end.
 // Close closes the connection from the server side (e.g. a subscriber of
-// a node that stopped leading). Safe from any goroutine.
-func (c *Conn) Close() { c.shutdown() }
+// a node that stopped leading): from now on Push reports false, and what
+// was not yet written is dropped. Safe from any goroutine.
+func (c *Conn) Close() {
+	c.mu.Lock()
+	c.dead = true
+	c.out = nil
+	c.mu.Unlock()
+	c.shutdown()
+}
+
+// shutdown closes the socket and cancels the context; both loops then end.
 
 func (c *Conn) shutdown() {
 	c.leave()

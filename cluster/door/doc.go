@@ -157,6 +157,16 @@
 // session, and a session's pop is not given back when its client leaves:
 // the item waits in the session for the resend.
 //
+// # Sentinel
+//
+// Every node answers the Sentinel API (SENTINEL masters, master,
+// get-master-addr-by-name, replicas/slaves, sentinels, ckquorum, myid) for
+// one master name (Config.SentinelMaster), the Raft leader, so plain Redis
+// clients configured for Sentinel (redis-py, RQ, Celery) find the leader
+// and find it again after a failover (sentinel.go). A SUBSCRIBE naming only
+// Sentinel event channels ('+switch-master') is served by any node, which
+// publishes its own view of master switches (sentinel_events.go).
+//
 // # Connection, server and cluster commands
 //
 // PING, ECHO, SELECT, HELLO, QUIT, CLIENT, READONLY, READWRITE, COMMAND and

@@ -14,7 +14,11 @@ type Config struct {
 	// WakeTimeout bounds how long a write that woke blocked pops waits
 	// for their attempts before it answers (default 5s).
 	WakeTimeout time.Duration
-	Logger      *slog.Logger // default: discard
+	// SentinelMaster is the master name SENTINEL answers for (default
+	// "mymaster"): the Raft leader, under the name Sentinel clients ask
+	// for (sentinel.go).
+	SentinelMaster string
+	Logger         *slog.Logger // default: discard
 }
 
 // Door is the Redis front door of one node: a resp.Handler that routes
@@ -22,13 +26,14 @@ type Config struct {
 // MULTI/WATCH, pub/sub and blocking waits. Create it with New, serve it
 // with a resp.Server, stop it with Close.
 type Door struct {
-	store   Store
-	fsm     *fsm.FSM
-	reg     *Registry
-	log     *slog.Logger
-	cfg     Config
-	waiters *waiters
-	pubsub  *pubsub
+	store    Store
+	fsm      *fsm.FSM
+	reg      *Registry
+	log      *slog.Logger
+	cfg      Config
+	waiters  *waiters
+	pubsub   *pubsub
+	sentinel *sentinel
 }
 
 // New returns the front door for cfg.Store and registers the blocked
@@ -41,8 +46,13 @@ func New(cfg Config) *Door {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub()}
-	reg, err := NewRegistry(d.fsm.Table(), connectionCommands(), serverCommands(), txCommands(), pubsubCommands(), sessionCommands())
+	if cfg.SentinelMaster == "" {
+		cfg.SentinelMaster = "mymaster"
+	}
+	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub(),
+		sentinel: newSentinel(cfg.SentinelMaster)}
+	reg, err := NewRegistry(d.fsm.Table(), connectionCommands(), serverCommands(), txCommands(), pubsubCommands(),
+		sessionCommands(), sentinelCommands())
 	if err != nil {
 		panic(err)
 	}
@@ -55,8 +65,12 @@ func New(cfg Config) *Door {
 func (d *Door) Registry() *Registry { return d.reg }
 
 // Close stops what the door runs on its own (the watch that closes
-// subscribers when leadership ends) and waits for it. Idempotent.
-func (d *Door) Close() { d.pubsub.close() }
+// subscribers when leadership ends, the Sentinel switch watch) and waits
+// for it. Idempotent.
+func (d *Door) Close() {
+	d.pubsub.close()
+	d.sentinel.close()
+}
 
 // session is the front door's per-connection state. Only the connection's
 // reader goroutine touches it.

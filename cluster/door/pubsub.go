@@ -202,8 +202,10 @@ func (p *pubsub) close() {
 
 func pubsubCommands() []Command {
 	return []Command{
-		{Name: "SUBSCRIBE", Kind: Leader, Flags: Subscribed, Arity: -2, Answer: subscribe(false)},
-		{Name: "PSUBSCRIBE", Kind: Leader, Flags: Subscribed, Arity: -2, Answer: subscribe(true)},
+		// Local: subscribe itself sends a channel to the leader, or a
+		// Sentinel event channel to this node (sentinel_events.go).
+		{Name: "SUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -2, Answer: subscribe(false)},
+		{Name: "PSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -2, Answer: subscribe(true)},
 		{Name: "UNSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -1, Answer: unsubscribe(false)},
 		{Name: "PUNSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -1, Answer: unsubscribe(true)},
 		{Name: "PUBLISH", Kind: Leader, Arity: 3, Answer: func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
@@ -220,9 +222,13 @@ func argTexts(args []resp.Value) []string {
 	return out
 }
 
-// subscribe serves SUBSCRIBE (or PSUBSCRIBE, for patterns) on the leader.
+// subscribe serves SUBSCRIBE (or PSUBSCRIBE, for patterns) on the leader;
+// a SUBSCRIBE naming only Sentinel event channels on any node.
 func subscribe(pattern bool) func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	return func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+		if !pattern && sentinelChannels(args[1:]) {
+			return d.subscribeEvents(c, args) // each node's own events
+		}
 		lost := d.store.Leading()
 		if lost == nil {
 			return d.notLeading()

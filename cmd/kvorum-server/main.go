@@ -36,7 +36,7 @@ func main() {
 // run parses args, runs a node until a signal, and returns the exit code.
 func run(args []string, stderr io.Writer) int {
 	args, profile := cutFlag(args, "cpuprofile")
-	cfg, logLevel, leave, err := parseFlags(args, stderr)
+	cfg, doorCfg, logLevel, leave, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -53,7 +53,8 @@ func run(args []string, stderr io.Writer) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	front := door.New(door.Config{Store: node, WakeTimeout: cfg.ApplyTimeout, Logger: log})
+	doorCfg.Store, doorCfg.WakeTimeout, doorCfg.Logger = node, cfg.ApplyTimeout, log
+	front := door.New(doorCfg)
 	defer front.Close() // after the node: it stops serving clients first
 	if err := node.Start(front); err != nil {
 		log.Error("cannot start", "err", err)
@@ -122,12 +123,13 @@ func startCPUProfile(path string) (func(), error) {
 	}, nil
 }
 
-func parseFlags(args []string, stderr io.Writer) (cluster.Config, slog.Level, bool, error) {
+func parseFlags(args []string, stderr io.Writer) (cluster.Config, door.Config, slog.Level, bool, error) {
 	d := cluster.DefaultConfig()
 	fs := flag.NewFlagSet("kvorum-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
 		cfg      = d
+		doorCfg  door.Config
 		protocol = "native"
 		level    = "info"
 		join     string
@@ -150,6 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, slog.Level, bo
 	fs.DurationVar(&cfg.SnapshotInterval, "snapshot-interval", d.SnapshotInterval, "how often to check --snapshot-threshold")
 	fs.BoolVar(&leave, "leave-on-terminate", leave, "on SIGTERM, leave the cluster for good: gossip announces the leave and the leader removes this node from Raft (default: a stopped node stays a voter and rejoins on restart)")
 	fs.IntVar(&cfg.MaxClients, "max-clients", 10000, "most client connections at once")
+	fs.StringVar(&doorCfg.SentinelMaster, "sentinel-master", "mymaster", "master name the SENTINEL commands answer for (the Raft leader), as Sentinel clients are configured")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "KVORUM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
@@ -157,18 +160,18 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, slog.Level, bo
 		}
 	})
 	if err := fs.Parse(args); err != nil {
-		return cfg, 0, false, err
+		return cfg, doorCfg, 0, false, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, 0, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, doorCfg, 0, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	var err error
 	if cfg.Protocol, err = resp.ParseMode(protocol); err != nil {
-		return cfg, 0, false, err
+		return cfg, doorCfg, 0, false, err
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return cfg, 0, false, fmt.Errorf("--log-level: %w", err)
+		return cfg, doorCfg, 0, false, fmt.Errorf("--log-level: %w", err)
 	}
 	if cfg.ReapAfter == 0 {
 		cfg.ReapAfter = -1
@@ -181,7 +184,7 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, slog.Level, bo
 			cfg.Join = append(cfg.Join, j)
 		}
 	}
-	return cfg, lv, leave, cfg.Validate()
+	return cfg, doorCfg, lv, leave, cfg.Validate()
 }
 
 // healthcheck pings a node: exit 0 if it answers PONG. It serves as the
