@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,43 +27,12 @@ func TestCompose_FailoverAndRejoin(t *testing.T) {
 	if os.Getenv("KVORUM_E2E") != "1" {
 		t.Skip("set KVORUM_E2E=1 to run the docker-compose end-to-end test (needs docker and docker-compose)")
 	}
-	for _, bin := range []string{"docker", "docker-compose"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatalf("KVORUM_E2E=1 but %s is not installed: %v", bin, err)
-		}
-	}
 	testStart := time.Now()
 	root := repoRoot(t)
-
-	start := time.Now()
-	out, err := run(root, nil, 10*time.Minute, filepath.Join(root, "scripts", "image.sh"))
-	if err != nil {
-		t.Fatalf("build the image: %v", err)
-	}
-	t.Logf("%s in %v", out, time.Since(start).Round(time.Millisecond))
-
-	ports := freePorts(t, len(services))
-	addrs := make([]string, len(ports))
-	c := &compose{t: t, root: root, project: "kvorum-e2e-" + randomHex(t, 4),
-		env: []string{"KVORUM_HOST=127.0.0.1", "KVORUM_IMAGE=kvorum:dev", "KVORUM_PROTOCOL=native"}}
-	for i, p := range ports {
-		addrs[i] = fmt.Sprintf("127.0.0.1:%d", p)
-		c.env = append(c.env, fmt.Sprintf("KVORUM%d_PORT=%d", i+1, p))
-	}
-	t.Logf("project %s, client ports %v", c.project, ports)
-	t.Cleanup(c.down) // registered first, so it runs last, after the writer and the placeholder are gone
-
-	start = time.Now()
-	c.must(3*time.Minute, "up", "-d")
-	ids := make([]string, len(services))
-	for i, s := range services {
-		ids[i] = c.container(s)
-	}
-	waitFor(t, "three healthy containers", time.Minute, allHealthy(root, ids...))
-	upHealthy := time.Since(start)
-	t.Logf("docker-compose up to three healthy nodes: %v", upHealthy.Round(time.Millisecond))
-	if upHealthy > 15*time.Second {
-		t.Errorf("docker-compose up took %v to three healthy nodes, want under 15s", upHealthy)
+	cl := upCluster(t) // its cleanup runs last, after the writer and the placeholder are gone
+	c, addrs, ids := cl.c, cl.addrs, cl.ids
+	if cl.up > 15*time.Second {
+		t.Errorf("docker-compose up took %v to three healthy nodes and a leader, want under 15s", cl.up)
 	}
 
 	leader := waitLeader(t, addrs, -1, 30*time.Second)
@@ -82,7 +49,7 @@ func TestCompose_FailoverAndRejoin(t *testing.T) {
 	t.Cleanup(func() { kc.Close() })
 	want := make(map[string]string)
 	var keys []string
-	start = time.Now()
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p := kc.Pipeline()

@@ -10,4 +10,7 @@
 //
 // The package has no non-test code; it imports only the client side
 // (client, resp), never cluster or fsm: what it checks is what a user sees.
+// Its subpackage exactlyonce is the exactly-once queue workload (producers
+// Push, consumers Reserve and Ack, the leader killed and restarted
+// meanwhile), shared with cmd/kvorum-server's local-process test.
 package e2e

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	kvclient "github.com/kvorum/kvorum/client"
+)
+
+// TestSessions_SetThroughput measures SET throughput through the smart
+// client on a local three-process cluster with write sessions on (every
+// SET wrapped in KVORUM.SEQ) and off (Options.DisableSessions), in
+// interleaved rounds (on, off, off, on, ...) so that the shared machine's
+// drifting load falls on both alike. It logs each round's ops/s, the
+// median of each mode and their ratio, at 1 and at 50 concurrent callers.
+// It asserts nothing but that every SET succeeds: it is a measurement,
+// run with KVORUM_BENCH=1 (docs/BENCHMARKS.md, "Client sessions").
+// KVORUM_BENCH_ROUND sets a round's length (default 3s).
+func TestSessions_SetThroughput(t *testing.T) {
+	if os.Getenv("KVORUM_BENCH") != "1" {
+		t.Skip("a measurement: set KVORUM_BENCH=1 to run it")
+	}
+	round := 3 * time.Second
+	if s := os.Getenv("KVORUM_BENCH_ROUND"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("KVORUM_BENCH_ROUND=%q: %v", s, err)
+		}
+		round = d
+	}
+	nodes := startLocalCluster(t, 3)
+	var addrs []string
+	for _, nd := range nodes {
+		addrs = append(addrs, nd.client)
+	}
+	clients := map[bool]*kvclient.Client{}
+	for _, sessions := range []bool{true, false} {
+		c, err := kvclient.New(kvclient.Options{Addrs: addrs, PoolSize: 64, DisableSessions: !sessions})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		clients[sessions] = c
+	}
+	name := map[bool]string{true: "sessions on", false: "sessions off"}
+	for _, conc := range []int{1, 50} {
+		// Warm up both: find the leader, open the session, fill the pools.
+		for _, sessions := range []bool{true, false} {
+			setFor(t, clients[sessions], conc, 300*time.Millisecond, "warm")
+		}
+		rates := map[bool][]float64{}
+		var pairs []float64
+		for i := range 8 {
+			// on off off on on off off on: each mode leads half the pairs.
+			sessions := i%4 == 0 || i%4 == 3
+			n := setFor(t, clients[sessions], conc, round, fmt.Sprintf("r%d", i))
+			r := float64(n) / round.Seconds()
+			rates[sessions] = append(rates[sessions], r)
+			t.Logf("c=%d round %d, %s: %d SETs in %v, %.0f ops/s", conc, i+1, name[sessions], n, round, r)
+			if i%2 == 1 {
+				on, off := rates[true][len(rates[true])-1], rates[false][len(rates[false])-1]
+				pairs = append(pairs, on/off)
+			}
+		}
+		on, off := median(rates[true]), median(rates[false])
+		t.Logf("c=%d: sessions on %.0f ops/s, off %.0f ops/s (medians of %d rounds): on/off %.2fx; pairs: %s",
+			conc, on, off, len(rates[true]), on/off, fmtRatios(pairs))
+	}
+	for _, sessions := range []bool{true, false} {
+		t.Logf("%s client: %+v", name[sessions], clients[sessions].Stats())
+	}
+}
+
+// setFor runs conc callers that SET keys of their own, one at a time,
+// for d, and returns how many SETs were acknowledged. Any error fails the
+// test.
+func setFor(t *testing.T, c *kvclient.Client, conc int, d time.Duration, tag string) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d+30*time.Second)
+	defer cancel()
+	stop := time.Now().Add(d)
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, conc)
+	for w := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(stop); i++ {
+				if err := c.Set(ctx, fmt.Sprintf("bench:%s:%d:%d", tag, w, i%1000), "xxx"); err != nil {
+					errs <- err
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("SET: %v", err)
+	}
+	return n.Load()
+}
+
+func median(x []float64) float64 {
+	s := slices.Sorted(slices.Values(x))
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fmtRatios(x []float64) string {
+	out := ""
+	for i, r := range x {
+		if i > 0 {
+			out += " "
+		}
+		out += fmt.Sprintf("%.2f", r)
+	}
+	return out
+}
