@@ -89,21 +89,7 @@ func cmdUnmove(c *Ctx, args []resp.Value) resp.Value {
 	if v := de.list.at(end); !resp.Equal(v, args[5]) && (!v.IsScalar() || v.Text() != args[5].Text()) {
 		return resp.Int(0)
 	}
-	de = mutableList(c, dst, false)
-	var v resp.Value
-	if to == "LEFT" {
-		v = de.list.popFront()
-	} else {
-		v = de.list.popBack()
-	}
-	dropIfEmpty(c, dst, de)
-	se := mutableList(c, src, true)
-	if from == "LEFT" {
-		se.list.pushFront(v)
-	} else {
-		se.list.pushBack(v)
-	}
-	c.Pushed = append(c.Pushed, src)
+	move(c, dst, to, src, from)
 	return resp.Int(1)
 }
 

@@ -194,7 +194,13 @@ func cmdLMove(c *Ctx, args []resp.Value) resp.Value {
 	if isEmpty(se) {
 		return resp.NullBulk()
 	}
-	se = mutableList(c, src, false)
+	return c.elem(move(c, src, from, dst, to))
+}
+
+// move pops the element at the from end (LEFT or RIGHT) of the non-empty
+// list src and pushes it at the to end of dst, and returns it.
+func move(c *Ctx, src, from, dst, to string) resp.Value {
+	se := mutableList(c, src, false)
 	var v resp.Value
 	if from == "LEFT" {
 		v = se.list.popFront()
@@ -209,7 +215,7 @@ func cmdLMove(c *Ctx, args []resp.Value) resp.Value {
 		de.list.pushBack(v)
 	}
 	c.Pushed = append(c.Pushed, dst)
-	return c.elem(v)
+	return v
 }
 
 func cmdLLen(c *Ctx, args []resp.Value) resp.Value {

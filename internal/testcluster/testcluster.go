@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/kvorum/kvorum/cluster"
 	"github.com/kvorum/kvorum/cluster/door"
+	"github.com/kvorum/kvorum/internal/resptest"
 )
 
 // Options tune a test cluster. Zero fields take fast test defaults.
@@ -272,13 +273,7 @@ func (c *Cluster) anyGossip() string {
 // was awaited if timeout passes first.
 func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	resptest.WaitFor(t, what, timeout, cond)
 }
 
 // testWriter sends node logs to t.Log until the cluster is closed: some
