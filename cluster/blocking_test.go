@@ -85,7 +85,7 @@ func TestBlocking_DisconnectedWaiterAcrossLeaderKill(t *testing.T) {
 
 // Fifty consumers block in BLPOP on the leader of three and leave at
 // random (half-closing, so that any reply already decided still reaches
-// them) while producers push 1,000 items: every item is received by a
+// them) while producers push 500 items: every item is received by a
 // consumer or still in the list, exactly once. (cluster/door's test runs
 // it on one node.)
 //
@@ -95,7 +95,7 @@ func TestBlocking_ConsumerChurnLosesNothing(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Configure: func(_ int, cfg *cluster.Config) {
 		cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
 	}})
-	resptest.ConsumerChurn(t, c.Leader(20*time.Second).ClientAddr(), 1000) // 10,000 on one node: cluster/door
+	resptest.ConsumerChurn(t, c.Leader(20*time.Second).ClientAddr(), 500) // 10,000 on one node: cluster/door
 }
 
 // Redis's "Linked LMOVEs": a push that wakes a chain of blocked BLMOVEs
