@@ -14,6 +14,7 @@ import (
 // A blocked BLPOP is woken by a push from another client, and each pushed
 // element goes to exactly one of several blocked consumers.
 func TestBlocking_BLPOPWokenByPush(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	const consumers = 4
 	got := make(chan string, consumers)
@@ -56,6 +57,7 @@ func TestBlocking_BLPOPWokenByPush(t *testing.T) {
 
 // A timeout answers a null array; BLMOVE moves an element between lists.
 func TestBlocking_TimeoutAndMove(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	start := time.Now()
 	if v := resptest.Do(t, addr, "BLPOP", "empty", "0.2"); !v.IsNull() || v.Kind() != resp.KindArray {
@@ -79,6 +81,7 @@ func TestBlocking_TimeoutAndMove(t *testing.T) {
 // A leadership change ends a blocked wait with a redirect, never silently;
 // a blocking pop sent to a node that does not lead is redirected at once.
 func TestBlocking_LeaderChangeRedirects(t *testing.T) {
+	t.Parallel()
 	s, addr := startDoor(t)
 	cn := resptest.Dial(t, addr)
 	defer cn.Close()
@@ -112,6 +115,7 @@ func TestBlocking_LeaderChangeRedirects(t *testing.T) {
 // blocked_clients must fall to 0 at once, with an infinite and a finite
 // timeout. (cluster's test runs it on three nodes.)
 func TestBlocking_DisconnectedWaiterTakesNothing(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	resptest.DisconnectedWaiters(t, addr)
 }
@@ -121,6 +125,7 @@ func TestBlocking_DisconnectedWaiterTakesNothing(t *testing.T) {
 // 10,000 items: every item is received by a consumer or still in the list,
 // exactly once. (cluster's test runs it on three nodes.)
 func TestBlocking_ConsumerChurnLosesNothing(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	resptest.ConsumerChurn(t, addr, 10000)
 }
@@ -130,6 +135,7 @@ func TestBlocking_ConsumerChurnLosesNothing(t *testing.T) {
 // Each live consumer must get one, and nothing may be taken for the ones
 // that left: the list ends empty and every item was received once.
 func TestBlocking_ClosedConsumersTakeNothing(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	const rounds, consumers = 10, 50
@@ -171,6 +177,7 @@ func TestBlocking_ClosedConsumersTakeNothing(t *testing.T) {
 // A blocking pop answers at once, without blocking, what Redis refuses
 // before it blocks: a key of another kind, a negative or malformed timeout.
 func TestBlocking_RefusedBeforeBlocking(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	resptest.Do(t, addr, "SET", "strkey", "v")
 	for _, tc := range []struct {
@@ -195,6 +202,7 @@ func TestBlocking_RefusedBeforeBlocking(t *testing.T) {
 // the element ended up, never a state in between. (cluster's test runs it
 // on three nodes, where the wake is matched by Raft's log indexes.)
 func TestBlocking_LinkedMovesSettleBeforeThePushAnswers(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	resptest.LinkedMoves(t, addr)
 }

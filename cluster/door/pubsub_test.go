@@ -10,6 +10,7 @@ import (
 )
 
 func TestPubsub_PublishSubscribe(t *testing.T) {
+	t.Parallel()
 	s, addr := startDoor(t)
 	sub := resptest.Dial(t, addr)
 	defer sub.Close()
@@ -74,6 +75,7 @@ func TestPubsub_PublishSubscribe(t *testing.T) {
 // UNSUBSCRIBE is answered on any node: a client may leave subscribe mode
 // on a follower.
 func TestPubsub_UnsubscribeOnFollower(t *testing.T) {
+	t.Parallel()
 	s, addr := startDoor(t)
 	s.stepDown("127.0.0.1:7001")
 	cn := resptest.Dial(t, addr)

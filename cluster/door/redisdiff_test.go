@@ -144,6 +144,7 @@ func startForDiff(t *testing.T) (kvAddr, redisAddr string) {
 // ZPOPMIN and ZPOPMAX with a count answer [member, score] pairs in RESP3
 // and a flat array in RESP2; without a count, flat in both.
 func TestRedisDiff_ZPopCount(t *testing.T) {
+	t.Parallel()
 	kv, rd := startForDiff(t)
 	script := []redisStep{
 		rq("FLUSHALL"),
@@ -166,6 +167,7 @@ func TestRedisDiff_ZPopCount(t *testing.T) {
 // PUNSUBSCRIBE confirms with the kind "punsubscribe". (RESP2 only: Redis
 // sends RESP3 confirmations as '>' pushes, which the codec does not read.)
 func TestRedisDiff_Punsubscribe(t *testing.T) {
+	t.Parallel()
 	kv, rd := startForDiff(t)
 	sameAsRedis(t, kv, rd, "2", []redisStep{
 		{args: []string{"PSUBSCRIBE", "p*", "q*"}, replies: 2},
@@ -184,6 +186,7 @@ func TestRedisDiff_Punsubscribe(t *testing.T) {
 // place in EXEC's reply; a watched key's change still aborts the whole
 // transaction, and a refused ECHO aborts it at EXEC.
 func TestRedisDiff_ConnectionCommandsInMulti(t *testing.T) {
+	t.Parallel()
 	kv, rd := startForDiff(t)
 	script := []redisStep{
 		rq("FLUSHALL"),
@@ -204,6 +207,7 @@ func TestRedisDiff_ConnectionCommandsInMulti(t *testing.T) {
 // RENAME of a list onto a key a client is blocked on wakes it, in Redis
 // and in kvorum alike.
 func TestRedisDiff_RenameWakesBlockedPop(t *testing.T) {
+	t.Parallel()
 	kv, rd := startForDiff(t)
 	want := renameWakes(t, rd)
 	if got := renameWakes(t, kv); got.String() != want.String() {
@@ -241,6 +245,7 @@ func renameWakes(t *testing.T, addr string) resp.Value {
 // What Redis refuses before it blocks is refused, with Redis's words,
 // without blocking.
 func TestRedisDiff_BlockingRefusals(t *testing.T) {
+	t.Parallel()
 	kv, rd := startForDiff(t)
 	script := []redisStep{
 		rq("FLUSHALL"),
@@ -263,6 +268,7 @@ func TestRedisDiff_BlockingRefusals(t *testing.T) {
 // A client that disconnects while blocked takes nothing: the next push
 // stays in the list, and blocked_clients falls to 0, in both servers.
 func TestRedisDiff_VanishedWaiterTakesNothing(t *testing.T) {
+	t.Parallel()
 	kv, rd := startForDiff(t)
 	for _, addr := range []string{rd, kv} {
 		other := resptest.Dial(t, addr)
@@ -283,6 +289,7 @@ func TestRedisDiff_VanishedWaiterTakesNothing(t *testing.T) {
 // Redis's "Linked LMOVEs": after an RPUSH that feeds two chained BLMOVEs,
 // a read sees the element at the end of the chain, in both servers.
 func TestRedisDiff_LinkedMoves(t *testing.T) {
+	t.Parallel()
 	kv, rd := startForDiff(t)
 	for _, addr := range []string{rd, kv} {
 		other := resptest.Dial(t, addr)

@@ -13,6 +13,7 @@ import (
 // COMMAND answers from the registry routing uses: its count and rows are
 // the registry's.
 func TestRegistry_Command(t *testing.T) {
+	t.Parallel()
 	s := newFakeStore()
 	d := door.New(door.Config{Store: s})
 	addr := serve(t, s, d)
@@ -46,6 +47,7 @@ func TestRegistry_Command(t *testing.T) {
 // A name registered twice fails at construction, whether it clashes with
 // a data command or with another row of the door's own.
 func TestRegistry_DuplicateFails(t *testing.T) {
+	t.Parallel()
 	answer := func(*door.Door, *resp.Conn, []resp.Value) resp.Value { return resp.OK() }
 	if _, err := door.NewRegistry(fsm.NewTable(), []door.Command{{Name: "GET", Kind: door.Local, Arity: 2, Answer: answer}}); err == nil {
 		t.Fatal("NewRegistry with a second GET row succeeded")
@@ -72,6 +74,7 @@ func TestRegistry_DuplicateFails(t *testing.T) {
 // Routing refuses what no row serves, or serves with other arguments, with
 // Redis's words, before anything reaches the store.
 func TestRouting_UnknownAndWrongArity(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	long := strings.Repeat("x", 40) // longer than the lookup's stack buffer
 	for _, tc := range []struct {
@@ -105,6 +108,7 @@ func TestRouting_UnknownAndWrongArity(t *testing.T) {
 // with the redirect, and Local commands itself; a READONLY connection
 // reads its state, but still has writes redirected.
 func TestRouting_Follower(t *testing.T) {
+	t.Parallel()
 	s, addr := startDoor(t)
 	if v := resptest.Do(t, addr, "SET", "color", "blue"); v.IsError() {
 		t.Fatalf("SET on the leader = %v", v)
@@ -174,6 +178,7 @@ func TestRouting_Follower(t *testing.T) {
 // subscription ones, PING and QUIT, with Redis's words; it leaves the mode
 // when its last subscription goes.
 func TestRouting_SubscribeModeRefusesGetInRESP2(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	cn := resptest.Dial(t, addr)
 	defer cn.Close()

@@ -67,6 +67,7 @@ func sentinelConn(t *testing.T, addr string) *resptest.Conn {
 // On a lone leader, the master is the node itself, with no replicas and no
 // other sentinels; replies are Redis 7's, field for field.
 func TestSentinel_Leader(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	host, port, _ := net.SplitHostPort(addr)
 	c := sentinelConn(t, addr)
@@ -172,6 +173,7 @@ func startCluster(t *testing.T, name string) (*clusterStore, string, func(leader
 // or no leader at all is no master (null address, flagged s_down), never
 // a stale one.
 func TestSentinel_Follower(t *testing.T) {
+	t.Parallel()
 	s, addr, set := startCluster(t, "queue")
 	c := sentinelConn(t, addr)
 	// A follower names a leader once it has seen it for a moment (the
@@ -269,6 +271,7 @@ func readMessage(t *testing.T, c *resptest.Conn, what string) string {
 // ends, and tells of each change of master the node sees, also across a
 // time with none.
 func TestSentinel_SwitchMaster(t *testing.T) {
+	t.Parallel()
 	s, addr := startDoor(t)
 	host, port, _ := net.SplitHostPort(addr)
 	onLeader := resptest.Dial(t, addr)

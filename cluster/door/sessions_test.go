@@ -10,6 +10,7 @@ import (
 // A session's write resent on another connection applies once; reads,
 // local commands and MULTI/EXEC work wrapped too.
 func TestSessions_WrappedCommandsApplyOnce(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	cn := resptest.Dial(t, addr)
 	defer cn.Close()
@@ -49,6 +50,7 @@ func TestSessions_WrappedCommandsApplyOnce(t *testing.T) {
 // being applied does not get the item given back: its resend of the same
 // seq on a new connection gets the same item.
 func TestSessions_BlockingPopResend(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	id := resptest.Do(t, addr, "KVORUM.SESSION", "OPEN").Text()
 	cn := resptest.Dial(t, addr)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestTx_MultiExecWatch(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	cn := resptest.Dial(t, addr)
 	defer cn.Close()

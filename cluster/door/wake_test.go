@@ -11,6 +11,7 @@ import (
 // Writes other than pushes that put a list or sorted set under a key wake
 // the clients blocked on it: RENAME, and the commands of a MULTI/EXEC.
 func TestBlocking_RenameAndExecWake(t *testing.T) {
+	t.Parallel()
 	_, addr := startDoor(t)
 	cases := []struct {
 		name  string
