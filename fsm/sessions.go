@@ -120,10 +120,10 @@ func (t *Table) seq(c *Ctx, args []resp.Value) resp.Value {
 		return r
 	}
 	inner := args[4:]
-	cmd := t.Lookup([]byte(inner[0].Text()))
+	cmd := t.Lookup(inner[0].TextBytes())
 	switch {
 	case cmd == nil:
-		return UnknownCommand([]byte(inner[0].Text()))
+		return UnknownCommand(inner[0].TextBytes())
 	case cmd.Name == SeqCommand || cmd.Name == SessionCommand || (cmd.IsInternal() && cmd.Name != ExecCommand):
 		return errSeqNesting
 	case len(s.replies) >= maxSessionReplies:
@@ -150,9 +150,15 @@ func (s *session) ack(floor uint64) {
 	if floor <= s.floor {
 		return
 	}
-	for seq := range s.replies {
-		if seq < floor {
+	if floor-s.floor <= uint64(len(s.replies)) {
+		for seq := s.floor; seq < floor; seq++ { // the usual step: a few seqs
 			delete(s.replies, seq)
+		}
+	} else {
+		for seq := range s.replies {
+			if seq < floor {
+				delete(s.replies, seq)
+			}
 		}
 	}
 	s.floor = floor

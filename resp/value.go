@@ -154,6 +154,16 @@ func (v Value) Text() string {
 	return ""
 }
 
+// TextBytes is Text as bytes, without a copy for a simple, error or bulk
+// string: the caller must not modify the result.
+func (v Value) TextBytes() []byte {
+	switch v.kind {
+	case KindSimple, KindError, KindBulk:
+		return v.str
+	}
+	return []byte(v.Text())
+}
+
 // Int returns the integer of a KindInt or KindBool value, and 0 otherwise.
 func (v Value) Int() int64 { return int64(v.num) }
 

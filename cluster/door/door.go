@@ -98,10 +98,7 @@ func sessionOf(c *resp.Conn) *session {
 // Serve routes one request (resp.Handler): it finds the command's row,
 // checks arity, subscribe mode and MULTI, and hands it on by its kind.
 func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
-	name := args[0].Bytes()
-	if k := args[0].Kind(); k != resp.KindBulk && k != resp.KindSimple {
-		name = []byte(args[0].Text())
-	}
+	name := args[0].TextBytes()
 	s := sessionOf(c)
 	cmd := d.reg.Lookup(name)
 	switch {

@@ -25,15 +25,15 @@ var errSeqStamp = resp.Err("ERR KVORUM.SEQ needs a session id, a seq > 0 and a f
 func cmdSeq(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 	s := sessionOf(c)
 	for _, a := range args[1:4] {
-		if n, ok := resp.ParseInt([]byte(a.Text())); !ok || n < 0 || !a.IsScalar() {
+		if n, ok := resp.ParseInt(a.TextBytes()); !ok || n < 0 || !a.IsScalar() {
 			return s.refuse(errSeqStamp)
 		}
 	}
 	inner := args[4:]
-	cmd := d.reg.Lookup([]byte(inner[0].Text()))
+	cmd := d.reg.Lookup(inner[0].TextBytes())
 	switch {
 	case cmd == nil:
-		return s.refuse(fsm.UnknownCommand([]byte(inner[0].Text())))
+		return s.refuse(fsm.UnknownCommand(inner[0].TextBytes()))
 	case !cmd.arityOK(len(inner)):
 		return s.refuse(fsm.WrongArity(cmd.Name))
 	case cmd.Name == "EXEC":

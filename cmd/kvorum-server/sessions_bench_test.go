@@ -49,38 +49,39 @@ func TestSessions_SetThroughput(t *testing.T) {
 		clients[sessions] = c
 	}
 	name := map[bool]string{true: "sessions on", false: "sessions off"}
-	for _, conc := range []int{1, 50} {
+	for _, load := range []struct{ conc, depth int }{{1, 1}, {50, 1}, {50, 16}} {
+		conc := load.conc
 		// Warm up both: find the leader, open the session, fill the pools.
 		for _, sessions := range []bool{true, false} {
-			setFor(t, clients[sessions], conc, 300*time.Millisecond, "warm")
+			setFor(t, clients[sessions], conc, load.depth, 300*time.Millisecond, "warm")
 		}
 		rates := map[bool][]float64{}
 		var pairs []float64
 		for i := range 8 {
 			// on off off on on off off on: each mode leads half the pairs.
 			sessions := i%4 == 0 || i%4 == 3
-			n := setFor(t, clients[sessions], conc, round, fmt.Sprintf("r%d", i))
+			n := setFor(t, clients[sessions], conc, load.depth, round, fmt.Sprintf("r%d", i))
 			r := float64(n) / round.Seconds()
 			rates[sessions] = append(rates[sessions], r)
-			t.Logf("c=%d round %d, %s: %d SETs in %v, %.0f ops/s", conc, i+1, name[sessions], n, round, r)
+			t.Logf("c=%d P%d round %d, %s: %d SETs in %v, %.0f ops/s", conc, load.depth, i+1, name[sessions], n, round, r)
 			if i%2 == 1 {
 				on, off := rates[true][len(rates[true])-1], rates[false][len(rates[false])-1]
 				pairs = append(pairs, on/off)
 			}
 		}
 		on, off := median(rates[true]), median(rates[false])
-		t.Logf("c=%d: sessions on %.0f ops/s, off %.0f ops/s (medians of %d rounds): on/off %.2fx; pairs: %s",
-			conc, on, off, len(rates[true]), on/off, fmtRatios(pairs))
+		t.Logf("c=%d P%d: sessions on %.0f ops/s, off %.0f ops/s (medians of %d rounds): on/off %.2fx; pairs: %s",
+			conc, load.depth, on, off, len(rates[true]), on/off, fmtRatios(pairs))
 	}
 	for _, sessions := range []bool{true, false} {
 		t.Logf("%s client: %+v", name[sessions], clients[sessions].Stats())
 	}
 }
 
-// setFor runs conc callers that SET keys of their own, one at a time,
-// for d, and returns how many SETs were acknowledged. Any error fails the
-// test.
-func setFor(t *testing.T, c *kvclient.Client, conc int, d time.Duration, tag string) int64 {
+// setFor runs conc callers that SET keys of their own, depth at a time (a
+// pipeline of depth SETs per round trip; 1: one Set call), for d, and
+// returns how many SETs were acknowledged. Any error fails the test.
+func setFor(t *testing.T, c *kvclient.Client, conc, depth int, d time.Duration, tag string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d+30*time.Second)
 	defer cancel()
@@ -93,11 +94,15 @@ func setFor(t *testing.T, c *kvclient.Client, conc int, d time.Duration, tag str
 		go func() {
 			defer wg.Done()
 			for i := 0; time.Now().Before(stop); i++ {
-				if err := c.Set(ctx, fmt.Sprintf("bench:%s:%d:%d", tag, w, i%1000), "xxx"); err != nil {
+				p := c.Pipeline()
+				for j := range depth {
+					p.Do("SET", fmt.Sprintf("bench:%s:%d:%d", tag, w, (i*depth+j)%1000), "xxx")
+				}
+				if _, err := p.Exec(ctx); err != nil {
 					errs <- err
 					return
 				}
-				n.Add(1)
+				n.Add(int64(depth))
 			}
 		}()
 	}
