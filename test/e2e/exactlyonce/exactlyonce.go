@@ -229,24 +229,40 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}()
 
 	res := &Result{Jobs: total}
-	var runErr error
+	runErr := r.killAndRestart(ctx, res, total, share, slack)
+	if runErr != nil {
+		cancel() // the workers stop; the accounting below still says what they did
+	}
+	r.gate.raise(total)
+	consumers.Wait()
+	producers.Wait()
+	res.Duration = time.Since(began)
+
+	runErr = errors.Join(runErr, r.readLeft(res))
+	r.account(res)
+	res.Producer, res.Consumer = cfg.Producer.Stats(), cfg.Consumer.Stats()
+	return res, runErr
+}
+
+// killAndRestart kills and restarts a node cfg.Kills times, each once
+// share(n) pushes are acknowledged, and opens the producers' gate to the
+// next share (plus slack) after each restart.
+func (r *run) killAndRestart(ctx context.Context, res *Result, total int, share func(int) int, slack int) error {
+	cfg := r.cfg
 	for n := range cfg.Kills {
 		if err := r.waitPushed(ctx, share(n)); err != nil {
-			runErr = fmt.Errorf("waiting for %d acknowledged pushes before kill %d: %w (%d acknowledged)", share(n), n+1, err, r.pushed.Load())
-			break
+			return fmt.Errorf("waiting for %d acknowledged pushes before kill %d: %w (%d acknowledged)", share(n), n+1, err, r.pushed.Load())
 		}
 		at := r.pushed.Load()
 		k, err := cfg.Kill(ctx, n)
 		if err != nil {
-			runErr = fmt.Errorf("kill %d: %w", n+1, err)
-			break
+			return fmt.Errorf("kill %d: %w", n+1, err)
 		}
 		cfg.Logf("kill %d: %s killed at %s, %d pushes acknowledged (dead %v after the kill was issued)",
 			n+1, k.Node, k.Issued.UTC().Format("15:04:05.000"), at, k.Dead.Sub(k.Issued).Round(time.Millisecond))
 		began := time.Now()
 		if err := cfg.Restart(ctx, n); err != nil {
-			runErr = fmt.Errorf("restart %d (%s): %w", n+1, k.Node, err)
-			break
+			return fmt.Errorf("restart %d (%s): %w", n+1, k.Node, err)
 		}
 		res.Kills = append(res.Kills, KillReport{Killed: k, Restart: time.Since(began)})
 		cfg.Logf("restart %d: %s back and caught up after %v, %d pushes acknowledged",
@@ -257,24 +273,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		r.gate.raise(next)
 	}
-	if runErr != nil {
-		cancel() // the workers stop; the accounting below still says what they did
-	}
-	r.gate.raise(total)
-	consumers.Wait()
-	producers.Wait()
-	res.Duration = time.Since(began)
+	return nil
+}
 
-	// What is left in the lists, read through the cluster (linearizable).
+// readLeft reads what is left in the lists, through the cluster
+// (linearizable), into res.
+func (r *run) readLeft(res *Result) error {
+	var err error
 	fctx, fcancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer fcancel()
 	for _, l := range []struct {
 		key string
 		out *[]string
 	}{{r.pending, &res.Pending}, {r.processing, &res.Processing}} {
-		v, err := cfg.Consumer.Do(fctx, "LRANGE", l.key, 0, -1)
+		v, err := r.cfg.Consumer.Do(fctx, "LRANGE", l.key, 0, -1)
 		if err != nil {
-			runErr = errors.Join(runErr, fmt.Errorf("LRANGE %s: %w", l.key, err))
+			err = errors.Join(err, fmt.Errorf("LRANGE %s: %w", l.key, err))
 			continue
 		}
 		for _, e := range v.Elems() {
@@ -282,9 +296,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		sort.Strings(*l.out)
 	}
-	r.account(res)
-	res.Producer, res.Consumer = cfg.Producer.Stats(), cfg.Consumer.Stats()
-	return res, runErr
+	return err
 }
 
 // account fills in res from what the workers recorded.
@@ -450,46 +462,5 @@ func isClosed(ch <-chan struct{}) bool {
 		return true
 	default:
 		return false
-	}
-}
-
-// gate bounds how many pushes the producers may have started: up to a
-// cap that Run raises after each restart.
-type gate struct {
-	mu      sync.Mutex
-	started int
-	cap     int
-	raised  chan struct{} // closed (and replaced) when cap grows
-}
-
-func (g *gate) init(n int) { g.cap, g.raised = n, make(chan struct{}) }
-
-// take claims one push, waiting for the cap to grow if it is reached; it
-// reports false if ctx ended first.
-func (g *gate) take(ctx context.Context) bool {
-	for {
-		g.mu.Lock()
-		if g.started < g.cap {
-			g.started++
-			g.mu.Unlock()
-			return true
-		}
-		ch := g.raised
-		g.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return false
-		}
-	}
-}
-
-func (g *gate) raise(n int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if n > g.cap {
-		g.cap = n
-		close(g.raised)
-		g.raised = make(chan struct{})
 	}
 }
