@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -95,22 +94,7 @@ func TestExactlyOnce_KillLeader(t *testing.T) {
 		},
 	})
 	if res != nil {
-		t.Logf("result: %s", res.Summary())
-		t.Logf("producer client: %+v", res.Producer)
-		t.Logf("consumer client: %+v", res.Consumer)
-		var first, fromDead []time.Duration
-		for i, k := range res.Kills {
-			dead := k.Dead.Sub(k.Issued)
-			t.Logf("kill %d (%s): first acknowledged write %v after SIGKILL (%v after the exit was reaped), first push %v; restart and catch-up %v",
-				i+1, k.Node, k.FirstWrite.Round(time.Millisecond), (k.FirstWrite - dead).Round(time.Millisecond),
-				k.FirstPush.Round(time.Millisecond), k.Restart.Round(time.Millisecond))
-			first = append(first, k.FirstWrite)
-			fromDead = append(fromDead, k.FirstWrite-dead)
-		}
-		if len(first) > 0 {
-			t.Logf("SIGKILL to first acknowledged write over %d kills: %s", len(first), msPercentiles(first))
-			t.Logf("exit reaped to first acknowledged write over %d kills: %s", len(first), msPercentiles(fromDead))
-		}
+		res.Log(t.Logf)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -266,15 +250,4 @@ func freeLocalPorts(t *testing.T, n int) []int {
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return ports
-}
-
-// msPercentiles formats p50, p99 and every sample, in milliseconds.
-func msPercentiles(d []time.Duration) string {
-	d = slices.Sorted(slices.Values(d))
-	ms := func(x time.Duration) string { return strconv.FormatInt(x.Milliseconds(), 10) }
-	var all []string
-	for _, x := range d {
-		all = append(all, ms(x))
-	}
-	return fmt.Sprintf("p50 %s ms, p99 %s ms (all, ms: %s)", ms(d[(len(d)-1)/2]), ms(d[(len(d)*99-1)/100]), strings.Join(all, " "))
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,7 +86,9 @@ func TestCompose_ExactlyOnceQueue(t *testing.T) {
 			return nil
 		},
 	})
-	logResult(t, res)
+	if res != nil {
+		res.Log(t.Logf)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,41 +98,6 @@ func TestCompose_ExactlyOnceQueue(t *testing.T) {
 	if len(res.Kills) != kills {
 		t.Errorf("%d kills done, want %d", len(res.Kills), kills)
 	}
-}
-
-// logResult logs a run's counts, its clients' Stats and its kills.
-func logResult(t *testing.T, res *exactlyonce.Result) {
-	t.Helper()
-	if res == nil {
-		return
-	}
-	t.Logf("result: %s", res.Summary())
-	t.Logf("producer client: %+v", res.Producer)
-	t.Logf("consumer client: %+v", res.Consumer)
-	var first, fromDead []time.Duration
-	for i, k := range res.Kills {
-		dead := k.Dead.Sub(k.Issued)
-		t.Logf("kill %d (%s): first acknowledged write %v after the kill was issued (%v after it was known dead), first push %v; restart and catch-up %v",
-			i+1, k.Node, k.FirstWrite.Round(time.Millisecond), (k.FirstWrite - dead).Round(time.Millisecond),
-			k.FirstPush.Round(time.Millisecond), k.Restart.Round(time.Millisecond))
-		first = append(first, k.FirstWrite)
-		fromDead = append(fromDead, k.FirstWrite-dead)
-	}
-	if len(first) > 0 {
-		t.Logf("kill issued to first acknowledged write over %d kills: %s", len(first), percentiles(first))
-		t.Logf("kill known dead to first acknowledged write over %d kills: %s", len(first), percentiles(fromDead))
-	}
-}
-
-// percentiles formats p50, p99 and every sample, in milliseconds.
-func percentiles(d []time.Duration) string {
-	d = slices.Sorted(slices.Values(d))
-	ms := func(x time.Duration) string { return strconv.FormatInt(x.Milliseconds(), 10) }
-	var all []string
-	for _, x := range d {
-		all = append(all, ms(x))
-	}
-	return fmt.Sprintf("p50 %s ms, p99 %s ms (all, ms: %s)", ms(d[(len(d)-1)/2]), ms(d[(len(d)*99-1)/100]), strings.Join(all, " "))
 }
 
 // cluster is a docker-compose cluster up and healthy.
