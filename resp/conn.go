@@ -39,6 +39,12 @@ type Conn struct {
 	dead    bool   // cut off or closed: drop further output
 	wake    chan struct{}
 	done    bool // reader finished: writer drains and exits
+
+	// tunnel and tunnelIn are a Handoff's taker and the client's unread
+	// input, set by the reader as it finishes: the writer runs the tunnel
+	// instead of closing once the replies before it are out.
+	tunnel   Tunnel
+	tunnelIn io.Reader
 }
 
 // ID returns the connection's unique id (CLIENT ID).
@@ -152,6 +158,19 @@ func (c *Conn) Close() {
 	c.shutdown()
 }
 
+// runTunnel hands the socket to a Handoff's tunnel. Output of the server's
+// own (Push) is refused from now on: the bytes the client reads are the
+// tunnel's alone.
+func (c *Conn) runTunnel() {
+	c.mu.Lock()
+	c.dead = true
+	c.out = nil
+	in := c.tunnelIn
+	c.mu.Unlock()
+	c.nc.SetReadDeadline(time.Time{}) // no idle timeout: the tunnel's far end has its own
+	c.tunnel(in, c.nc)
+}
+
 // shutdown closes the socket and cancels the context; both loops then end.
 
 func (c *Conn) shutdown() {
@@ -178,10 +197,11 @@ func (c *Conn) readLoop() {
 		args, err := rd.ReadRequest()
 		// Gather every request already buffered into one batch, so their
 		// futures are all started before the first is awaited.
+		var handoff Tunnel
 		for err == nil {
 			r := c.srv.handler.Serve(c, args)
 			batch = append(batch, pending{r: r, mode: c.Mode()})
-			if rd.Buffered() == 0 || c.closing {
+			if handoff = r.tunnel; handoff != nil || rd.Buffered() == 0 || c.closing {
 				break
 			}
 			args, err = rd.ReadRequest()
@@ -201,6 +221,12 @@ func (c *Conn) readLoop() {
 		}
 		batch = batch[:0]
 		c.kick()
+		if handoff != nil {
+			c.mu.Lock()
+			c.tunnel, c.tunnelIn = handoff, br
+			c.mu.Unlock()
+			return // finish wakes the writer, which runs the tunnel
+		}
 		if c.closing {
 			return
 		}
@@ -300,7 +326,7 @@ func (c *Conn) writeLoop() {
 		c.mu.Lock()
 		buf, c.out = c.out, buf[:0]
 		c.inFlush = len(buf)
-		done, dead := c.done, c.dead
+		done, dead, tunnel := c.done, c.dead, c.tunnel
 		c.mu.Unlock()
 		if dead {
 			return
@@ -318,6 +344,10 @@ func (c *Conn) writeLoop() {
 				buf = nil // don't pin a burst's memory for the connection's life
 			}
 			continue
+		}
+		if done && tunnel != nil {
+			c.runTunnel()
+			return
 		}
 		if done {
 			c.linger()

@@ -3,6 +3,7 @@ package resp
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -34,9 +35,10 @@ type Future interface {
 
 // Reply is a handler's answer: a value, or a future value.
 type Reply struct {
-	v     Value
-	f     Future
-	watch bool // Blocked: watch the socket while waiting
+	v      Value
+	f      Future
+	watch  bool   // Blocked: watch the socket while waiting
+	tunnel Tunnel // Handoff: the connection's bytes go to tunnel from here on
 }
 
 // Now returns a reply that is already known.
@@ -53,6 +55,19 @@ func Later(f Future) Reply { return Reply{f: f} }
 // blocked request of a vanished client would stay blocked, and could still
 // take an item on its behalf.
 func Blocked(f Future) Reply { return Reply{f: f, watch: true} }
+
+// Tunnel takes over a connection's byte stream (Handoff): in yields what the
+// client sends after the request that handed over, out reaches the client
+// directly. It runs on the connection's writer goroutine once every reply
+// before the handover is written, and must return once in fails (the
+// connection closed) or it calls Conn.Close; the connection closes when it
+// returns.
+type Tunnel func(in io.Reader, out io.Writer)
+
+// Handoff returns a reply that hands the rest of the connection to t: the
+// server reads no further request and writes no further reply of its own.
+// A follower proxy uses it to relay a client to the leader byte for byte.
+func Handoff(t Tunnel) Reply { return Reply{v: Value{kind: kindNone}, tunnel: t} }
 
 // NoReply returns a reply that writes nothing (e.g. for a pushed message).
 func NoReply() Reply { return Reply{v: Value{kind: kindNone}} }

@@ -27,7 +27,8 @@ const patience = 10 * time.Second
 //	PING, ECHO x, SET k v (:1), GET k, BIG n (a bulk of n bytes),
 //	KINDS (a reply of every mode-dependent kind), HELLO 2|3, QUIT,
 //	WAIT id (a reply future that release(id, v) completes),
-//	SUB (remembers the connection for Push);
+//	SUB (remembers the connection for Push),
+//	TUNNEL (hands the connection to a tunnel that upper-cases what follows);
 //
 // anything else is echoed back as an array of its arguments.
 type mapHandler struct {
@@ -101,6 +102,8 @@ func (h *mapHandler) Serve(c *Conn, args []Value) Reply {
 	case "SUB":
 		h.sub = c
 		return Now(OK())
+	case "TUNNEL":
+		return Handoff(upperTunnel)
 	}
 	return Now(Array(req...).Clone())
 }
