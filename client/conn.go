@@ -24,8 +24,11 @@ type conn struct {
 	interrupted bool
 }
 
-// dial connects to addr and, if the options ask for a protocol, sends
-// HELLO 2 or HELLO 3 and checks the answer.
+// dial connects to addr and says READWRITE, which marks the connection as
+// one that follows redirects: a node that stops leading then redirects it
+// instead of closing it as it does plain Redis clients, and a proxying
+// follower redirects it instead of relaying it. If the options ask for a
+// protocol, HELLO 2 or HELLO 3 goes in the same write and is checked too.
 func dial(ctx context.Context, addr string, o *Options) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.DialTimeout)
 	defer cancel()
@@ -35,19 +38,24 @@ func dial(ctx context.Context, addr string, o *Options) (*conn, error) {
 		return nil, err
 	}
 	cn := &conn{nc: nc, rd: resp.NewReader(bufio.NewReaderSize(nc, 16<<10), resp.Limits{})}
-	if o.Protocol == resp.Native {
-		return cn, nil
+	var setup []*command
+	switch o.Protocol {
+	case resp.RESP2:
+		setup = append(setup, &command{name: "HELLO", enc: resp.AppendCommand(nil, "HELLO", "2"), block: -1})
+	case resp.RESP3:
+		setup = append(setup, &command{name: "HELLO", enc: resp.AppendCommand(nil, "HELLO", "3"), block: -1})
 	}
-	ver := "2"
-	if o.Protocol == resp.RESP3 {
-		ver = "3"
+	setup = append(setup, &command{name: "READWRITE", enc: resp.AppendCommand(nil, "READWRITE"), block: -1})
+	_, answered, err := cn.exchange(ctx, setup, o.DialTimeout, o.DialTimeout)
+	if err == nil && answered < len(setup) {
+		err = errors.New("connection closed during setup")
 	}
-	hello := &command{name: "HELLO", enc: resp.AppendCommand(nil, "HELLO", ver), block: -1}
-	_, answered, err := cn.exchange(ctx, []*command{hello}, o.DialTimeout, o.DialTimeout)
-	switch {
-	case err != nil:
-	case answered == 1 && hello.reply.IsError():
-		err = fmt.Errorf("HELLO %s refused: %w", ver, resp.AsError(hello.reply))
+	for _, cmd := range setup[:answered] {
+		// READWRITE is advisory: a server without it (plain Redis says it
+		// has no cluster support) still serves the client.
+		if err == nil && cmd.reply.IsError() && cmd.name != "READWRITE" {
+			err = fmt.Errorf("%s refused: %w", cmd.name, resp.AsError(cmd.reply))
+		}
 	}
 	if err != nil {
 		nc.Close()

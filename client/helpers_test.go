@@ -100,7 +100,10 @@ func (f *faulty) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	f.counts[name]++
 	n := f.counts[name]
 	f.mu.Unlock()
-	if name == "KVORUM.SESSION" {
+	switch {
+	case name == "READWRITE":
+		return resp.Now(resp.OK())
+	case name == "KVORUM.SESSION":
 		return f.next.Serve(c, args)
 	}
 	switch f.script(name, n) {
@@ -150,7 +153,7 @@ func (w waiter) Wait() resp.Value {
 }
 
 // counting counts the requests a handler serves, but for KVORUM.SESSION
-// ones (sessions counts those).
+// ones (sessions counts those) and the READWRITE of each new connection.
 type counting struct {
 	next     resp.Handler
 	mu       sync.Mutex
@@ -165,6 +168,7 @@ func (h *counting) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	switch {
 	case strings.EqualFold(inner[0].Text(), "KVORUM.SESSION"):
 		h.sessions++
+	case strings.EqualFold(inner[0].Text(), "READWRITE"):
 	default:
 		h.n++
 		if len(inner) > 1 {

@@ -72,8 +72,11 @@ func TestPipeline_PartialRedirect(t *testing.T) {
 	var served atomic.Int64
 	redirect := (&resp.RedirectError{Leader: newLeader.Addr}).Value()
 	old := startNode(t, resp.HandlerFunc(func(c *resp.Conn, args []resp.Value) resp.Reply {
-		if strings.EqualFold(args[0].Text(), "KVORUM.SESSION") {
+		switch {
+		case strings.EqualFold(args[0].Text(), "KVORUM.SESSION"):
 			return store.Serve(c, args) // opened while it led
+		case strings.EqualFold(args[0].Text(), "READWRITE"):
+			return resp.Now(resp.OK())
 		}
 		if served.Add(1) > 300 {
 			return resp.Now(redirect)

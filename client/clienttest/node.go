@@ -54,11 +54,11 @@ func (n *Node) Close() error {
 func (n *Node) NumConns() int { return n.srv.NumConns() }
 
 // Follower returns a handler that answers as a follower does when leader
-// leads: -MOVED 0 leader to every command but ROLE, INFO and CLUSTER
-// SHARDS (see Replica). With leader "" it answers -CLUSTERDOWN no leader.
+// leads: -MOVED 0 leader to every command but ROLE, INFO, READWRITE and
+// CLUSTER SHARDS (see Replica). With leader "" it answers -CLUSTERDOWN no leader.
 func Follower(leader string) resp.Handler { return NewReplica(leader, 1) }
 
-// Replica is a fake follower: it answers ROLE, INFO and CLUSTER SHARDS as
+// Replica is a fake follower: it answers ROLE, INFO, READWRITE and CLUSTER SHARDS as
 // a follower of its leader in its Raft term would (naming the leader's
 // address, reporting raft_term), and every other command with -MOVED 0
 // leader, or -CLUSTERDOWN no leader while it knows none. Safe for
@@ -101,6 +101,8 @@ func (r *Replica) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 			resp.BulkString(state), resp.Int(0)))
 	case "INFO":
 		return resp.Now(info("slave", term))
+	case "READWRITE":
+		return resp.Now(resp.OK())
 	case "CLUSTER":
 		if len(args) == 2 && strings.EqualFold(args[1].Text(), "SHARDS") {
 			return resp.Now(shards(host, p))

@@ -11,7 +11,7 @@ import (
 // Store is a fake leader's data: a map from key to value (a byte string,
 // integer, array or dict, nested, as kvorum keeps them) under a mutex. As a
 // resp.Handler it answers GET, SET (no options), DELETE, DEL, FLUSH, MGET,
-// MSET, EXISTS, INCR, PING, ECHO and HELLO, with kvorum's native replies
+// MSET, EXISTS, INCR, PING, ECHO, HELLO and READWRITE, with kvorum's native replies
 // (SET -> :1, MSET -> :pairs) or Redis's once HELLO 2/3 switched the
 // connection; ROLE and INFO as a leader in its term (SetTerm); and write
 // sessions, KVORUM.SESSION and KVORUM.SEQ, as kvorum does (session.go).
@@ -83,6 +83,8 @@ func (s *Store) run(c *resp.Conn, args []resp.Value) resp.Value {
 		return args[1]
 	case "HELLO":
 		return hello(c, args)
+	case "READWRITE":
+		return resp.OK()
 	case "GET":
 		if !arity(2) {
 			return wrongArgs()

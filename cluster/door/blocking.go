@@ -182,8 +182,9 @@ var errConnClosed = resp.TryAgain("connection closed").Value()
 // what the attempt took is given back (giveBack).
 func (b *blockingPop) Wait() resp.Value {
 	d := b.d
-	sessionOf(b.c).reads--
-	lost := d.store.Leading()
+	s := sessionOf(b.c)
+	s.reads--
+	lost := d.lead(b.c, s)
 	if lost == nil {
 		return d.notLeading()
 	}

@@ -78,26 +78,47 @@ func TestBlocking_TimeoutAndMove(t *testing.T) {
 	}
 }
 
-// A leadership change ends a blocked wait with a redirect, never silently;
-// a blocking pop sent to a node that does not lead is redirected at once.
+// A leadership change ends a blocked wait: a redirect-aware client's with
+// a redirect, never silently; a plain client's by closing its connection,
+// as Sentinel's failover does. A blocking pop sent to a node that does not
+// lead is redirected at once.
 func TestBlocking_LeaderChangeRedirects(t *testing.T) {
 	t.Parallel()
 	s, addr := startDoor(t)
-	cn := resptest.Dial(t, addr)
-	defer cn.Close()
-	cn.SetDeadline(time.Now().Add(20 * time.Second))
-	done := cn.Go("BLPOP", "jobs", "0")
-	// Wait until the request is being served, then move leadership away.
-	resptest.WaitBlocked(t, addr, "1")
+	aware := resptest.Dial(t, addr)
+	defer aware.Close()
+	aware.SetDeadline(time.Now().Add(20 * time.Second))
+	if v := aware.Do(t, "READWRITE"); v.Text() != "OK" {
+		t.Fatalf("READWRITE = %v", v)
+	}
+	plain := resptest.Dial(t, addr)
+	defer plain.Close()
+	plain.SetDeadline(time.Now().Add(20 * time.Second))
+	redirected := aware.Go("BLPOP", "jobs", "0")
+	closed := plain.Go("BLPOP", "jobs", "0")
+	// Wait until the requests are being served, then move leadership away.
+	resptest.WaitBlocked(t, addr, "2")
 	const next = "127.0.0.1:7001"
 	s.stepDown(next)
-	select {
-	case v := <-done:
-		if r, ok := resp.ParseRedirect(v); !ok || r.Leader != next {
-			t.Fatalf("blocked BLPOP after leadership change = %v, want a redirect to %s", v, next)
+	for _, w := range []struct {
+		name string
+		done <-chan resp.Value
+		ok   func(resp.Value) bool
+	}{
+		{"READWRITE client's", redirected, func(v resp.Value) bool {
+			r, ok := resp.ParseRedirect(v)
+			return ok && r.Leader == next
+		}},
+		{"plain client's", closed, func(v resp.Value) bool { return v.Kind() == 0 }}, // no reply: the connection closed
+	} {
+		select {
+		case v := <-w.done:
+			if !w.ok(v) {
+				t.Fatalf("%s blocked BLPOP after leadership change = %v (%v)", w.name, v, v.Kind())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s blocked BLPOP was not ended by the leadership change", w.name)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("blocked BLPOP was not ended by the leadership change")
 	}
 	resptest.WaitBlocked(t, addr, "0")
 	if v := resptest.Do(t, addr, "BLPOP", "jobs", "0"); v.String() != (&resp.RedirectError{Leader: next}).Value().String() {

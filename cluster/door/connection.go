@@ -30,11 +30,11 @@ func connectionCommands() []Command {
 			return resp.OK()
 		}},
 		{Name: "CLIENT", Kind: Local, Arity: -2, Answer: cmdClient},
-		{Name: "READONLY", Kind: Local, Arity: 1, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
+		{Name: "READONLY", Kind: Local, Flags: Aware, Arity: 1, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
 			sessionOf(c).readonly = true
 			return resp.OK()
 		}},
-		{Name: "READWRITE", Kind: Local, Arity: 1, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
+		{Name: "READWRITE", Kind: Local, Flags: Aware, Arity: 1, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
 			sessionOf(c).readonly = false
 			return resp.OK()
 		}},
@@ -86,6 +86,7 @@ func cmdHello(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 		default:
 			return resp.Err("NOPROTO unsupported protocol version")
 		}
+		sessionOf(c).proto = args[1].Text()
 		i = 2
 	}
 	for ; i < len(args); i++ {

@@ -120,9 +120,31 @@
 // subscribers' connections, so their clients reconnect and subscribe at the
 // new leader; a message published during the switch can be missed, as with
 // any Redis failover. UNSUBSCRIBE and PUNSUBSCRIBE are Local. On a RESP2
-// connection in subscribe mode only Subscribed commands run. Door.Close
-// stops the watch on leadership; Door.ConnClosed drops a closed
-// connection's subscriptions.
+// connection in subscribe mode only Subscribed commands run.
+// Door.ConnClosed drops a closed connection's subscriptions.
+//
+// # Plain clients and the end of a leadership
+//
+// A connection is plain until it sends an Aware command (READONLY,
+// READWRITE, CLUSTER, KVORUM.SEQ): its client cannot follow -MOVED. The
+// first leader's command a plain connection is served binds it to that
+// leadership (Door.lead, tenure.go); when the leadership ends the door
+// closes it at once, as Sentinel's failover closes a demoted master's
+// clients, so Sentinel-aware pools reconnect to the new master. Subscribers
+// are bound whatever their client. The smart client (client/) says
+// READWRITE on every connection and is redirected instead.
+//
+// # Follower proxy
+//
+// With Config.Proxy a follower relays a plain connection to the leader
+// (proxy.go) from its first command that needs the leader (a Write, Read,
+// Blocking or Leader command, or an Upstream one: MULTI, WATCH, SUBSCRIBE,
+// PSUBSCRIBE): it dials the leader, replays the connection's HELLO version
+// and name, and hands the socket to a byte relay (resp.Handoff), so every
+// later request, ROLE and INFO included, is the leader's and its reply is
+// returned unchanged. Leader loss closes the client: the leader closes the
+// upstream as it steps down, and the follower closes relays whose leader
+// it no longer sees. Aware connections still get -MOVED.
 //
 // # Transactions
 //
@@ -166,6 +188,9 @@
 // and find it again after a failover (sentinel.go). A SUBSCRIBE naming only
 // Sentinel event channels ('+switch-master') is served by any node, which
 // publishes its own view of master switches (sentinel_events.go).
+//
+// The door's own goroutines (these watches) belong to one group (group.go)
+// that Door.Close stops and waits for.
 //
 // # Connection, server and cluster commands
 //

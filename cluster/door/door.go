@@ -18,7 +18,10 @@ type Config struct {
 	// "mymaster"): the Raft leader, under the name Sentinel clients ask
 	// for (sentinel.go).
 	SentinelMaster string
-	Logger         *slog.Logger // default: discard
+	// Proxy makes a follower relay a plain client's connection to the
+	// leader instead of answering -MOVED (--follower-mode proxy; proxy.go).
+	Proxy  bool
+	Logger *slog.Logger // default: discard
 }
 
 // Door is the Redis front door of one node: a resp.Handler that routes
@@ -33,7 +36,10 @@ type Door struct {
 	cfg      Config
 	waiters  *waiters
 	pubsub   *pubsub
+	tenures  *tenures
+	proxies  *proxies
 	sentinel *sentinel
+	bg       *group // the door's own goroutines, stopped by Close
 }
 
 // New returns the front door for cfg.Store and registers the blocked
@@ -49,8 +55,9 @@ func New(cfg Config) *Door {
 	if cfg.SentinelMaster == "" {
 		cfg.SentinelMaster = "mymaster"
 	}
+	bg := newGroup()
 	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub(),
-		sentinel: newSentinel(cfg.SentinelMaster)}
+		tenures: newTenures(bg), proxies: newProxies(cfg.Store, bg), sentinel: newSentinel(cfg.SentinelMaster), bg: bg}
 	reg, err := NewRegistry(d.fsm.Table(), connectionCommands(), serverCommands(), txCommands(), pubsubCommands(),
 		sessionCommands(), sentinelCommands())
 	if err != nil {
@@ -64,20 +71,24 @@ func New(cfg Config) *Door {
 // Registry returns the door's command registry.
 func (d *Door) Registry() *Registry { return d.reg }
 
-// Close stops what the door runs on its own (the watch that closes
-// subscribers when leadership ends, the Sentinel switch watch) and waits
-// for it. Idempotent.
-func (d *Door) Close() {
-	d.pubsub.close()
-	d.sentinel.close()
-}
+// Close stops what the door runs on its own (the watch that closes plain
+// connections and subscribers when leadership ends, the proxy's leader
+// watch, the Sentinel switch watch) and waits for it. Idempotent.
+func (d *Door) Close() { d.bg.close() }
 
 // session is the front door's per-connection state. Only the connection's
 // reader goroutine touches it.
 type session struct {
-	readonly bool     // READONLY: serve reads from this node's state even on a follower
-	tx       *txState // open MULTI, nil outside one (tx.go)
-	watched  []watch  // WATCHed keys with their modification indexes
+	readonly bool // READONLY: serve reads from this node's state even on a follower
+	// aware: the client follows redirects (it sent READONLY, READWRITE,
+	// CLUSTER or KVORUM.SEQ), so leadership's end does not close it and a
+	// follower proxy does not relay it (tenure.go, proxy.go).
+	aware bool
+	// tenure is the leadership this connection is bound to, if any.
+	tenure  <-chan struct{}
+	proto   string   // the version its HELLO asked for, replayed by the proxy
+	tx      *txState // open MULTI, nil outside one (tx.go)
+	watched []watch  // WATCHed keys with their modification indexes
 	// subscriptions counts the channels and patterns subscribed (pubsub.go).
 	subscriptions int64
 	// reads counts this connection's leader reads handed out but not yet
@@ -111,6 +122,12 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	case s.tx != nil && !cmd.has(InMulti):
 		return s.queue(cmd, args)
 	}
+	if cmd.has(Aware) {
+		d.markAware(c, s)
+	}
+	if d.relays(s, cmd, args) {
+		return d.proxy(c, s, args)
+	}
 	switch cmd.Kind {
 	case Write:
 		return d.write(c, s, args)
@@ -119,7 +136,7 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	case Blocking:
 		return d.block(c, cmd.Data, args, args)
 	case Leader:
-		if d.store.Leading() == nil {
+		if d.lead(c, s) == nil {
 			return resp.Now(d.notLeading())
 		}
 	}
@@ -130,7 +147,10 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 }
 
 // ConnClosed drops a closed connection's subscriptions (resp.ConnCloser).
-func (d *Door) ConnClosed(c *resp.Conn) { d.pubsub.drop(c) }
+func (d *Door) ConnClosed(c *resp.Conn) {
+	d.pubsub.drop(c)
+	d.tenures.unbind(c)
+}
 
 // notLeading is the reply of a node that cannot serve a leader's command.
 func (d *Door) notLeading() resp.Value { return errorValue(d.store.NotLeading()) }

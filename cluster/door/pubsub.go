@@ -11,8 +11,9 @@ import (
 // Pub/sub runs on the leader (SPEC §5): PUBLISH delivers to the leader's
 // subscribers; messages are not logged or replicated, as in Redis, where
 // they are fire-and-forget. SUBSCRIBE and PUBLISH on a follower redirect.
-// When this node stops leading it closes its subscribers' connections, so
-// their clients reconnect and subscribe again at the new leader.
+// When this node stops leading it closes its subscribers' connections
+// (tenure.go), so their clients reconnect and subscribe again at the new
+// leader.
 
 // pubsub is the leader's subscription registry.
 type pubsub struct {
@@ -20,26 +21,19 @@ type pubsub struct {
 	channels map[string]map[*resp.Conn]struct{}
 	patterns map[string]map[*resp.Conn]struct{}
 	subs     map[*resp.Conn]*subscriber
-	// watching is the leadership whose end closes the subscribers; the
-	// goroutine that waits for it belongs to the pubsub (wg, stop).
-	watching <-chan struct{}
-	stop     chan struct{}
-	stopped  bool
-	wg       sync.WaitGroup
 }
 
 // subscriber is one connection's subscriptions.
 type subscriber struct {
 	channels map[string]struct{}
 	patterns map[string]struct{}
-	lost     <-chan struct{} // the leadership it subscribed under
 }
 
 func (s *subscriber) count() int64 { return int64(len(s.channels) + len(s.patterns)) }
 
 func newPubsub() *pubsub {
 	return &pubsub{channels: map[string]map[*resp.Conn]struct{}{}, patterns: map[string]map[*resp.Conn]struct{}{},
-		subs: map[*resp.Conn]*subscriber{}, stop: make(chan struct{})}
+		subs: map[*resp.Conn]*subscriber{}}
 }
 
 // change subscribes (on) or unsubscribes c from names (channels, or
@@ -142,70 +136,12 @@ func (p *pubsub) drop(c *resp.Conn) {
 	p.mu.Unlock()
 }
 
-// closeAll closes the connections of the subscribers that subscribed under
-// the leadership that lost belongs to (it ended); those of a later one stay.
-func (p *pubsub) closeAll(lost <-chan struct{}) {
-	p.mu.Lock()
-	conns := make([]*resp.Conn, 0, len(p.subs))
-	for c, s := range p.subs {
-		if s.lost == lost {
-			conns = append(conns, c)
-		}
-	}
-	p.mu.Unlock()
-	for _, c := range conns {
-		c.Close()
-	}
-}
-
-// subscribe subscribes c to names under the leadership lost belongs to.
-func (p *pubsub) subscribe(c *resp.Conn, names []string, pattern bool, lost <-chan struct{}) (resp.Value, int64) {
-	v, left := p.change(c, names, true, pattern)
-	p.mu.Lock()
-	if s := p.subs[c]; s != nil {
-		s.lost = lost
-	}
-	p.mu.Unlock()
-	return v, left
-}
-
-// follow makes sure the subscribers are closed when the leadership lost
-// belongs to ends, so that their clients subscribe again at the new leader.
-func (p *pubsub) follow(lost <-chan struct{}) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stopped || p.watching == lost {
-		return
-	}
-	p.watching = lost
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		select {
-		case <-lost:
-			p.closeAll(lost)
-		case <-p.stop:
-		}
-	}()
-}
-
-// close stops the watch and waits for it. Idempotent.
-func (p *pubsub) close() {
-	p.mu.Lock()
-	if !p.stopped {
-		p.stopped = true
-		close(p.stop)
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
 func pubsubCommands() []Command {
 	return []Command{
 		// Local: subscribe itself sends a channel to the leader, or a
 		// Sentinel event channel to this node (sentinel_events.go).
-		{Name: "SUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -2, Answer: subscribe(false)},
-		{Name: "PSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -2, Answer: subscribe(true)},
+		{Name: "SUBSCRIBE", Kind: Local, Flags: Subscribed | Upstream, Arity: -2, Answer: subscribe(false)},
+		{Name: "PSUBSCRIBE", Kind: Local, Flags: Subscribed | Upstream, Arity: -2, Answer: subscribe(true)},
 		{Name: "UNSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -1, Answer: unsubscribe(false)},
 		{Name: "PUNSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -1, Answer: unsubscribe(true)},
 		{Name: "PUBLISH", Kind: Leader, Arity: 3, Answer: func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
@@ -233,14 +169,11 @@ func subscribe(pattern bool) func(d *Door, c *resp.Conn, args []resp.Value) resp
 		if lost == nil {
 			return d.notLeading()
 		}
-		d.pubsub.follow(lost)
-		v, left := d.pubsub.subscribe(c, argTexts(args[1:]), pattern, lost)
-		sessionOf(c).subscriptions = left
-		select {
-		case <-lost: // ended while we subscribed: the watch may have missed c
-			c.Close()
-		default:
-		}
+		v, left := d.pubsub.change(c, argTexts(args[1:]), true, pattern)
+		s := sessionOf(c)
+		s.subscriptions = left
+		s.tenure = lost
+		d.tenures.bind(c, lost)
 		return v
 	}
 }

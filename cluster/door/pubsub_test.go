@@ -40,9 +40,7 @@ func TestPubsub_PublishSubscribe(t *testing.T) {
 	// A lost leadership closes the subscriber's connection.
 	const next = "127.0.0.1:7001"
 	s.stepDown(next)
-	if _, err := sub.ReadValue(); err == nil {
-		t.Fatal("subscriber of a deposed leader still connected")
-	}
+	wantClosed(t, sub, "subscriber of a deposed leader")
 	// A follower redirects publishers and subscribers to the leader.
 	for _, args := range [][]string{{"PUBLISH", "jobs", "x"}, {"SUBSCRIBE", "jobs"}, {"PSUBSCRIBE", "j*"}} {
 		if r, ok := resp.ParseRedirect(resptest.Do(t, addr, args...)); !ok || r.Leader != next {
@@ -64,9 +62,7 @@ func TestPubsub_PublishSubscribe(t *testing.T) {
 		t.Fatalf("message = %v, %v", v, err)
 	}
 	s.stepDown("")
-	if _, err := sub2.ReadValue(); err == nil {
-		t.Fatal("subscriber of the second, deposed leadership still connected")
-	}
+	wantClosed(t, sub2, "subscriber of the second, deposed leadership")
 	if v := resptest.Do(t, addr, "PUBLISH", "jobs", "x"); v.String() != resp.ErrNoLeader.Value().String() {
 		t.Fatalf("PUBLISH with no leader known = %v, want CLUSTERDOWN", v)
 	}

@@ -10,7 +10,7 @@ import (
 // concurrent reads share; on a follower in READONLY mode from its own,
 // possibly stale, state; otherwise it redirects.
 func (d *Door) read(c *resp.Conn, s *session, cmd *Command, args []resp.Value) resp.Reply {
-	if d.store.Leading() == nil {
+	if d.lead(c, s) == nil {
 		if s.readonly {
 			return resp.Now(d.fsm.Read(cmd.Data, args, time.Now().UnixMilli(), c.Mode()))
 		}

@@ -45,6 +45,14 @@ const (
 	// InMulti commands run even inside MULTI instead of being queued
 	// (MULTI, EXEC, DISCARD, WATCH, UNWATCH, QUIT).
 	InMulti
+	// Aware commands are sent only by clients that follow redirects
+	// (READONLY, READWRITE, CLUSTER, KVORUM.SEQ): their connection is not
+	// plain (tenure.go).
+	Aware
+	// Upstream Local commands hand a plain connection on a follower in
+	// proxy mode over to the leader, as the leader's commands do (MULTI,
+	// WATCH, SUBSCRIBE, PSUBSCRIBE; proxy.go).
+	Upstream
 )
 
 // Command is one row of the registry: a command's name, how it is routed,

@@ -81,15 +81,10 @@ type sentinel struct {
 	last      Server    // the last usable master seen; ClientAddr "" if none yet
 	since     time.Time // when last was first seen as master
 	downSince time.Time // when no usable master was first seen; zero while one is
-	watching  bool
-	stopped   bool
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	watching  bool      // the switch watch runs (sentinel_events.go)
 }
 
-func newSentinel(name string) *sentinel {
-	return &sentinel{name: name, stop: make(chan struct{})}
-}
+func newSentinel(name string) *sentinel { return &sentinel{name: name} }
 
 // see records a look at the cluster: m is the master named, usable or
 // not, and self whether it is this node, which leads. It returns whether m
@@ -115,17 +110,6 @@ func (s *sentinel) see(m Server, usable, self bool, now time.Time) (ok bool, las
 		s.downSince = now
 	}
 	return usable, s.last, s.since, s.downSince
-}
-
-// close stops the switch watch and waits for it. Idempotent.
-func (s *sentinel) close() {
-	s.mu.Lock()
-	if !s.stopped {
-		s.stopped = true
-		close(s.stop)
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
 }
 
 func sentinelCommands() []Command {

@@ -33,21 +33,15 @@ func (d *Door) watchSwitches() {
 	s := d.sentinel
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.watching || s.stopped {
-		return
+	if !s.watching {
+		s.watching = d.bg.start(d.switchLoop)
 	}
-	s.watching = true
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		d.switchLoop()
-	}()
 }
 
 // switchLoop publishes +switch-master whenever the usable master it sees
 // changes from one address to another: every sentinelPoll, and at once
 // when this node's leadership ends.
-func (d *Door) switchLoop() {
+func (d *Door) switchLoop(stop <-chan struct{}) {
 	tick := time.NewTicker(sentinelPoll)
 	defer tick.Stop()
 	prev := ""
@@ -61,7 +55,7 @@ func (d *Door) switchLoop() {
 			lost = nil
 		}
 		select {
-		case <-d.sentinel.stop:
+		case <-stop:
 			return
 		case <-tick.C:
 		case <-lost:

@@ -20,7 +20,7 @@ func serverCommands() []Command {
 	return []Command{
 		{Name: "INFO", Kind: Local, Arity: -1, Answer: cmdInfo},
 		{Name: "ROLE", Kind: Local, Arity: 1, Answer: cmdRole},
-		{Name: "CLUSTER", Kind: Local, Arity: -2, Answer: cmdCluster},
+		{Name: "CLUSTER", Kind: Local, Flags: Aware, Arity: -2, Answer: cmdCluster},
 		{Name: "KVORUM.MEMBERS", Kind: Local, Arity: 1, Answer: cmdMembers},
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 func sessionCommands() []Command {
 	return []Command{
-		{Name: fsm.SeqCommand, Kind: Local, Flags: InMulti, Arity: -5, Run: cmdSeq},
+		{Name: fsm.SeqCommand, Kind: Local, Flags: InMulti | Aware, Arity: -5, Run: cmdSeq},
 	}
 }
 

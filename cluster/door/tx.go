@@ -18,12 +18,12 @@ import (
 
 func txCommands() []Command {
 	return []Command{
-		{Name: "MULTI", Kind: Local, Flags: InMulti, Arity: 1, Answer: cmdMulti},
+		{Name: "MULTI", Kind: Local, Flags: InMulti | Upstream, Arity: 1, Answer: cmdMulti},
 		{Name: "EXEC", Kind: Local, Flags: InMulti, Arity: 1, Run: func(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 			return exec(d, c, nil)
 		}},
 		{Name: "DISCARD", Kind: Local, Flags: InMulti, Arity: 1, Answer: cmdDiscard},
-		{Name: "WATCH", Kind: Local, Flags: InMulti, Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdWatch},
+		{Name: "WATCH", Kind: Local, Flags: InMulti | Upstream, Arity: -2, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdWatch},
 		{Name: "UNWATCH", Kind: Local, Flags: InMulti, Arity: 1, Answer: cmdUnwatch},
 	}
 }
@@ -110,7 +110,7 @@ func cmdWatch(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 	if s.tx != nil {
 		return resp.Now(errWatchInMult)
 	}
-	if d.store.Leading() == nil {
+	if d.lead(c, s) == nil {
 		return resp.Now(d.notLeading())
 	}
 	req := append([]resp.Value{resp.BulkString(fsm.ModsCommand)}, args[1:]...)
@@ -155,7 +155,7 @@ func exec(d *Door, c *resp.Conn, stamp []resp.Value) resp.Reply {
 	if tx.failed {
 		return resp.Now(resp.ErrExecAbort.Value())
 	}
-	if d.store.Leading() == nil {
+	if d.lead(c, s) == nil {
 		return resp.Now(d.notLeading())
 	}
 	pairs := make([]resp.Value, 0, 2*len(watched))

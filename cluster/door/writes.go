@@ -10,7 +10,7 @@ import (
 // here: the future resolves when the entry holding it is applied, so the
 // writes of every connection share log entries and disk writes.
 func (d *Door) write(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
-	if d.store.Leading() == nil {
+	if d.lead(c, s) == nil {
 		return resp.Now(d.notLeading())
 	}
 	if s.reads > 0 {

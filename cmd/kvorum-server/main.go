@@ -134,6 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, door.Config, s
 		level    = "info"
 		join     string
 		leave    = false
+		follower = "redirect"
 	)
 	fs.StringVar(&cfg.ClientAddr, "listen", d.ClientAddr, "client address (RESP)")
 	fs.StringVar(&cfg.RaftAddr, "raft-addr", d.RaftAddr, "Raft transport address")
@@ -153,6 +154,7 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, door.Config, s
 	fs.BoolVar(&leave, "leave-on-terminate", leave, "on SIGTERM, leave the cluster for good: gossip announces the leave and the leader removes this node from Raft (default: a stopped node stays a voter and rejoins on restart)")
 	fs.IntVar(&cfg.MaxClients, "max-clients", 10000, "most client connections at once")
 	fs.StringVar(&doorCfg.SentinelMaster, "sentinel-master", "mymaster", "master name the SENTINEL commands answer for (the Raft leader), as Sentinel clients are configured")
+	fs.StringVar(&follower, "follower-mode", follower, "what a follower does with a plain client's command for the leader: redirect (-MOVED) or proxy (relay the connection to the leader)")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "KVORUM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
@@ -168,6 +170,13 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, door.Config, s
 	var err error
 	if cfg.Protocol, err = resp.ParseMode(protocol); err != nil {
 		return cfg, doorCfg, 0, false, err
+	}
+	switch follower {
+	case "redirect":
+	case "proxy":
+		doorCfg.Proxy = true
+	default:
+		return cfg, doorCfg, 0, false, fmt.Errorf("--follower-mode: %q is neither redirect nor proxy", follower)
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {

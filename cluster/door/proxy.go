@@ -1,0 +1,207 @@
+package door
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/kvorum/kvorum/resp"
+)
+
+// The follower proxy (Config.Proxy, --follower-mode proxy) serves clients
+// that can follow neither a -MOVED nor Sentinel. When a plain connection
+// (tenure.go) sends a follower its first command that only the leader can
+// serve, the follower dials the leader and hands the connection over to a
+// byte relay (resp.Handoff): from then on every request goes to the leader
+// on that one upstream connection and every reply comes back unchanged, so
+// MULTI/WATCH, blocking pops and pub/sub keep their connection semantics.
+// Leader loss closes the client's connection: the leader closes the
+// upstream as it steps down (it is a plain connection there), and the
+// follower closes it too once it sees another leader or none.
+
+// proxyDialTimeout bounds the dial to the leader and the replay of the
+// connection's state; proxyCheck is how often the relays' leader is
+// checked against the follower's current view.
+const (
+	proxyDialTimeout = 2 * time.Second
+	proxyCheck       = 100 * time.Millisecond
+)
+
+// relays reports whether this request hands c over to the leader.
+func (d *Door) relays(s *session, cmd *Command, args []resp.Value) bool {
+	if !d.cfg.Proxy || s.aware || s.subscriptions > 0 || s.tx != nil {
+		return false
+	}
+	switch {
+	case cmd.Kind == Write || cmd.Kind == Read || cmd.Kind == Blocking || cmd.Kind == Leader:
+	case !cmd.has(Upstream):
+		return false
+	case cmd.Name == "SUBSCRIBE" && sentinelChannels(args[1:]):
+		return false // this node's own events
+	}
+	return d.store.Leading() == nil
+}
+
+// proxy dials the leader, replays the connection's state there (HELLO,
+// CLIENT SETNAME), sends it args and hands the connection to the relay.
+// If no leader is known or it cannot be reached, the request gets the
+// error and the connection stays with this node.
+func (d *Door) proxy(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
+	var re *resp.RedirectError
+	if err := d.store.NotLeading(); !errors.As(err, &re) || re.Leader == "" {
+		return resp.Now(errorValue(err))
+	}
+	up, err := dialUpstream(re.Leader, s.proto, c.Name())
+	if err != nil {
+		d.log.Warn("proxy: cannot reach the leader", "leader", re.Leader, "err", err)
+		return resp.Now(resp.TryAgain("proxy: " + err.Error()).Value())
+	}
+	if _, err := up.nc.Write(resp.AppendValue(nil, resp.Array(args...))); err != nil {
+		up.nc.Close()
+		return resp.Now(resp.TryAgain("proxy: sending to the leader: " + err.Error()).Value())
+	}
+	return resp.Handoff(func(in io.Reader, out io.Writer) { d.relay(c, up, in, out) })
+}
+
+// upstream is a proxied connection's connection to the leader.
+type upstream struct {
+	leader string // the leader's client address when dialed
+	nc     *net.TCPConn
+	br     *bufio.Reader
+}
+
+// dialUpstream connects to leader and replays the client's protocol
+// version and name, reading their replies so that what is relayed later
+// starts with the reply to the client's own request.
+func dialUpstream(leader, proto, name string) (*upstream, error) {
+	nc, err := net.DialTimeout("tcp", leader, proxyDialTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("dial leader: %w", err)
+	}
+	up := &upstream{leader: leader, nc: nc.(*net.TCPConn), br: bufio.NewReaderSize(nc, 16<<10)}
+	var prelude [][]string
+	if proto != "" {
+		prelude = append(prelude, []string{"HELLO", proto})
+	}
+	if name != "" {
+		prelude = append(prelude, []string{"CLIENT", "SETNAME", name})
+	}
+	var buf []byte
+	for _, p := range prelude {
+		buf = resp.AppendCommand(buf, p...)
+	}
+	nc.SetDeadline(time.Now().Add(proxyDialTimeout))
+	defer nc.SetDeadline(time.Time{})
+	if _, err := nc.Write(buf); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("leader %s: %w", leader, err)
+	}
+	rd := resp.NewReader(up.br, resp.Limits{})
+	for _, p := range prelude {
+		v, err := rd.ReadValue()
+		if err == nil && v.IsError() {
+			err = errors.New(v.Text())
+		}
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("leader %s refused %s: %w", leader, p[0], err)
+		}
+	}
+	return up, nil
+}
+
+// relay copies bytes both ways until either side ends. A client that
+// half-closes has its end passed on, so the leader still answers what it
+// sent (QUIT) and notices a vanished blocked client (resp.Conn.Gone); the
+// leader's end closes the client's connection.
+func (d *Door) relay(c *resp.Conn, up *upstream, in io.Reader, out io.Writer) {
+	if !d.proxies.add(up) {
+		up.nc.Close()
+		return
+	}
+	defer d.proxies.remove(up)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // client -> leader
+		defer wg.Done()
+		if _, err := io.Copy(up.nc, in); err == nil {
+			up.nc.CloseWrite()
+		} else {
+			up.nc.Close()
+		}
+	}()
+	io.Copy(out, up.br) // leader -> client
+	up.nc.Close()
+	c.Close() // ends the copy above
+	wg.Wait()
+}
+
+// proxies is the set of live relays and the watch that closes those whose
+// leader is no longer this follower's leader. The watch runs, in the
+// door's group, while there are relays.
+type proxies struct {
+	store   Store
+	g       *group
+	mu      sync.Mutex
+	ups     map[*upstream]struct{}
+	running bool
+}
+
+func newProxies(store Store, g *group) *proxies {
+	return &proxies{store: store, g: g, ups: map[*upstream]struct{}{}}
+}
+
+// add registers a relay; false once the door is closed.
+func (p *proxies) add(up *upstream) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running && !p.g.start(p.watch) {
+		return false
+	}
+	p.running = true
+	p.ups[up] = struct{}{}
+	return true
+}
+
+func (p *proxies) remove(up *upstream) {
+	p.mu.Lock()
+	delete(p.ups, up)
+	p.mu.Unlock()
+}
+
+// watch closes the relays whose leader is gone, until none is left.
+func (p *proxies) watch(stop <-chan struct{}) {
+	tick := time.NewTicker(proxyCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			p.mu.Lock()
+			p.running = false
+			p.mu.Unlock()
+			return
+		case <-tick.C:
+		}
+		leader := ""
+		var re *resp.RedirectError
+		if err := p.store.NotLeading(); errors.As(err, &re) {
+			leader = re.Leader
+		}
+		p.mu.Lock()
+		if len(p.ups) == 0 {
+			p.running = false
+			p.mu.Unlock()
+			return
+		}
+		for up := range p.ups {
+			if up.leader != leader {
+				up.nc.Close() // the relay ends and closes its client
+			}
+		}
+		p.mu.Unlock()
+	}
+}
