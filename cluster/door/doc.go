@@ -159,10 +159,11 @@
 // nothing, answering a null array, if any key's index changed since.
 // Because the check happens where the writes are applied, it is exact
 // under replication and across failovers. Local commands queued inside
-// MULTI (PING, ECHO, SELECT: the Queued flag on their rows in
-// connection.go) are not logged: their replies depend only on their
-// arguments, so the node answering EXEC computes them once the entry is
-// applied and splices them into the logged replies in queue order
+// MULTI (PING, ECHO, SELECT, PUBLISH: the Queued flag on their rows in
+// connection.go and pubsub.go) are not logged: their replies depend only
+// on their arguments (PUBLISH's, on the leader's subscribers), so the node
+// answering EXEC runs them once the entry is applied, after every write of
+// the transaction, and splices them into the logged replies in queue order
 // (execFuture); a watch failure still answers a null array for the whole
 // transaction.
 //

@@ -144,7 +144,7 @@ func pubsubCommands() []Command {
 		{Name: "PSUBSCRIBE", Kind: Local, Flags: Subscribed | Upstream, Arity: -2, Answer: subscribe(true)},
 		{Name: "UNSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -1, Answer: unsubscribe(false)},
 		{Name: "PUNSUBSCRIBE", Kind: Local, Flags: Subscribed, Arity: -1, Answer: unsubscribe(true)},
-		{Name: "PUBLISH", Kind: Leader, Arity: 3, Answer: func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+		{Name: "PUBLISH", Kind: Leader, Flags: Queued, Arity: 3, Answer: func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 			return resp.Int(d.pubsub.publish(args[1].Text(), args[2]))
 		}},
 	}

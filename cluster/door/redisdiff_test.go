@@ -204,6 +204,23 @@ func TestRedisDiff_ConnectionCommandsInMulti(t *testing.T) {
 	}
 }
 
+// PUBLISH inside MULTI is queued and answers its receivers in EXEC's
+// reply, as Celery's Redis result backend relies on (MULTI, SETEX,
+// PUBLISH, EXEC); a watched key's change publishes nothing.
+func TestRedisDiff_PublishInMulti(t *testing.T) {
+	t.Parallel()
+	kv, rd := startForDiff(t)
+	script := []redisStep{
+		rq("FLUSHALL"),
+		rq("MULTI"), rq("SETEX", "celery-task-meta-1", "60", "{}"), rq("PUBLISH", "celery-task-meta-1", "{}"), rq("EXEC"),
+		rq("WATCH", "a"), rq("SET", "a", "2"), rq("MULTI"), rq("PUBLISH", "c", "m"), rq("EXEC"),
+		rq("MULTI"), rq("PUBLISH", "c"), rq("EXEC"),
+	}
+	for _, proto := range []string{"2", "3"} {
+		sameAsRedis(t, kv, rd, proto, script)
+	}
+}
+
 // RENAME of a list onto a key a client is blocked on wakes it, in Redis
 // and in kvorum alike.
 func TestRedisDiff_RenameWakesBlockedPop(t *testing.T) {

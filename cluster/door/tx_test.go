@@ -2,6 +2,7 @@ package door_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
@@ -58,5 +59,39 @@ func TestTx_MultiExecWatch(t *testing.T) {
 	expect(`["OK"]`, "EXEC")
 	if v := cn.Do(t, "DISCARD"); v.Text() != "ERR DISCARD without MULTI" {
 		t.Fatalf("DISCARD outside MULTI = %v", v)
+	}
+}
+
+// A PUBLISH queued in MULTI is delivered once the transaction applies, so
+// its subscriber already sees the data written before it (Celery's result
+// backend: SETEX then PUBLISH); an aborted transaction publishes nothing.
+func TestTx_PublishInMulti(t *testing.T) {
+	t.Parallel()
+	_, addr := startDoor(t)
+	sub := resptest.Dial(t, addr)
+	defer sub.Close()
+	sub.Do(t, "SUBSCRIBE", "done")
+	cn := resptest.Dial(t, addr)
+	defer cn.Close()
+	cn.Do(t, "HELLO", "2")
+	cn.Do(t, "WATCH", "w")
+	resptest.Do(t, addr, "SET", "w", "changed")
+	cn.Do(t, "MULTI")
+	cn.Do(t, "PUBLISH", "done", "aborted")
+	if v := cn.Do(t, "EXEC"); !v.IsNull() {
+		t.Fatalf("EXEC after a watched key changed = %v", v)
+	}
+	cn.Do(t, "MULTI")
+	cn.Do(t, "SET", "result", "42")
+	cn.Do(t, "PUBLISH", "done", "result")
+	if v := cn.Do(t, "EXEC"); v.String() != `["OK", 1]` {
+		t.Fatalf("EXEC = %v, want [OK, 1]", v)
+	}
+	sub.SetDeadline(time.Now().Add(10 * time.Second))
+	if v, err := sub.ReadValue(); err != nil || v.String() != `["message", "done", "result"]` {
+		t.Fatalf("message = %v, %v; want the transaction's (the aborted one published nothing)", v, err)
+	}
+	if v := sub.Do(t, "PING"); v.String() != `["pong", ""]` {
+		t.Fatalf("PING = %v", v)
 	}
 }
