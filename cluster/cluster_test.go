@@ -235,3 +235,24 @@ func TestCluster_InfoKeyspace(t *testing.T) {
 		t.Fatalf("INFO keyspace = %q", info)
 	}
 }
+
+// With SentinelAddr a node serves a second listener (Sentinel's own port,
+// 26379, for clients configured with it) through the same front door: its
+// SENTINEL answers name the leader's client address.
+func TestCluster_SentinelListener(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 1, Configure: func(i int, cfg *cluster.Config) {
+		cfg.SentinelAddr = "127.0.0.1:0"
+	}})
+	leader := c.Leader(10 * time.Second)
+	if leader.SentinelAddr() == "" || leader.SentinelAddr() == leader.ClientAddr() {
+		t.Fatalf("sentinel listener %q, client %q", leader.SentinelAddr(), leader.ClientAddr())
+	}
+	want := strings.Replace(leader.ClientAddr(), ":", `", "`, 1)
+	testcluster.WaitFor(t, "the sentinel listener to name the leader", 10*time.Second, func() bool {
+		v := resptest.Do(t, leader.SentinelAddr(), "SENTINEL", "get-master-addr-by-name", "mymaster")
+		return v.String() == `["`+want+`"]`
+	})
+	if v := resptest.Do(t, leader.SentinelAddr(), "SET", "k", "v"); v.IsError() {
+		t.Fatalf("SET on the sentinel listener = %v", v)
+	}
+}

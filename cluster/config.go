@@ -17,7 +17,11 @@ type Config struct {
 	NodeID  string // unique and stable across restarts (default: hostname)
 	DataDir string // raft.db and snapshots/ live here
 
-	ClientAddr      string // where clients connect, e.g. ":31337"
+	ClientAddr string // where clients connect, e.g. ":31337"
+	// SentinelAddr is a second client listener, e.g. ":26379", for Sentinel
+	// clients configured with Sentinel's own port; it serves the same front
+	// door as ClientAddr. "" for none.
+	SentinelAddr    string
 	AdvertiseClient string // client address put in redirects (default: ClientAddr's bound address, or Advertise host + port)
 	RaftAddr        string // Raft TCP transport, e.g. "127.0.0.1:31338"
 	AdvertiseRaft   string // Raft address other nodes dial (default: bound RaftAddr)

@@ -30,6 +30,7 @@ type Node struct {
 	trans *raft.NetworkTransport
 
 	clientLn   net.Listener
+	extraLn    net.Listener // SentinelAddr's, nil if none
 	clientAddr string       // advertised client address
 	raftAddr   string       // advertised raft address
 	server     *resp.Server // serves clients through the front door (Start)
@@ -104,6 +105,12 @@ func New(cfg Config) (_ *Node, err error) {
 	}
 	cleanup = append(cleanup, func() { n.clientLn.Close() })
 	n.clientAddr = advertise(cfg.AdvertiseClient, cfg.Advertise, n.clientLn.Addr())
+	if cfg.SentinelAddr != "" {
+		if n.extraLn, err = net.Listen("tcp", cfg.SentinelAddr); err != nil {
+			return nil, fmt.Errorf("listen sentinel clients %s: %w", cfg.SentinelAddr, err)
+		}
+		cleanup = append(cleanup, func() { n.extraLn.Close() })
+	}
 
 	n.lead.n = n
 	n.fsm = fsm.New(fsm.Config{Logger: n.log})
@@ -173,15 +180,32 @@ func (n *Node) Start(front resp.Handler) error {
 			n.goLoop(n.joinLoop)
 		}
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		if err := n.server.Serve(n.clientLn); err != nil && !errors.Is(err, resp.ErrServerClosed) {
-			n.log.Error("client listener stopped", "err", err)
+	for _, ln := range []net.Listener{n.clientLn, n.extraLn} {
+		if ln == nil {
+			continue
 		}
-	}()
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if err := n.server.Serve(ln); err != nil && !errors.Is(err, resp.ErrServerClosed) {
+				n.log.Error("client listener stopped", "addr", ln.Addr().String(), "err", err)
+			}
+		}()
+	}
 	n.log.Info("serving", "client", n.clientLn.Addr().String(), "advertise", n.clientAddr, "raft", n.raftAddr)
+	if n.extraLn != nil {
+		n.log.Info("serving sentinel clients", "sentinel", n.extraLn.Addr().String())
+	}
 	return nil
+}
+
+// SentinelAddr returns the bound address of the Sentinel listener, "" if
+// there is none.
+func (n *Node) SentinelAddr() string {
+	if n.extraLn == nil {
+		return ""
+	}
+	return n.extraLn.Addr().String()
 }
 
 // goLoop runs f on a goroutine owned by the node until Close.

@@ -154,6 +154,7 @@ func parseFlags(args []string, stderr io.Writer) (cluster.Config, door.Config, s
 	fs.BoolVar(&leave, "leave-on-terminate", leave, "on SIGTERM, leave the cluster for good: gossip announces the leave and the leader removes this node from Raft (default: a stopped node stays a voter and rejoins on restart)")
 	fs.IntVar(&cfg.MaxClients, "max-clients", 10000, "most client connections at once")
 	fs.StringVar(&doorCfg.SentinelMaster, "sentinel-master", "mymaster", "master name the SENTINEL commands answer for (the Raft leader), as Sentinel clients are configured")
+	fs.StringVar(&cfg.SentinelAddr, "sentinel-listen", "", `a second client address for Sentinel clients that insist on Sentinel's port, e.g. ":26379" ("": none)`)
 	fs.StringVar(&follower, "follower-mode", follower, "what a follower does with a plain client's command for the leader: redirect (-MOVED) or proxy (relay the connection to the leader)")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "KVORUM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
