@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,7 @@ func TestCompose_FailoverAndRejoin(t *testing.T) {
 	}
 
 	leader := waitLeader(t, addrs, -1, 30*time.Second)
+	waitSentinelNames(t, addrs, -1, addrs[leader])
 	follower := (leader + 1) % len(addrs)
 	t.Logf("leader %s (%s), writing through follower %s (%s)", services[leader], addrs[leader], services[follower], addrs[follower])
 
@@ -101,6 +103,7 @@ func TestCompose_FailoverAndRejoin(t *testing.T) {
 	})
 	failover := time.Since(killed)
 	t.Logf("killed leader %s; %s leads and serves writes %v later", services[leader], services[newLeader], failover.Round(time.Millisecond))
+	waitSentinelNames(t, addrs, leader, addrs[newLeader])
 	if failover > 5*time.Second {
 		t.Errorf("a new leader served %v after the kill, want within 5s", failover)
 	}
@@ -243,6 +246,40 @@ func waitLeader(t *testing.T, addrs []string, skip int, timeout time.Duration) i
 		return leader >= 0, strings.Join(roles, " ")
 	})
 	return leader
+}
+
+// waitSentinelNames waits until every node but skip answers redis-cli's
+// SENTINEL get-master-addr-by-name mymaster with want, the leader's
+// advertised client address (host-published): a Sentinel client on the
+// host reaches it.
+func waitSentinelNames(t *testing.T, addrs []string, skip int, want string) {
+	t.Helper()
+	host, port, _ := strings.Cut(want, ":")
+	for i, a := range addrs {
+		if i == skip {
+			continue
+		}
+		h, p, _ := strings.Cut(a, ":")
+		took := waitFor(t, services[i]+" to name the leader through SENTINEL", 10*time.Second, func() (bool, string) {
+			args := []string{"SENTINEL", "get-master-addr-by-name", "mymaster"}
+			var got string
+			if _, err := exec.LookPath("redis-cli"); err == nil {
+				out, err := run(".", nil, 5*time.Second, "redis-cli", append([]string{"-h", h, "-p", p}, args...)...)
+				if err != nil {
+					return false, err.Error()
+				}
+				got = strings.Join(strings.Fields(out), " ")
+			} else {
+				v, err := ask(a, args...)
+				if err != nil {
+					return false, err.Error()
+				}
+				got = strings.Trim(v.String(), "[]")
+			}
+			return got == host+" "+port || got == fmt.Sprintf("%q, %q", host, port), got
+		})
+		t.Logf("%s: SENTINEL get-master-addr-by-name mymaster names %s (after %v)", services[i], want, took.Round(time.Millisecond))
+	}
 }
 
 func errOrEmpty(err error) string {
