@@ -2,6 +2,7 @@ package door
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +61,12 @@ func (d *Door) proxy(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
 		d.log.Warn("proxy: cannot reach the leader", "leader", re.Leader, "err", err)
 		return resp.Now(resp.TryAgain("proxy: " + err.Error()).Value())
 	}
+	// The upstream ends with the client's connection. The relay closes it
+	// too, but it starts only once the replies before this request are
+	// written, and never if the connection ends first (the client resets
+	// it, the server closes): then nothing else would close the upstream,
+	// and it would stay open on both nodes for good.
+	context.AfterFunc(c.Context(), func() { up.nc.Close() })
 	if _, err := up.nc.Write(resp.AppendValue(nil, resp.Array(args...))); err != nil {
 		up.nc.Close()
 		return resp.Now(resp.TryAgain("proxy: sending to the leader: " + err.Error()).Value())

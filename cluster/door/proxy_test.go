@@ -1,6 +1,7 @@
 package door_test
 
 import (
+	"net"
 	"testing"
 	"time"
 
@@ -139,4 +140,27 @@ func TestProxy_LeaderLossClosesClient(t *testing.T) {
 	if v := resptest.Do(t, followerAddr, "GET", "k"); v.String() != resp.ErrNoLeader.Value().String() {
 		t.Fatalf("GET on a proxying follower with no leader = %v, want CLUSTERDOWN", v)
 	}
+}
+
+// A client that goes away before its connection is handed to the relay
+// leaves no connection to the leader behind: the upstream dialed for it is
+// closed with it. Each client here sends PING and SET in one write and
+// resets the connection at once; where the reset comes before the PONG is
+// written, writing it fails and the relay never starts (most runs see
+// that several times: it is how the leak was found).
+func TestProxy_NoUpstreamLeftByVanishedClient(t *testing.T) {
+	t.Parallel()
+	leader, _, _, followerAddr := startProxy(t)
+	for range 30 {
+		nc, err := net.Dial("tcp", followerAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.Write(resp.AppendCommand(resp.AppendCommand(nil, "PING"), "SET", "k", "v"))
+		nc.(*net.TCPConn).SetLinger(0) // Close resets the connection
+		nc.Close()
+	}
+	resptest.WaitFor(t, "the leader's connections from the proxy to close", 5*time.Second, func() bool {
+		return len(leader.Conns()) == 0
+	})
 }
