@@ -18,10 +18,18 @@ import (
 func TestBlocking_LeaderChangeRedirects(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
 	leader := c.Leader(10 * time.Second)
+	// cn follows redirects (READWRITE); plain is a plain Redis client's.
 	cn := resptest.Dial(t, leader.ClientAddr())
 	defer cn.Close()
+	if v := cn.Do(t, "READWRITE"); v.Text() != "OK" {
+		t.Fatalf("READWRITE = %v", v)
+	}
 	cn.SetDeadline(time.Now().Add(20 * time.Second))
 	done := cn.Go("BLPOP", "jobs", "0")
+	plain := resptest.Dial(t, leader.ClientAddr())
+	defer plain.Close()
+	plain.SetDeadline(time.Now().Add(20 * time.Second))
+	plainDone := plain.Go("BLPOP", "jobs", "0")
 	sub := resptest.Dial(t, leader.ClientAddr())
 	defer sub.Close()
 	if v := sub.Do(t, "SUBSCRIBE", "jobs"); v.String() != `["subscribe", "jobs", 1]` {
@@ -31,8 +39,8 @@ func TestBlocking_LeaderChangeRedirects(t *testing.T) {
 	if r, ok := resp.ParseRedirect(resptest.Do(t, f.ClientAddr(), "PUBLISH", "jobs", "x")); !ok || r.Leader != leader.ClientAddr() {
 		t.Fatalf("follower PUBLISH did not redirect to %s", leader.ClientAddr())
 	}
-	// Wait until the request is being served, then move leadership away.
-	resptest.WaitBlocked(t, leader.ClientAddr(), "1")
+	// Wait until the requests are being served, then move leadership away.
+	resptest.WaitBlocked(t, leader.ClientAddr(), "2")
 	if err := leader.Raft().LeadershipTransfer().Error(); err != nil {
 		t.Fatalf("leadership transfer: %v", err)
 	}
@@ -43,6 +51,17 @@ func TestBlocking_LeaderChangeRedirects(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("blocked BLPOP was not ended by the leadership change")
+	}
+	// The plain client's connection is closed, as Sentinel's failover
+	// closes a demoted master's clients: no reply is read.
+	// (Its read deadline is 20s away, so an answer within 10s is the close.)
+	select {
+	case v := <-plainDone:
+		if v.Kind() != 0 {
+			t.Fatalf("plain client's blocked BLPOP after leadership change = %v, want its connection closed", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("plain client's connection still open after the leadership change")
 	}
 	sub.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := sub.ReadValue(); err == nil {
