@@ -3,6 +3,11 @@
 # and prepares build/rootfs/data owned by uid 65532.
 FROM scratch
 
+# The version scripts/image.sh stamped into the binaries (git describe).
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="kvorum" \
+      org.opencontainers.image.version="$VERSION"
+
 COPY build/kvorum-server build/kvorum-cl[i] /
 COPY --chown=65532:65532 build/rootfs/data /data
 

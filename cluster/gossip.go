@@ -94,7 +94,13 @@ func (n *Node) joinLoop(ctx context.Context) {
 			n.log.Info("joined gossip", "contacted", joined)
 			return
 		}
-		n.log.Warn("gossip join failed; retrying", "seeds", n.cfg.Join, "err", err, "backoff", backoff)
+		if err != nil {
+			n.log.Warn("gossip join failed; retrying", "seeds", n.cfg.Join, "err", err, "backoff", backoff)
+		} else {
+			// Only this node answered (it is among its own seeds): normal
+			// while the first node waits for the others to start.
+			n.log.Info("gossip join found no other member yet; retrying", "seeds", n.cfg.Join, "backoff", backoff)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/kvorum/kvorum/resp"
@@ -202,13 +203,43 @@ func WrongArity(name string) resp.Value {
 	return resp.Err("ERR wrong number of arguments for '" + strings.ToLower(name) + "' command")
 }
 
-// UnknownCommand is SPEC §4's unknown-command error, with the tutorial's text after the code.
-func UnknownCommand(name []byte) resp.Value {
-	n := string(name)
-	if len(n) > 128 {
-		n = n[:128] + "..."
+// UnknownCommand is the reply to a command no row serves, in Redis 7's
+// words (SPEC §4 asks only for the "ERR unknown command 'X'" start):
+//
+//	ERR unknown command 'foo', with args beginning with: 'a' 'b' (and a space)
+//
+// It is built as Redis builds it: the name cut to 128 bytes; each argument
+// quoted and followed by a space while the list is under 128 bytes, the
+// last one cut to fit; each text ending at a NUL byte, as C's %s does; CR
+// and LF turned into spaces. args are the arguments after the name, only
+// read. Callers that omit them get the text for a command without any.
+func UnknownCommand(name []byte, args ...resp.Value) resp.Value {
+	b := make([]byte, 0, 64)
+	b = append(b, "ERR unknown command '"...)
+	b = append(b, cText(name, 128)...)
+	b = append(b, "', with args beginning with: "...)
+	n := 0 // the argument list's length so far
+	for _, a := range args {
+		if n >= 128 {
+			break
+		}
+		t := cText(a.TextBytes(), 128-n)
+		b = append(append(append(b, '\''), t...), "' "...)
+		n += len(t) + 3
 	}
-	return resp.Err("ERR unknown command '" + n + "' (Unrecognized command: " + strings.ToUpper(n) + ")")
+	return resp.Err(string(b)) // which turns CR and LF into spaces, as Redis does
+}
+
+// cText is what C's "%.*s" prints of b with precision limit: b up to its
+// first NUL byte, at most limit bytes.
+func cText(b []byte, limit int) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	if len(b) > limit {
+		b = b[:limit]
+	}
+	return b
 }
 
 // argInt parses an integer argument (a ':' integer or its decimal text).

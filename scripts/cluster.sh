@@ -37,8 +37,10 @@ start() {
       exit 1
     fi
   done
-  go build -o bin/kvorum-server ./cmd/kvorum-server
-  go build -o bin/kvorum-cli ./cmd/kvorum-cli
+  # Stamped as `make build` does (kvorum-server --version).
+  local ldflags="-X github.com/kvorum/kvorum/internal/version.stamp=$(git describe --tags --always --dirty 2>/dev/null || echo dev)"
+  go build -ldflags "$ldflags" -o bin/kvorum-server ./cmd/kvorum-server
+  go build -ldflags "$ldflags" -o bin/kvorum-cli ./cmd/kvorum-cli
   mkdir -p data
   for i in "${nodes[@]}"; do
     bin/kvorum-server --node-id n$i --data-dir data/n$i \

@@ -11,9 +11,20 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
-// redisVersion is what INFO and HELLO claim: old enough that clients do not
-// expect streams or other features kvorum does not have.
+// redisVersion is the Redis version INFO (redis_version) and HELLO
+// ("version") claim, one constant so they agree. Clients choose commands by
+// it, so it must not promise what kvorum lacks: RQ (1.13, Debian's) writes
+// job results with XADD once the server says 5.0.0 or later, and kvorum has
+// no streams, so a 7.0.x here fails every RQ job (TestQueues_RQFailover).
+// Raise it to 7.0.x once streams are in; until then 4.0.9 is the newest
+// honest claim for what RQ, redis-py and go-redis look at. kvorum's own
+// version is INFO's kvorum_version (internal/version).
 const redisVersion = "4.0.9"
+
+// redisMode is INFO's redis_mode and HELLO's "mode": kvorum answers the
+// CLUSTER commands (one shard owning every slot), as Redis in cluster mode
+// does, so it says "cluster" in both.
+const redisMode = "cluster"
 
 // connectionCommands are answered by the node that receives them, leader
 // or follower: they concern the connection, not the data.
@@ -112,7 +123,7 @@ func cmdHello(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 		resp.BulkString("version"), resp.BulkString(redisVersion),
 		resp.BulkString("proto"), resp.Int(int64(protoNumber(c.Mode()))),
 		resp.BulkString("id"), resp.Int(int64(c.ID())),
-		resp.BulkString("mode"), resp.BulkString("standalone"),
+		resp.BulkString("mode"), resp.BulkString(redisMode),
 		resp.BulkString("role"), resp.BulkString(role),
 		resp.BulkString("modules"), resp.Array(),
 	)

@@ -114,7 +114,7 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	cmd := d.reg.Lookup(name)
 	switch {
 	case cmd == nil:
-		return s.refuse(fsm.UnknownCommand(name))
+		return s.refuse(fsm.UnknownCommand(name, args[1:]...))
 	case !cmd.arityOK(len(args)):
 		return s.refuse(fsm.WrongArity(cmd.Name))
 	case s.subscriptions > 0 && c.Mode() != resp.RESP3 && !cmd.has(Subscribed):

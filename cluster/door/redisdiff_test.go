@@ -5,6 +5,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -323,5 +324,28 @@ func TestRedisDiff_LinkedMoves(t *testing.T) {
 		for _, c := range []*resptest.Conn{rd1, rd2, other} {
 			c.Close()
 		}
+	}
+}
+
+// An unknown command answers Redis 7's text, with the arguments it began
+// with (quoted, cut at 128 bytes, CR and LF as spaces, a NUL ending one),
+// also inside MULTI, where it aborts the transaction.
+func TestRedisDiff_UnknownCommand(t *testing.T) {
+	t.Parallel()
+	kv, rd := startForDiff(t)
+	long := strings.Repeat("a", 200)
+	script := []redisStep{
+		rq("foo"),
+		rq("foo", "a", "b"),
+		rq("FOO", ""),
+		rq(strings.Repeat("x", 300), "y"),
+		rq("foo", long, "b"),
+		rq("foo", long[:100], strings.Repeat("b", 100), "c"),
+		rq("foo", "a\r\nb", "c\x00d", "e"),
+		rq("f\x00oo", "a"),
+		rq("MULTI"), rq("nosuch", "k", "v"), rq("SET", "k", "v"), rq("EXEC"),
+	}
+	for _, proto := range []string{"2", "3"} {
+		sameAsRedis(t, kv, rd, proto, script)
 	}
 }

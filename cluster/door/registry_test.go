@@ -81,7 +81,7 @@ func TestRouting_UnknownAndWrongArity(t *testing.T) {
 		args []string
 		want resp.Value
 	}{
-		{[]string{"NOSUCH", "a"}, fsm.UnknownCommand([]byte("NOSUCH"))},
+		{[]string{"NOSUCH", "a"}, fsm.UnknownCommand([]byte("NOSUCH"), resp.BulkString("a"))},
 		{[]string{"nosuch"}, fsm.UnknownCommand([]byte("nosuch"))},
 		{[]string{long}, fsm.UnknownCommand([]byte(long))},
 		{[]string{"GET"}, fsm.WrongArity("GET")},

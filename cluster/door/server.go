@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvorum/kvorum/internal/version"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -47,7 +48,7 @@ func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	}
 	st := d.store.Status()
 	_, port := splitHostPort(st.ClientAddr)
-	section("Server", "redis_version:"+redisVersion, "kvorum_version:0.1.0", "redis_mode:cluster",
+	section("Server", "redis_version:"+redisVersion, "kvorum_version:"+version.String(), "redis_mode:"+redisMode,
 		"process_id:"+strconv.Itoa(os.Getpid()), "tcp_port:"+port, "run_id:"+nodeHash(st.ID),
 		"uptime_in_seconds:"+strconv.Itoa(int(time.Since(st.Started).Seconds())))
 	section("Clients", "connected_clients:"+strconv.Itoa(len(d.store.Conns())),

@@ -33,7 +33,7 @@ func cmdSeq(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 	cmd := d.reg.Lookup(inner[0].TextBytes())
 	switch {
 	case cmd == nil:
-		return s.refuse(fsm.UnknownCommand(inner[0].TextBytes()))
+		return s.refuse(fsm.UnknownCommand(inner[0].TextBytes(), inner[1:]...))
 	case !cmd.arityOK(len(inner)):
 		return s.refuse(fsm.WrongArity(cmd.Name))
 	case cmd.Name == "EXEC":

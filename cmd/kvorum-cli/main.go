@@ -2,6 +2,7 @@
 // habits:
 //
 //	kvorum-cli [-h host] [-p port] [--raw|--no-raw] [-2|-3] [command [arg ...]]
+//	kvorum-cli --version
 //
 // With a command it sends it, prints the reply and exits (1 on an error
 // reply or failure). Without one it reads commands from standard input
@@ -27,6 +28,7 @@ import (
 
 	"github.com/chzyer/readline"
 	"github.com/kvorum/kvorum/client"
+	"github.com/kvorum/kvorum/internal/version"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -42,6 +44,7 @@ type config struct {
 	noRaw     bool
 	resp2     bool
 	resp3     bool
+	version   bool // --version: print it and exit
 	args      []string
 	outputTTY bool // stdout is a terminal
 	inputTTY  bool // stdin is a terminal
@@ -58,8 +61,10 @@ func parseFlags(argv []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.resp2, "2", false, "switch the connection to RESP2 (HELLO 2)")
 	fs.BoolVar(&cfg.resp3, "3", false, "switch the connection to RESP3 (HELLO 3)")
 	fs.Bool("c", true, "follow redirects (always on; accepted for redis-cli habits)")
+	fs.BoolVar(&cfg.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kvorum-cli [-h host] [-p port] [--raw|--no-raw] [-2|-3] [command [arg ...]]")
+		fmt.Fprintln(stderr, "       kvorum-cli --version")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(argv); err != nil {
@@ -76,6 +81,10 @@ func run(argv []string) int {
 			return 0
 		}
 		return 2
+	}
+	if cfg.version {
+		fmt.Println("kvorum-cli", version.String())
+		return 0
 	}
 	cfg.outputTTY = readline.IsTerminal(int(os.Stdout.Fd()))
 	cfg.inputTTY = readline.IsTerminal(int(os.Stdin.Fd()))

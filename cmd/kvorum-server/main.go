@@ -3,7 +3,8 @@
 // main only turns flags and KVORUM_* environment variables into a
 // cluster.Config, starts the node, waits for SIGINT/SIGTERM and shuts it
 // down in the order cluster.Node.Close documents. Every flag has an
-// environment twin: --data-dir is KVORUM_DATA_DIR, and so on.
+// environment twin: --data-dir is KVORUM_DATA_DIR, and so on (not
+// --version, which prints internal/version's and exits).
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 
 	"github.com/kvorum/kvorum/cluster"
 	"github.com/kvorum/kvorum/cluster/door"
+	"github.com/kvorum/kvorum/internal/version"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -30,22 +32,27 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
 		os.Exit(healthcheck(os.Args[2:], os.Stderr))
 	}
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run parses args, runs a node until a signal, and returns the exit code.
-func run(args []string, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) int {
 	args, profile := cutFlag(args, "cpuprofile")
-	cfg, doorCfg, logLevel, leave, err := parseFlags(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "kvorum-server:", err)
+	opts, err := parseFlags(args, stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintf(stderr, "kvorum-server: %v\nRun 'kvorum-server --help' for usage.\n", err)
 		return 2
+	case opts.version:
+		fmt.Fprintln(stdout, "kvorum-server", version.String())
+		return 0
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
+	log := newLogger(stderr, opts.logFormat, opts.logLevel)
+	cfg, doorCfg := opts.cfg, opts.door
 	cfg.Logger = log
+	log.Info("starting", "version", version.String(), "node", cfg.NodeID)
 	// The data flow: resp (in the node's client listener) -> the front
 	// door -> the node's Raft log -> the fsm, and back.
 	node, err := cluster.New(cfg)
@@ -72,8 +79,8 @@ func run(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
-	log.Info("shutting down", "leave", leave)
-	if leave {
+	log.Info("shutting down", "leave", opts.leave)
+	if opts.leave {
 		err = node.Leave()
 	} else {
 		err = node.Close()
@@ -84,6 +91,16 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// newLogger returns the node's one logger: slog's text or JSON handler on
+// w. Raft's and memberlist's lines reach it too (cluster/logbridge.go).
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	o := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
 }
 
 // cutFlag removes a hidden "--name FILE" or "--name=FILE" flag from args
@@ -123,78 +140,148 @@ func startCPUProfile(path string) (func(), error) {
 	}, nil
 }
 
-func parseFlags(args []string, stderr io.Writer) (cluster.Config, door.Config, slog.Level, bool, error) {
+// options is what the command line and the KVORUM_* environment say.
+type options struct {
+	cfg       cluster.Config
+	door      door.Config
+	logLevel  slog.Level
+	logFormat string // text or json
+	leave     bool   // --leave-on-terminate
+	version   bool   // --version: print it and exit
+}
+
+// rawFlags holds the flags that are converted after parsing.
+type rawFlags struct {
+	protocol, level, format, join, follower string
+}
+
+// usageHead is --help's text above the flag list.
+const usageHead = `usage: kvorum-server [flags]             run a node
+       kvorum-server healthcheck [--addr host:port]
+                                         exit 0 if the node at addr answers PING
+       kvorum-server --version           print the version and exit
+
+Every flag has an environment twin KVORUM_<NAME>: --data-dir is
+KVORUM_DATA_DIR, --bootstrap-expect is KVORUM_BOOTSTRAP_EXPECT. A flag on
+the command line wins over its twin.
+
+Flags:
+`
+
+// newFlagSet declares the flags on o and raw. The set prints nothing:
+// run reports a bad flag once, and parseFlags prints --help's usage.
+func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	d := cluster.DefaultConfig()
+	o.cfg = d
+	*raw = rawFlags{protocol: "native", level: "info", format: "text", follower: "redirect"}
 	fs := flag.NewFlagSet("kvorum-server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	c := &o.cfg
+	fs.StringVar(&c.ClientAddr, "listen", d.ClientAddr, "client address (RESP)")
+	fs.StringVar(&c.RaftAddr, "raft-addr", d.RaftAddr, "Raft transport address")
+	fs.StringVar(&c.GossipAddr, "gossip-addr", ":31339", `gossip (memberlist) address; "" disables gossip`)
+	fs.StringVar(&c.DataDir, "data-dir", d.DataDir, "directory for the Raft log and snapshots")
+	fs.StringVar(&c.NodeID, "node-id", "", "unique, stable node id (default: this machine's hostname)")
+	fs.StringVar(&c.Advertise, "advertise", "", "host other nodes and clients use to reach this one (fills in the advertise addresses)")
+	fs.StringVar(&c.AdvertiseClient, "advertise-client", "", "client address put in redirects (host:port reachable by clients)")
+	fs.StringVar(&c.AdvertiseRaft, "advertise-raft", "", "Raft address other nodes dial")
+	fs.StringVar(&raw.join, "join", "", "comma-separated gossip seeds host[:port]")
+	fs.IntVar(&c.BootstrapExpect, "bootstrap-expect", 0, "bootstrap once this many fresh nodes see each other")
+	fs.DurationVar(&c.ReapAfter, "reap-after", d.ReapAfter, "remove a failed member from Raft after this long (0: never)")
+	fs.StringVar(&raw.protocol, "protocol", raw.protocol, "reply mode of new connections: native, resp2 or resp3")
+	fs.StringVar(&raw.level, "log-level", raw.level, "debug, info, warn or error")
+	fs.StringVar(&raw.format, "log-format", raw.format, "log lines as text (key=value) or json")
+	fs.Uint64Var(&c.SnapshotThreshold, "snapshot-threshold", d.SnapshotThreshold, "log entries between snapshots")
+	fs.DurationVar(&c.SnapshotInterval, "snapshot-interval", d.SnapshotInterval, "how often to check --snapshot-threshold")
+	fs.BoolVar(&o.leave, "leave-on-terminate", false, "on SIGTERM, leave the cluster for good: gossip announces the leave and the leader removes this node from Raft (otherwise a stopped node stays a voter and rejoins on restart)")
+	fs.IntVar(&c.MaxClients, "max-clients", 10000, "most client connections at once")
+	fs.StringVar(&o.door.SentinelMaster, "sentinel-master", "mymaster", "master name the SENTINEL commands answer for (the Raft leader), as Sentinel clients are configured")
+	fs.StringVar(&c.SentinelAddr, "sentinel-listen", "", `a second client address for Sentinel clients that insist on Sentinel's port, e.g. ":26379" ("": none)`)
+	fs.StringVar(&raw.follower, "follower-mode", raw.follower, "what a follower does with a plain client's command for the leader: redirect (-MOVED) or proxy (relay the connection to the leader)")
+	return fs
+}
+
+// printUsage writes --help's text to w.
+func printUsage(fs *flag.FlagSet, w io.Writer) {
+	io.WriteString(w, usageHead)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// parseFlags turns args and the KVORUM_* environment into options. It
+// prints only --help's usage (to help); the caller reports an error.
+func parseFlags(args []string, help io.Writer) (options, error) {
 	var (
-		cfg      = d
-		doorCfg  door.Config
-		protocol = "native"
-		level    = "info"
-		join     string
-		leave    = false
-		follower = "redirect"
+		o   options
+		raw rawFlags
 	)
-	fs.StringVar(&cfg.ClientAddr, "listen", d.ClientAddr, "client address (RESP)")
-	fs.StringVar(&cfg.RaftAddr, "raft-addr", d.RaftAddr, "Raft transport address")
-	fs.StringVar(&cfg.GossipAddr, "gossip-addr", ":31339", `gossip (memberlist) address; "" disables gossip`)
-	fs.StringVar(&cfg.DataDir, "data-dir", d.DataDir, "directory for the Raft log and snapshots")
-	fs.StringVar(&cfg.NodeID, "node-id", d.NodeID, "unique node id (default: hostname)")
-	fs.StringVar(&cfg.Advertise, "advertise", "", "host other nodes and clients use to reach this one (fills in the advertise addresses)")
-	fs.StringVar(&cfg.AdvertiseClient, "advertise-client", "", "client address put in redirects (host:port reachable by clients)")
-	fs.StringVar(&cfg.AdvertiseRaft, "advertise-raft", "", "Raft address other nodes dial")
-	fs.StringVar(&join, "join", "", "comma-separated gossip seeds host:port")
-	fs.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", 0, "bootstrap once this many fresh nodes see each other")
-	fs.DurationVar(&cfg.ReapAfter, "reap-after", d.ReapAfter, "remove a failed member from Raft after this long (0: never)")
-	fs.StringVar(&protocol, "protocol", protocol, "reply mode of new connections: native, resp2 or resp3")
-	fs.StringVar(&level, "log-level", level, "debug, info, warn or error")
-	fs.Uint64Var(&cfg.SnapshotThreshold, "snapshot-threshold", d.SnapshotThreshold, "log entries between snapshots")
-	fs.DurationVar(&cfg.SnapshotInterval, "snapshot-interval", d.SnapshotInterval, "how often to check --snapshot-threshold")
-	fs.BoolVar(&leave, "leave-on-terminate", leave, "on SIGTERM, leave the cluster for good: gossip announces the leave and the leader removes this node from Raft (default: a stopped node stays a voter and rejoins on restart)")
-	fs.IntVar(&cfg.MaxClients, "max-clients", 10000, "most client connections at once")
-	fs.StringVar(&doorCfg.SentinelMaster, "sentinel-master", "mymaster", "master name the SENTINEL commands answer for (the Raft leader), as Sentinel clients are configured")
-	fs.StringVar(&cfg.SentinelAddr, "sentinel-listen", "", `a second client address for Sentinel clients that insist on Sentinel's port, e.g. ":26379" ("": none)`)
-	fs.StringVar(&follower, "follower-mode", follower, "what a follower does with a plain client's command for the leader: redirect (-MOVED) or proxy (relay the connection to the leader)")
+	fs := newFlagSet(&o, &raw)
+	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "KVORUM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok {
-			f.Value.Set(v)
+		if v, ok := os.LookupEnv(env); ok && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s=%q: %w", env, v, err)
+			}
 		}
 	})
+	if envErr != nil {
+		return o, envErr
+	}
+	// Declared after the environment twins are read: --version has none.
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
-		return cfg, doorCfg, 0, false, err
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(fs, help)
+		}
+		return o, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, doorCfg, 0, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if o.version {
+		return o, nil
+	}
+	return o, o.convert(raw)
+}
+
+// convert checks and applies the flags that need more than parsing.
+func (o *options) convert(raw rawFlags) error {
 	var err error
-	if cfg.Protocol, err = resp.ParseMode(protocol); err != nil {
-		return cfg, doorCfg, 0, false, err
+	if o.cfg.Protocol, err = resp.ParseMode(raw.protocol); err != nil {
+		return err
 	}
-	switch follower {
+	switch raw.follower {
 	case "redirect":
 	case "proxy":
-		doorCfg.Proxy = true
+		o.door.Proxy = true
 	default:
-		return cfg, doorCfg, 0, false, fmt.Errorf("--follower-mode: %q is neither redirect nor proxy", follower)
+		return fmt.Errorf("--follower-mode: %q is neither redirect nor proxy", raw.follower)
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return cfg, doorCfg, 0, false, fmt.Errorf("--log-level: %w", err)
+	if err := o.logLevel.UnmarshalText([]byte(raw.level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
 	}
-	if cfg.ReapAfter == 0 {
-		cfg.ReapAfter = -1
+	if raw.format != "text" && raw.format != "json" {
+		return fmt.Errorf("--log-format: %q is neither text nor json", raw.format)
 	}
-	for _, j := range strings.Split(join, ",") {
+	o.logFormat = raw.format
+	if o.cfg.NodeID == "" {
+		o.cfg.NodeID = cluster.DefaultConfig().NodeID
+	}
+	if o.cfg.ReapAfter == 0 {
+		o.cfg.ReapAfter = -1
+	}
+	for _, j := range strings.Split(raw.join, ",") {
 		if j = strings.TrimSpace(j); j != "" {
 			if !strings.Contains(j, ":") {
 				j = net.JoinHostPort(j, "31339")
 			}
-			cfg.Join = append(cfg.Join, j)
+			o.cfg.Join = append(o.cfg.Join, j)
 		}
 	}
-	return cfg, doorCfg, lv, leave, cfg.Validate()
+	return o.cfg.Validate()
 }
 
 // healthcheck pings a node: exit 0 if it answers PONG. It serves as the
