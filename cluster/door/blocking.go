@@ -243,6 +243,12 @@ func (b *blockingPop) Wait() resp.Value {
 			v = b.cmd.TimeoutReply
 		case <-lost:
 			v = d.notLeading()
+			if s.tenure == lost {
+				// A plain client is closed with the leadership (tenure.go),
+				// not answered a redirect it cannot follow: close it now,
+				// so that the redirect is never written ahead of the close.
+				b.c.Close()
+			}
 		case <-gone:
 			v = errConnClosed
 		}
