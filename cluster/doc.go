@@ -41,9 +41,10 @@
 // Node.Propose hands a write to the term's proposer (proposer.go); a node
 // without a tenure returns a Proposal whose Wait fails with NotLeading's
 // error. The proposer gathers the writes of every connection into one log
-// entry (fsm.EntryBatch, built with fsm.AppendBatchItem and
+// entry (fsm.EntryItems, built with fsm.AppendBatchItem and
 // fsm.AppendBatchEntry): a version byte, the entry kind, the leader's clock
-// in ms, then a RESP array of [mode, request] pairs. It keeps one entry in
+// in ms, the count, then each write's mode and request (a session write's
+// numbers as integers, fsm/entry.go). It keeps one entry in
 // flight (maxInflight); everything that arrives while it commits joins the
 // next one (up to maxBatchItems writes or maxBatchBytes), so the batch
 // grows with the load and with the commit latency. One entry is one bolt

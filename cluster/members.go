@@ -27,8 +27,12 @@ type Member struct {
 	ClientAddr string
 	HasState   bool // had Raft state when it joined gossip: never part of a fresh bootstrap
 	Leaving    bool // announced a graceful leave: its departure is a leave, not a failure
-	Status     Status
-	Since      time.Time // when Status last changed
+	// Items: it applies fsm.EntryItems log entries. Versions before them
+	// do not say so, and a leader writes the older batch form while any
+	// server lacks it (Node.itemsOK).
+	Items  bool
+	Status Status
+	Since  time.Time // when Status last changed
 }
 
 // registry is the node's view of gossip members. Memberlist callbacks
@@ -86,6 +90,7 @@ const (
 	metaVersion  = 1
 	metaHasState = 1
 	metaLeaving  = 2
+	metaItems    = 4 // applies fsm.EntryItems; older versions ignore the bit
 )
 
 func encodeMeta(m Member) []byte {
@@ -95,6 +100,9 @@ func encodeMeta(m Member) []byte {
 	}
 	if m.Leaving {
 		flags |= metaLeaving
+	}
+	if m.Items {
+		flags |= metaItems
 	}
 	return resp.AppendValue(nil, resp.Array(resp.Int(metaVersion), resp.BulkString(m.ID),
 		resp.BulkString(m.RaftAddr), resp.BulkString(m.ClientAddr), resp.Int(flags)))
@@ -113,7 +121,7 @@ func decodeMeta(name string, b []byte) (Member, error) {
 		return Member{}, fmt.Errorf("%w from %s: unknown format", errBadMeta, name)
 	}
 	m := Member{ID: f[1].Text(), RaftAddr: f[2].Text(), ClientAddr: f[3].Text(), HasState: f[4].Int()&metaHasState != 0,
-		Leaving: f[4].Int()&metaLeaving != 0}
+		Leaving: f[4].Int()&metaLeaving != 0, Items: f[4].Int()&metaItems != 0}
 	if m.ID != name || m.RaftAddr == "" || m.ClientAddr == "" {
 		return Member{}, fmt.Errorf("%w from %s: id %q, raft %q, client %q", errBadMeta, name, m.ID, m.RaftAddr, m.ClientAddr)
 	}

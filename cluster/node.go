@@ -115,7 +115,7 @@ func New(cfg Config) (_ *Node, err error) {
 	n.lead.n = n
 	n.fsm = fsm.New(fsm.Config{Logger: n.log})
 	n.members = newRegistry()
-	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive})
+	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive, Items: true})
 
 	n.raft, err = raft.NewRaft(n.raftConfig(), n.fsm, n.logs, n.logs, n.snaps, n.trans)
 	if err != nil {

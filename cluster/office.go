@@ -28,10 +28,13 @@ type tenure struct {
 	// exist and reads need no quorum round. Set at establish and after
 	// every reconcile pass (the only place voters are added).
 	soleVoter atomic.Bool
-	proposer  *proposer
-	reads     *readGate
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	// items: every server in the configuration applies fsm.EntryItems, so
+	// the proposer may write them (Node.itemsOK). Set with soleVoter.
+	items    atomic.Bool
+	proposer *proposer
+	reads    *readGate
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // current returns the tenure this node holds, or nil.
@@ -68,11 +71,12 @@ func (l *office) establish(ctx context.Context) {
 		t.barrier = f.Index()
 	}
 	t.soleVoter.Store(n.voters() == 1)
-	t.proposer = newProposer(n)
+	t.items.Store(n.itemsOK())
+	t.proposer = newProposer(n, &t.items)
 	t.reads = newReadGate(n, t.number, t.barrier, &t.soleVoter)
 	var tctx context.Context
 	tctx, t.cancel = context.WithCancel(ctx)
-	for _, loop := range []func(context.Context){t.proposer.run, t.proposer.complete, t.reads.run, n.reconcileLoop(&t.soleVoter), t.expiryLoop(n)} {
+	for _, loop := range []func(context.Context){t.proposer.run, t.proposer.complete, t.reads.run, n.reconcileLoop(t), t.expiryLoop(n)} {
 		t.wg.Add(1)
 		go func() {
 			defer t.wg.Done()

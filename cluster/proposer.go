@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -17,11 +18,14 @@ import (
 // but with single-command clients each arriving write would be dispatched
 // almost alone: one leader fsync, and one follower round, per write. The
 // proposer instead keeps at most maxInflight entries in flight and gathers
-// everything that arrives meanwhile into the next entry (fsm.EntryBatch),
+// everything that arrives meanwhile into the next entry (fsm.EntryItems),
 // so the batch size adapts to the commit latency: one log entry, one disk
 // write on each node and one replication round for many writes.
 type proposer struct {
 	n *Node
+	// items says whether the batches may be fsm.EntryItems (the tenure's
+	// flag, Node.itemsOK); otherwise they are the older fsm.EntryBatch.
+	items *atomic.Bool
 
 	mu       sync.Mutex
 	stopped  bool        // the term ended: propose fails at once
@@ -42,6 +46,7 @@ const (
 
 // proposal is one batch entry being built, then in flight.
 type proposal struct {
+	items   bool // EntryItems, else EntryBatch: fixed when the batch starts
 	body    []byte
 	count   int
 	done    chan struct{}
@@ -50,8 +55,8 @@ type proposal struct {
 	f       raft.ApplyFuture
 }
 
-func newProposer(n *Node) *proposer {
-	return &proposer{n: n, kick: make(chan struct{}, 1), sent: make(chan *proposal, maxInflight), runDone: make(chan struct{})}
+func newProposer(n *Node, items *atomic.Bool) *proposer {
+	return &proposer{n: n, items: items, kick: make(chan struct{}, 1), sent: make(chan *proposal, maxInflight), runDone: make(chan struct{})}
 }
 
 // propose adds a write to the batch being built and returns its future.
@@ -67,11 +72,15 @@ func (p *proposer) propose(mode resp.Mode, args []resp.Value) *batchedWrite {
 		b = p.queue[len(p.queue)-1]
 	}
 	if b == nil || b.count >= maxBatchItems || len(b.body) >= maxBatchBytes {
-		b = &proposal{done: make(chan struct{})}
+		b = &proposal{items: p.items.Load(), done: make(chan struct{})}
 		p.queue = append(p.queue, b)
 	}
 	i := b.count
-	b.body = fsm.AppendBatchItem(b.body, mode, args)
+	if b.items {
+		b.body = fsm.AppendBatchItem(b.body, mode, args)
+	} else {
+		b.body = fsm.AppendPairsItem(b.body, mode, args)
+	}
 	b.count++
 	p.mu.Unlock()
 	select {
@@ -102,7 +111,11 @@ func (p *proposer) run(ctx context.Context) {
 			p.queue = p.queue[1:]
 			p.inflight++
 			p.mu.Unlock()
-			data := fsm.AppendBatchEntry(make([]byte, 0, len(b.body)+32), time.Now().UnixMilli(), b.count, b.body)
+			appendEntry := fsm.AppendPairsEntry
+			if b.items {
+				appendEntry = fsm.AppendBatchEntry
+			}
+			data := appendEntry(make([]byte, 0, len(b.body)+32), time.Now().UnixMilli(), b.count, b.body)
 			b.body = nil
 			b.f = p.n.raft.Apply(data, p.n.cfg.ApplyTimeout)
 			p.n.batches.Add(1)

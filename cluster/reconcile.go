@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"sort"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -63,16 +62,18 @@ func (n *Node) bootstrapLoop(ctx context.Context) {
 // removed; failed members are removed once failed for ReapAfter. It never
 // removes this node and removes at most one server per pass.
 //
-// After every pass it records in soleVoter whether this node is the only
-// voter (the term's flag that lets reads skip the quorum round).
-func (n *Node) reconcileLoop(soleVoter *atomic.Bool) func(context.Context) {
+// After every pass it records in the tenure whether this node is the only
+// voter (the flag that lets reads skip the quorum round) and whether every
+// server applies fsm.EntryItems (the proposer's choice of batch form).
+func (n *Node) reconcileLoop(t *tenure) func(context.Context) {
 	return func(ctx context.Context) {
 		tick := time.NewTicker(n.cfg.ReconcileInterval)
 		defer tick.Stop()
 		for {
 			if n.gossip != nil {
 				n.reconcile()
-				soleVoter.Store(n.voters() == 1)
+				t.soleVoter.Store(n.voters() == 1)
+				t.items.Store(n.itemsOK())
 			}
 			select {
 			case <-ctx.Done():
@@ -121,4 +122,23 @@ func (n *Node) reconcile() {
 		}
 		return // one removal per pass
 	}
+}
+
+// itemsOK reports whether every server in the Raft configuration announces
+// in gossip that it applies fsm.EntryItems entries. Until then (a rolling
+// upgrade from a version without them, a server gossip has not described
+// yet) the leader writes the older batch form, which every version
+// applies: a node that met an entry kind it does not know would skip it,
+// and its state would part from the others'.
+func (n *Node) itemsOK() bool {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	for _, s := range f.Configuration().Servers {
+		if m, ok := n.members.get(string(s.ID)); !ok || !m.Items {
+			return false
+		}
+	}
+	return true
 }

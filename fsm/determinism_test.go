@@ -169,14 +169,29 @@ func randomRequest(rng *rand.Rand) []any {
 // with a clock that moves on by random steps (so deadlines pass) and the
 // mode of a random connection.
 func history(seed uint64, count int) [][]byte {
+	out := make([][]byte, count)
+	for i, r := range historyRequests(seed, count) {
+		out[i] = entry(r.mode, r.now, r.args)
+	}
+	return out
+}
+
+// request is one request of a history, with its clock and mode.
+type request struct {
+	mode resp.Mode
+	now  int64
+	args []resp.Value
+}
+
+func historyRequests(seed uint64, count int) []request {
 	rng := rand.New(rand.NewPCG(seed, seed+1))
 	now := t0
-	out := make([][]byte, count)
+	out := make([]request, count)
 	for i := range out {
 		if rng.IntN(3) == 0 {
 			now += int64(rng.IntN(500))
 		}
-		out[i] = entry(resp.Mode(rng.IntN(3)), now, vals(randomRequest(rng)))
+		out[i] = request{mode: resp.Mode(rng.IntN(3)), now: now, args: vals(randomRequest(rng))}
 	}
 	return out
 }
@@ -240,6 +255,39 @@ func TestFSM_Determinism(t *testing.T) {
 			}
 			if one.Keys() == 0 {
 				t.Error("the history left no keys: it tests too little")
+			}
+		})
+	}
+}
+
+// TestFSM_DeterminismBatchItems applies one history as command entries
+// and as one-item batch entries, where AppendBatchItem stores a session
+// write compactly ([mode, id, seq, floor, command]): every reply and the
+// final states must agree.
+func TestFSM_DeterminismBatchItems(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run("seed"+strconv.FormatUint(seed, 10), func(t *testing.T) {
+			reqs := historyRequests(seed, 3000)
+			one, batched := fsm.New(fsm.Config{}), fsm.New(fsm.Config{})
+			compact := 0
+			for i, r := range reqs {
+				l := &raft.Log{Type: raft.LogCommand, Index: uint64(i + 1), Data: entry(r.mode, r.now, r.args)}
+				want := one.Apply(l).(resp.Value)
+				item := fsm.AppendBatchItem(nil, r.mode, r.args)
+				if r.args[0].Text() == fsm.SeqCommand && !bytes.Contains(item, []byte(fsm.SeqCommand)) {
+					compact++ // :mode :id :seq :seq-floor then the command
+				}
+				l.Data = fsm.AppendBatchEntry(nil, r.now, 1, item)
+				got, _ := batched.Apply(l).([]resp.Value)
+				if len(got) != 1 || !resp.Equal(got[0], want) {
+					t.Fatalf("request %d %v: batch item answered %v, command entry %v", i, r.args, got, want)
+				}
+			}
+			if compact == 0 {
+				t.Fatal("no session write was stored compactly: the test tests too little")
+			}
+			if !bytes.Equal(dump(t, batched), dump(t, one)) {
+				t.Error("final state of the batch items differs from the command entries'")
 			}
 		})
 	}

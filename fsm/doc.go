@@ -17,7 +17,7 @@
 // with a resp.Reader; each command is looked up in the table and run with a
 // Ctx that carries the State, the leader's clock, the reply mode, the
 // entry's index and the keys pushed to. ApplyBatch returns one reply per
-// command (a []resp.Value for an EntryBatch), which the proposer receives
+// command (a []resp.Value for a batch entry), which the proposer receives
 // from raft's ApplyFuture.Response, and then reports the keys the batch
 // pushed to (WatchPushes, which wakes the door's blocked pops). FSM.Read
 // runs a read-only command under the read lock with the serving node's
@@ -48,13 +48,23 @@
 // # Log entries
 //
 // An entry (entry.go, version 1) is a version byte, the entry kind
-// (EntryCommand or EntryBatch), the proposing connection's reply mode, the
-// leader's clock in Unix ms (8 bytes, big-endian), then RESP written with
-// resp.AppendValue: the request for an EntryCommand; for an EntryBatch
-// (AppendBatchItem, AppendBatchEntry) an array of [mode, request] pairs,
-// so each command keeps its connection's reply mode. The request is stored
-// as the client sent it, so one codec serves the wire, the log and
-// snapshots.
+// (EntryCommand, EntryItems or EntryBatch), the proposing connection's
+// reply mode, the leader's clock in Unix ms (8 bytes, big-endian), then
+// RESP written with resp.AppendValue: the request for an EntryCommand; for
+// an EntryItems (AppendBatchItem, AppendBatchEntry) the count, then each
+// command's reply mode and request one after another, so each command
+// keeps its connection's reply mode and apply parses one request at a
+// time. A session write (KVORUM.SEQ id seq floor command...) is stored as
+// :mode :id :seq :seq-floor and the command, without the wrapper's bulk
+// strings: the log, every follower and every apply pay for a session
+// under half the bytes the wire does. EntryBatch, an array of [mode,
+// request] pairs, is what earlier versions wrote (AppendPairsItem,
+// AppendPairsEntry); it is still applied, so an old log replays, and a
+// leader still writes it while any server of its configuration does not
+// announce EntryItems (cluster's proposer), since a node of an earlier
+// version would skip an entry of a kind it does not know. Otherwise the
+// request is stored as the client sent it, so one codec serves the wire,
+// the log and snapshots.
 //
 // # Determinism
 //

@@ -3,6 +3,7 @@ package fsm
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -75,7 +76,8 @@ func (f *FSM) Table() *Table { return f.table }
 
 // Apply applies one committed entry and returns the reply, which the
 // proposer receives from ApplyFuture.Response(): a resp.Value for an
-// EntryCommand, a []resp.Value (one per command) for an EntryBatch.
+// EntryCommand, a []resp.Value (one per command) for an EntryItems or
+// EntryBatch.
 func (f *FSM) Apply(l *raft.Log) interface{} { return f.ApplyBatch([]*raft.Log{l})[0] }
 
 // ApplyBatch applies committed entries under one lock (raft.BatchingFSM).
@@ -105,21 +107,28 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 
 func (f *FSM) applyEntry(l *raft.Log) interface{} {
 	h, body, err := parseHeader(l.Data)
-	if err == nil && h.Kind != EntryCommand && h.Kind != EntryBatch {
+	if err == nil && h.Kind != EntryCommand && h.Kind != EntryBatch && h.Kind != EntryItems {
 		err = fmt.Errorf("unknown entry kind %d", h.Kind)
 	}
+	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index, Pushed: f.pushed}
+	defer func() { f.pushed = c.Pushed }()
 	var req resp.Value
 	if err == nil {
 		f.src.Reset(body)
 		f.rd.Reset(&f.src)
-		req, err = f.rd.ReadValue()
+		if h.Kind == EntryItems {
+			if replies, ok := f.runItems(&c, len(body)); ok {
+				return replies
+			}
+			err = errItemCount
+		} else {
+			req, err = f.rd.ReadValue()
+		}
 	}
 	if err != nil || req.Kind() != resp.KindArray || (h.Kind == EntryCommand && req.Len() == 0) {
 		f.log.Error("skipping undecodable log entry", "index", l.Index, "err", err)
 		return resp.Err("ERR undecodable log entry")
 	}
-	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index, Pushed: f.pushed}
-	defer func() { f.pushed = c.Pushed }()
 	if h.Kind == EntryCommand {
 		return f.run(&c, req.Elems())
 	}
@@ -128,7 +137,7 @@ func (f *FSM) applyEntry(l *raft.Log) interface{} {
 	for i, it := range items {
 		pair := it.Elems()
 		if it.Kind() != resp.KindArray || len(pair) != 2 || pair[1].Kind() != resp.KindArray || pair[1].Len() == 0 {
-			replies[i] = resp.Err("ERR undecodable command in batch entry")
+			replies[i] = errBatchItem
 			continue
 		}
 		c.Mode, c.Item = resp.Mode(pair[0].Int()), i
@@ -137,11 +146,72 @@ func (f *FSM) applyEntry(l *raft.Log) interface{} {
 	return replies
 }
 
+var (
+	errBatchItem = resp.Err("ERR undecodable command in batch entry")
+	errItemCount = errors.New("fsm: batch entry without its count")
+)
+
+// runItems applies an EntryItems body from f.rd (AppendBatchItem,
+// AppendBatchEntry), parsing one request at a time, and returns one reply
+// per item. It reports false if the body does not start with a count that
+// fits in size bytes. An item it cannot decode, and every one after it,
+// answers an error.
+func (f *FSM) runItems(c *Ctx, size int) ([]resp.Value, bool) {
+	n, err := f.rd.ReadValue()
+	if err != nil || n.Kind() != resp.KindInt || n.Int() < 0 || n.Int() > int64(size) {
+		return nil, false
+	}
+	replies := make([]resp.Value, n.Int())
+	for i := range replies {
+		c.Item = i
+		v, ok := f.nextItem(c)
+		if !ok {
+			for j := i; j < len(replies); j++ {
+				replies[j] = errBatchItem
+			}
+			break
+		}
+		replies[i] = v
+	}
+	return replies, true
+}
+
+// nextItem reads one item from f.rd and runs it: :mode then the request,
+// or a session write's :mode :id :seq :seq-floor then its command. An item
+// ends at its first array; one of another shape answers an error alone.
+// It reports false if the body ends or breaks before an item's array.
+func (f *FSM) nextItem(c *Ctx) (resp.Value, bool) {
+	var v [5]resp.Value
+	n := 0
+	for ; n < len(v); n++ {
+		var err error
+		if v[n], err = f.rd.ReadValue(); err != nil {
+			return resp.Value{}, false
+		}
+		if v[n].Kind() != resp.KindInt {
+			break
+		}
+	}
+	switch {
+	case n == len(v):
+		return resp.Value{}, false
+	case v[n].Kind() != resp.KindArray || v[n].Len() == 0:
+		return errBatchItem, true
+	case n == 1:
+		c.Mode = resp.Mode(v[0].Int())
+		return f.run(c, v[1].Elems()), true
+	case n == 4:
+		c.Mode = resp.Mode(v[0].Int())
+		return f.table.applySeq(c, v[1].Int(), v[2].Int(), v[2].Int()-v[3].Int(), v[4].Elems()), true
+	}
+	return errBatchItem, true
+}
+
 // run looks a request up and runs it.
 func (f *FSM) run(c *Ctx, args []resp.Value) resp.Value {
-	cmd := f.table.Lookup([]byte(args[0].Text()))
+	cmd := f.table.Lookup(args[0].TextBytes())
 	if cmd == nil {
-		return UnknownCommand([]byte(args[0].Text()))
+		return UnknownCommand(args[0].TextBytes())
 	}
 	if v, ok := cmd.CheckArity(args); !ok {
 		return v

@@ -103,7 +103,17 @@ func (t *Table) seq(c *Ctx, args []resp.Value) resp.Value {
 	id, ok1 := argInt(args[1])
 	seq, ok2 := argInt(args[2])
 	floor, ok3 := argInt(args[3])
-	if !ok1 || !ok2 || !ok3 || seq <= 0 || floor <= 0 {
+	if !ok1 || !ok2 || !ok3 {
+		return errSeqArgs
+	}
+	return t.applySeq(c, id, seq, floor, args[4:])
+}
+
+// applySeq applies inner, the command of KVORUM.SEQ id seq floor, once per
+// (session, seq): for a wrapped request (seq) and for a batch entry's
+// session item (AppendBatchItem) alike.
+func (t *Table) applySeq(c *Ctx, id, seq, floor int64, inner []resp.Value) resp.Value {
+	if seq <= 0 || floor <= 0 {
 		return errSeqArgs
 	}
 	c.State.sweepSessions(c.Now)
@@ -119,7 +129,6 @@ func (t *Table) seq(c *Ctx, args []resp.Value) resp.Value {
 	if r, ok := s.replies[uint64(seq)]; ok {
 		return r
 	}
-	inner := args[4:]
 	cmd := t.Lookup(inner[0].TextBytes())
 	switch {
 	case cmd == nil:

@@ -148,6 +148,47 @@ func TestSessions_OpenedInOneBatchAreDistinct(t *testing.T) {
 	}
 }
 
+// A session write in a batch entry is stored compactly (AppendBatchItem)
+// and deduplicated against the same seq sent wrapped, either way round: a
+// resend may reach a leader that logs it in the other form.
+func TestSessions_BatchItemDedupesWithWrapped(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	id := openSession(t, n)
+	applyItem := func(args ...any) resp.Value {
+		t.Helper()
+		item := fsm.AppendBatchItem(nil, resp.RESP2, vals(args))
+		n.index++
+		out, _ := n.f.Apply(&raft.Log{Type: raft.LogCommand, Index: n.index, Data: fsm.AppendBatchEntry(nil, n.now, 1, item)}).([]resp.Value)
+		if len(out) != 1 {
+			t.Fatalf("batch of one answered %v", out)
+		}
+		return out[0]
+	}
+	wrapped := resp.AppendValue(nil, resp.Array(vals(seq(id, 1, 1, "INCR", "c"))...))
+	if item := fsm.AppendBatchItem(nil, resp.RESP2, vals(seq(id, 1, 1, "INCR", "c"))); len(item) >= len(wrapped) {
+		t.Errorf("batch item %q is no shorter than the wrapped request %q", item, wrapped)
+	}
+	for i, v := range []resp.Value{
+		applyItem(seq(id, 1, 1, "INCR", "c")...), n.apply(seq(id, 1, 1, "INCR", "c")...), applyItem(seq(id, 1, 1, "incr", "c")...),
+	} {
+		if v.Int() != 1 {
+			t.Fatalf("send %d of seq 1 = %v, want 1", i+1, v)
+		}
+	}
+	if v := n.apply(seq(id, 2, 1, "INCR", "c")...); v.Int() != 2 {
+		t.Fatalf("seq 2 wrapped = %v, want 2", v)
+	}
+	if v := applyItem("kvorum.seq", id, 2, 2, "INCR", "c"); v.Int() != 2 {
+		t.Fatalf("seq 2 as a batch item = %v, want the cached 2", v)
+	}
+	if v := applyItem(seq(id, 0, 1, "INCR", "c")...); !v.IsError() {
+		t.Fatalf("seq 0 as a batch item = %v, want an error", v)
+	}
+	if v := n.read("GET", "c"); v.Text() != "2" {
+		t.Fatalf("GET c = %v, want 2", v)
+	}
+}
+
 // BenchmarkSessions_IdleMemory reports the heap an open, idle session costs
 // (no unacknowledged replies), as bytes/session.
 func BenchmarkSessions_IdleMemory(b *testing.B) {

@@ -321,3 +321,41 @@ func TestFSM_BatchEntry(t *testing.T) {
 		}
 	}
 }
+
+// An EntryBatch written by an earlier version (an array of [mode, request]
+// pairs, KVORUM.SEQ requests as they came) is still applied as it was.
+func TestFSM_OldBatchEntry(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	id := n.apply("KVORUM.SESSION", "OPEN").Int()
+	pair := func(mode resp.Mode, args ...any) resp.Value {
+		return resp.Array(resp.Int(int64(mode)), resp.Array(vals(args)...))
+	}
+	data := append([]byte{1, byte(fsm.EntryBatch), 0}, binary.BigEndian.AppendUint64(nil, uint64(t0))...)
+	data = resp.AppendValue(data, resp.Array(
+		pair(resp.Native, "SET", "a", 1),
+		pair(resp.RESP2, "KVORUM.SEQ", id, 1, 1, "INCR", "a"),
+		resp.Array(resp.Int(0)),
+		pair(resp.RESP2, "KVORUM.SEQ", id, 1, 1, "INCR", "a"),
+	))
+	// AppendPairsEntry writes exactly that form (a leader writes it while
+	// an older node is in its configuration).
+	var body []byte
+	body = fsm.AppendPairsItem(body, resp.Native, vals([]any{"SET", "a", 1}))
+	body = fsm.AppendPairsItem(body, resp.RESP2, vals([]any{"KVORUM.SEQ", id, 1, 1, "INCR", "a"}))
+	body = resp.AppendValue(body, resp.Array(resp.Int(0)))
+	body = fsm.AppendPairsItem(body, resp.RESP2, vals([]any{"KVORUM.SEQ", id, 1, 1, "INCR", "a"}))
+	if legacy := fsm.AppendPairsEntry(nil, t0, 4, body); !bytes.Equal(legacy, data) {
+		t.Fatalf("AppendPairsEntry = %q, want the earlier versions' %q", legacy, data)
+	}
+	n.index++
+	got, _ := n.f.Apply(&raft.Log{Type: raft.LogCommand, Index: n.index, Data: data}).([]resp.Value)
+	want := []resp.Value{resp.Int(1), resp.Int(2), resp.Err("ERR undecodable command in batch entry"), resp.Int(2)}
+	if len(got) != len(want) {
+		t.Fatalf("old batch entry answered %v", got)
+	}
+	for i := range want {
+		if !resp.Equal(got[i], want[i]) {
+			t.Errorf("reply %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,7 +22,8 @@ import (
 // median of each mode and their ratio, at 1 and at 50 concurrent callers.
 // It asserts nothing but that every SET succeeds: it is a measurement,
 // run with KVORUM_BENCH=1 (docs/BENCHMARKS.md, "Client sessions").
-// KVORUM_BENCH_ROUND sets a round's length (default 3s).
+// KVORUM_BENCH_ROUND sets a round's length (default 3s); KVORUM_BENCH_LOADS
+// picks the loads, callers x pipeline depth (default "1x1,50x1,50x16").
 func TestSessions_SetThroughput(t *testing.T) {
 	if os.Getenv("KVORUM_BENCH") != "1" {
 		t.Skip("a measurement: set KVORUM_BENCH=1 to run it")
@@ -33,6 +35,10 @@ func TestSessions_SetThroughput(t *testing.T) {
 			t.Fatalf("KVORUM_BENCH_ROUND=%q: %v", s, err)
 		}
 		round = d
+	}
+	loads, err := parseLoads(os.Getenv("KVORUM_BENCH_LOADS"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	nodes := startLocalCluster(t, 3)
 	var addrs []string
@@ -49,7 +55,7 @@ func TestSessions_SetThroughput(t *testing.T) {
 		clients[sessions] = c
 	}
 	name := map[bool]string{true: "sessions on", false: "sessions off"}
-	for _, load := range []struct{ conc, depth int }{{1, 1}, {50, 1}, {50, 16}} {
+	for _, load := range loads {
 		conc := load.conc
 		// Warm up both: find the leader, open the session, fill the pools.
 		for _, sessions := range []bool{true, false} {
@@ -76,6 +82,27 @@ func TestSessions_SetThroughput(t *testing.T) {
 	for _, sessions := range []bool{true, false} {
 		t.Logf("%s client: %+v", name[sessions], clients[sessions].Stats())
 	}
+}
+
+// benchLoad is one load of the measurement: conc callers, each sending
+// pipelines of depth SETs.
+type benchLoad struct{ conc, depth int }
+
+// parseLoads reads KVORUM_BENCH_LOADS: comma-separated callers x depth
+// pairs ("50x16"); "" is the default set.
+func parseLoads(s string) ([]benchLoad, error) {
+	if s == "" {
+		return []benchLoad{{1, 1}, {50, 1}, {50, 16}}, nil
+	}
+	var out []benchLoad
+	for _, f := range strings.Split(s, ",") {
+		var l benchLoad
+		if _, err := fmt.Sscanf(f, "%dx%d", &l.conc, &l.depth); err != nil || l.conc <= 0 || l.depth <= 0 {
+			return nil, fmt.Errorf("KVORUM_BENCH_LOADS=%q: want callers x depth pairs like 50x16", s)
+		}
+		out = append(out, l)
+	}
+	return out, nil
 }
 
 // setFor runs conc callers that SET keys of their own, depth at a time (a
