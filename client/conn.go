@@ -24,7 +24,8 @@ type conn struct {
 	interrupted bool
 }
 
-// dial connects to addr and says READWRITE, which marks the connection as
+// dial connects to addr, authenticates if the options carry a password,
+// and says READWRITE, which marks the connection as
 // one that follows redirects: a node that stops leading then redirects it
 // instead of closing it as it does plain Redis clients, and a proxying
 // follower redirects it instead of relaying it. If the options ask for a
@@ -39,6 +40,13 @@ func dial(ctx context.Context, addr string, o *Options) (*conn, error) {
 	}
 	cn := &conn{nc: nc, rd: resp.NewReader(bufio.NewReaderSize(nc, 16<<10), resp.Limits{})}
 	var setup []*command
+	if o.Password != "" {
+		auth := []string{"AUTH", o.Password}
+		if o.Username != "" {
+			auth = []string{"AUTH", o.Username, o.Password}
+		}
+		setup = append(setup, &command{name: "AUTH", enc: resp.AppendCommand(nil, auth...), block: -1})
+	}
 	switch o.Protocol {
 	case resp.RESP2:
 		setup = append(setup, &command{name: "HELLO", enc: resp.AppendCommand(nil, "HELLO", "2"), block: -1})

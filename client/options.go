@@ -16,6 +16,12 @@ type Options struct {
 	// to the leader. At least one is required.
 	Addrs []string
 
+	// Username and Password authenticate every connection (AUTH, sent
+	// with the connection's setup) when the nodes require a password
+	// (--requirepass) or ACL users (--users-file). Username "" is Redis's
+	// "default" user.
+	Username, Password string
+
 	// PoolSize bounds the connections open to one node, in use or idle. A
 	// call that finds the pool exhausted waits for a connection (or for its
 	// context to end).

@@ -25,6 +25,9 @@ const (
 	// entry, WATCH's index read, the expiry sweep, a blocking pop's undo):
 	// the front door does not offer them to clients.
 	Internal
+	// Dangerous commands act on the whole keyspace (FLUSHALL, KEYS): ACL
+	// users are kept from them with -@dangerous, as in Redis.
+	Dangerous
 )
 
 // Ctx is what a command runs with.
@@ -111,6 +114,9 @@ func (cmd *Command) IsInternal() bool { return cmd.Flags&Internal != 0 }
 
 // IsBlocking reports whether the command waits for a push (BLPOP, ...).
 func (cmd *Command) IsBlocking() bool { return cmd.Flags&Blocking != 0 }
+
+// IsDangerous reports whether the command acts on the whole keyspace.
+func (cmd *Command) IsDangerous() bool { return cmd.Flags&Dangerous != 0 }
 
 // CheckArity returns the wrong-number-of-arguments error for args, or false.
 func (cmd *Command) CheckArity(args []resp.Value) (resp.Value, bool) {

@@ -84,6 +84,14 @@ const (
 // reply may be a Replies value.
 func Replies(vs ...Value) Value { return Value{kind: kindMulti, elem: vs} }
 
+// Admitter is implemented by a Handler that refuses some connections as
+// they are accepted (protected mode): Admit's error, if any, is written to
+// the client as an error reply and the connection closed, before any
+// request is read.
+type Admitter interface {
+	Admit(remote net.Addr) error
+}
+
 // ConnCloser is implemented by a Handler that keeps per-connection state
 // elsewhere (subscriptions): ConnClosed is called once, from the
 // connection's writer goroutine, after the connection has closed.
@@ -189,11 +197,18 @@ func (s *Server) accept(nc net.Conn) {
 		nc.Close()
 		return
 	}
+	refusal := ""
 	if len(s.conns) >= s.cfg.MaxClients {
+		refusal = "ERR max number of clients reached"
+	} else if a, ok := s.handler.(Admitter); ok {
+		if err := a.Admit(nc.RemoteAddr()); err != nil {
+			refusal = err.Error()
+		}
+	}
+	if refusal != "" {
+		s.wg.Add(1)
 		s.mu.Unlock()
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		nc.Write(AppendValue(nil, Err("ERR max number of clients reached")))
-		nc.Close()
+		go s.refuse(nc, refusal)
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -213,6 +228,23 @@ func (s *Server) accept(nc net.Conn) {
 	s.mu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
+}
+
+// refuse writes a refusal to a connection that will not be served, then
+// closes it as a finished connection does (linger): closing with the
+// client's first request unread would reset the connection, and the
+// refusal could be lost before the client reads it.
+func (s *Server) refuse(nc net.Conn, msg string) {
+	defer s.wg.Done()
+	defer nc.Close()
+	nc.SetWriteDeadline(time.Now().Add(time.Second))
+	if _, err := nc.Write(AppendValue(nil, Err(msg))); err != nil {
+		return
+	}
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		nc.SetReadDeadline(time.Now().Add(lingerTime))
+		io.CopyN(io.Discard, nc, lingerBytes)
+	}
 }
 
 // Close stops accepting, closes every connection and waits for every

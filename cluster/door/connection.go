@@ -35,8 +35,8 @@ func connectionCommands() []Command {
 			return resp.BulkString(a[1].Text())
 		}},
 		{Name: "SELECT", Kind: Local, Flags: Queued, Arity: 2, Answer: cmdSelect},
-		{Name: "HELLO", Kind: Local, Arity: -1, Answer: cmdHello},
-		{Name: "QUIT", Kind: Local, Flags: Subscribed | InMulti, Arity: -1, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
+		{Name: "HELLO", Kind: Local, Flags: NoAuth, Arity: -1, Run: cmdHello},
+		{Name: "QUIT", Kind: Local, Flags: Subscribed | InMulti | NoAuth, Arity: -1, Answer: func(d *Door, c *resp.Conn, a []resp.Value) resp.Value {
 			c.CloseAfterReply()
 			return resp.OK()
 		}},
@@ -84,36 +84,57 @@ func cmdTime(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 		resp.BulkString(strconv.Itoa(now.Nanosecond()/1000)))
 }
 
-// cmdHello switches the connection's protocol (HELLO 2 / HELLO 3) and
-// answers Redis's server description.
-func cmdHello(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
+// cmdHello switches the connection's protocol (HELLO 2 / HELLO 3), with
+// AUTH authenticates it and with SETNAME names it, and answers Redis's
+// server description. Nothing changes unless every option is valid and
+// the credentials open (Redis checks them first too).
+func cmdHello(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
+	s := sessionOf(c)
+	proto, name, setName, creds := "", "", false, []string(nil)
 	i := 1
 	if len(args) > 1 {
-		switch args[1].Text() {
-		case "2":
-			c.SetMode(resp.RESP2)
-		case "3":
-			c.SetMode(resp.RESP3)
-		default:
-			return resp.Err("NOPROTO unsupported protocol version")
+		if proto = args[1].Text(); proto != "2" && proto != "3" {
+			return resp.Now(resp.Err("NOPROTO unsupported protocol version"))
 		}
-		sessionOf(c).proto = args[1].Text()
 		i = 2
 	}
 	for ; i < len(args); i++ {
 		switch strings.ToUpper(args[i].Text()) {
 		case "SETNAME":
 			if i+1 >= len(args) {
-				return resp.Err("ERR syntax error")
+				return resp.Now(errSyntax)
 			}
 			i++
-			c.SetName(args[i].Text())
+			name, setName = args[i].Text(), true
 		case "AUTH":
-			i += 2 // no authentication: accept any credentials
+			if i+2 >= len(args) {
+				return resp.Now(errSyntax)
+			}
+			creds = []string{args[i+1].Text(), args[i+2].Text()}
+			i += 2
 		default:
-			return resp.Err("ERR syntax error in HELLO option '" + args[i].Text() + "'")
+			return resp.Now(resp.Err("ERR syntax error in HELLO option '" + args[i].Text() + "'"))
 		}
 	}
+	if creds != nil {
+		if r, ok := d.authenticate(c, s, creds[0], creds[1]); !ok {
+			return r
+		}
+	} else if d.startSession(s); s.user == nil {
+		return resp.Now(errHelloNoAuth)
+	}
+	if proto != "" {
+		c.SetMode(map[string]resp.Mode{"2": resp.RESP2, "3": resp.RESP3}[proto])
+		s.proto = proto
+	}
+	if setName {
+		c.SetName(name)
+	}
+	return resp.Now(helloReply(d, c))
+}
+
+// helloReply is HELLO's server description.
+func helloReply(d *Door, c *resp.Conn) resp.Value {
 	role := "replica"
 	if d.store.Leading() != nil {
 		role = "master"

@@ -20,8 +20,15 @@ type Config struct {
 	SentinelMaster string
 	// Proxy makes a follower relay a plain client's connection to the
 	// leader instead of answering -MOVED (--follower-mode proxy; proxy.go).
-	Proxy  bool
-	Logger *slog.Logger // default: discard
+	Proxy bool
+	// Users are the ACL users (ParseUsers; acl.go, auth.go); nil: the
+	// default user, on, with no password and every permission.
+	Users *Users
+	// ProtectedMode refuses connections from beyond loopback (Admit): cmd
+	// sets it when no password is set and the node listens beyond
+	// loopback, unless --protected-mode no.
+	ProtectedMode bool
+	Logger        *slog.Logger // default: discard
 }
 
 // Door is the Redis front door of one node: a resp.Handler that routes
@@ -40,6 +47,11 @@ type Door struct {
 	proxies  *proxies
 	sentinel *sentinel
 	bg       *group // the door's own goroutines, stopped by Close
+	// users by name, their names sorted (ACL LIST), and the user a new
+	// connection is authenticated as, nil if it must AUTH.
+	users     map[string]*user
+	userNames []string
+	autoUser  *user
 }
 
 // New returns the front door for cfg.Store and registers the blocked
@@ -58,14 +70,39 @@ func New(cfg Config) *Door {
 	bg := newGroup()
 	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub(),
 		tenures: newTenures(bg), proxies: newProxies(cfg.Store, bg), sentinel: newSentinel(cfg.SentinelMaster), bg: bg}
-	reg, err := NewRegistry(d.fsm.Table(), connectionCommands(), serverCommands(), txCommands(), pubsubCommands(),
-		sessionCommands(), sentinelCommands())
+	reg, err := NewRegistry(d.fsm.Table(), families()...)
 	if err != nil {
 		panic(err)
 	}
 	d.reg = reg
+	users := cfg.Users
+	if users == nil {
+		users, _ = ParseUsers("", "") // the default user, on, nopass, everything
+	}
+	d.users, d.userNames = users.resolve(reg)
+	if def := d.users["default"]; def.on && def.nopass {
+		d.autoUser = def
+	}
 	d.fsm.WatchPushes(d.waiters.notify)
 	return d
+}
+
+// families are the door's own command families, with their ACL
+// categories; the registry adds fsm's data commands to them.
+func families() [][]Command {
+	return [][]Command{
+		inCategory(CatConnection, connectionCommands()), inCategory(CatAdmin|CatDangerous, serverCommands()),
+		inCategory(CatTransaction, txCommands()), inCategory(CatPubsub, pubsubCommands()), sessionCommands(),
+		inCategory(CatAdmin|CatDangerous, sentinelCommands()), authCommands(),
+	}
+}
+
+// inCategory adds cat to the categories of rows.
+func inCategory(cat Category, rows []Command) []Command {
+	for i := range rows {
+		rows[i].Cats |= cat
+	}
+	return rows
 }
 
 // Registry returns the door's command registry.
@@ -84,6 +121,13 @@ type session struct {
 	// CLUSTER or KVORUM.SEQ), so leadership's end does not close it and a
 	// follower proxy does not relay it (tenure.go, proxy.go).
 	aware bool
+	// started: the connection's first command was authorized; user is
+	// who it is authenticated as (nil: not yet), authFails its failed
+	// AUTHs, creds what the proxy replays upstream (auth.go).
+	started   bool
+	user      *user
+	authFails int
+	creds     []string
 	// tenure is the leadership this connection is bound to, if any.
 	tenure  <-chan struct{}
 	proto   string   // the version its HELLO asked for, replayed by the proxy
@@ -116,7 +160,12 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	case cmd == nil:
 		return s.refuse(fsm.UnknownCommand(name, args[1:]...))
 	case !cmd.arityOK(len(args)):
-		return s.refuse(fsm.WrongArity(cmd.Name))
+		return s.refuseCmd(cmd, fsm.WrongArity(cmd.Name))
+	}
+	if v, ok := d.authorize(s, cmd, args); !ok {
+		return s.refuseCmd(cmd, v)
+	}
+	switch {
 	case s.subscriptions > 0 && c.Mode() != resp.RESP3 && !cmd.has(Subscribed):
 		return resp.Now(errSubscribed(cmd.Name))
 	case s.tx != nil && !cmd.has(InMulti):

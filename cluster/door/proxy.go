@@ -56,7 +56,7 @@ func (d *Door) proxy(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
 	if err := d.store.NotLeading(); !errors.As(err, &re) || re.Leader == "" {
 		return resp.Now(errorValue(err))
 	}
-	up, err := dialUpstream(re.Leader, s.proto, c.Name())
+	up, err := dialUpstream(re.Leader, s.creds, s.proto, c.Name())
 	if err != nil {
 		d.log.Warn("proxy: cannot reach the leader", "leader", re.Leader, "err", err)
 		return resp.Now(resp.TryAgain("proxy: " + err.Error()).Value())
@@ -81,16 +81,19 @@ type upstream struct {
 	br     *bufio.Reader
 }
 
-// dialUpstream connects to leader and replays the client's protocol
-// version and name, reading their replies so that what is relayed later
-// starts with the reply to the client's own request.
-func dialUpstream(leader, proto, name string) (*upstream, error) {
+// dialUpstream connects to leader and replays the client's credentials,
+// protocol version and name, reading their replies so that what is
+// relayed later starts with the reply to the client's own request.
+func dialUpstream(leader string, creds []string, proto, name string) (*upstream, error) {
 	nc, err := net.DialTimeout("tcp", leader, proxyDialTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("dial leader: %w", err)
 	}
 	up := &upstream{leader: leader, nc: nc.(*net.TCPConn), br: bufio.NewReaderSize(nc, 16<<10)}
 	var prelude [][]string
+	if creds != nil {
+		prelude = append(prelude, append([]string{"AUTH"}, creds...))
+	}
 	if proto != "" {
 		prelude = append(prelude, []string{"HELLO", proto})
 	}

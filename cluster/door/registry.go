@@ -53,6 +53,9 @@ const (
 	// proxy mode over to the leader, as the leader's commands do (MULTI,
 	// WATCH, SUBSCRIBE, PSUBSCRIBE; proxy.go).
 	Upstream
+	// NoAuth commands run before authentication and for every user
+	// (AUTH, HELLO, QUIT; auth.go).
+	NoAuth
 )
 
 // Command is one row of the registry: a command's name, how it is routed,
@@ -62,6 +65,7 @@ type Command struct {
 	Name                    string // upper case
 	Kind                    Kind
 	Flags                   Flag
+	Cats                    Category // ACL categories (acl.go)
 	Arity                   int
 	FirstKey, LastKey, Step int
 	// Data is the fsm row of a Write, Read or Blocking command.
@@ -104,7 +108,8 @@ func NewRegistry(table *fsm.Table, own ...[]Command) (*Registry, error) {
 		case dc.IsWrite():
 			kind = Write
 		}
-		row := Command{Name: dc.Name, Kind: kind, Arity: dc.Arity, FirstKey: dc.FirstKey, LastKey: dc.LastKey, Step: dc.Step, Data: dc}
+		row := Command{Name: dc.Name, Kind: kind, Cats: dataCategories(dc), Arity: dc.Arity, FirstKey: dc.FirstKey, LastKey: dc.LastKey,
+			Step: dc.Step, Data: dc}
 		if err := r.add(row); err != nil {
 			return nil, err
 		}

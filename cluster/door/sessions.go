@@ -35,7 +35,12 @@ func cmdSeq(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 	case cmd == nil:
 		return s.refuse(fsm.UnknownCommand(inner[0].TextBytes(), inner[1:]...))
 	case !cmd.arityOK(len(inner)):
-		return s.refuse(fsm.WrongArity(cmd.Name))
+		return s.refuseCmd(cmd, fsm.WrongArity(cmd.Name))
+	}
+	if v, ok := d.authorize(s, cmd, inner); !ok {
+		return s.refuseCmd(cmd, v)
+	}
+	switch {
 	case cmd.Name == "EXEC":
 		return exec(d, c, args[:4])
 	case s.tx != nil && !cmd.has(InMulti):

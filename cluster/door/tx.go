@@ -68,6 +68,16 @@ func (s *session) refuse(v resp.Value) resp.Reply {
 	return resp.Now(v)
 }
 
+// refuseCmd refuses cmd with v, as refuse does; a refused EXEC discards
+// the transaction and says so, as Redis does, in or outside MULTI.
+func (s *session) refuseCmd(cmd *Command, v resp.Value) resp.Reply {
+	if cmd.Name != "EXEC" {
+		return s.refuse(v)
+	}
+	s.tx, s.watched = nil, nil
+	return resp.Now(resp.Err("EXECABORT Transaction discarded because of: " + v.Text()))
+}
+
 // queue queues a request inside MULTI.
 func (s *session) queue(cmd *Command, args []resp.Value) resp.Reply {
 	if cmd.Data == nil && !cmd.has(Queued) {

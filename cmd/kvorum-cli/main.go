@@ -45,6 +45,8 @@ type config struct {
 	resp2     bool
 	resp3     bool
 	version   bool // --version: print it and exit
+	user      string
+	password  string // -a, or REDISCLI_AUTH as redis-cli reads it
 	args      []string
 	outputTTY bool // stdout is a terminal
 	inputTTY  bool // stdin is a terminal
@@ -61,9 +63,11 @@ func parseFlags(argv []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.resp2, "2", false, "switch the connection to RESP2 (HELLO 2)")
 	fs.BoolVar(&cfg.resp3, "3", false, "switch the connection to RESP3 (HELLO 3)")
 	fs.Bool("c", true, "follow redirects (always on; accepted for redis-cli habits)")
+	fs.StringVar(&cfg.password, "a", "", "password to AUTH with (or $REDISCLI_AUTH, which keeps it out of ps)")
+	fs.StringVar(&cfg.user, "user", "", "ACL user to AUTH as (with -a)")
 	fs.BoolVar(&cfg.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kvorum-cli [-h host] [-p port] [--raw|--no-raw] [-2|-3] [command [arg ...]]")
+		fmt.Fprintln(stderr, "usage: kvorum-cli [-h host] [-p port] [-a password [--user name]] [--raw|--no-raw] [-2|-3] [command [arg ...]]")
 		fmt.Fprintln(stderr, "       kvorum-cli --version")
 		fs.PrintDefaults()
 	}
@@ -71,6 +75,9 @@ func parseFlags(argv []string, stderr io.Writer) (config, error) {
 		return cfg, err
 	}
 	cfg.args = fs.Args()
+	if cfg.password == "" {
+		cfg.password = os.Getenv("REDISCLI_AUTH")
+	}
 	return cfg, nil
 }
 
@@ -100,6 +107,8 @@ func run(argv []string) int {
 		PoolSize:   1,
 		MaxRetries: 10,
 		OnRedirect: s.redirected,
+		Username:   cfg.user,
+		Password:   cfg.password,
 	}
 	switch {
 	case cfg.resp3:
