@@ -25,6 +25,7 @@ type Conn struct {
 	left    sync.Once
 
 	mode    atomic.Uint32 // a Mode: set by the handler, read by Push from any goroutine
+	exempt  atomic.Bool   // SetIdleExempt: the idle timeout does not apply
 	closing bool          // QUIT: close after this batch's replies (reader goroutine only)
 
 	// Session is the handler's per-connection state (transactions,
@@ -74,6 +75,12 @@ func (c *Conn) Name() string {
 
 // SetName sets the connection's name. Safe from any goroutine.
 func (c *Conn) SetName(n string) { c.name.Store(&n) }
+
+// SetIdleExempt exempts the connection from Config.IdleTimeout, or ends
+// the exemption, from its next read on: a subscriber waits for messages,
+// not requests, and Redis does not time it out either. (A blocked request
+// is exempt while it waits.)
+func (c *Conn) SetIdleExempt(on bool) { c.exempt.Store(on) }
 
 // CloseAfterReply makes the server close the connection once the replies of
 // the current batch are written (QUIT).
@@ -191,8 +198,10 @@ func (c *Conn) readLoop() {
 	rd := NewReader(br, c.srv.cfg.Limits)
 	batch := make([]pending, 0, 16)
 	for {
-		if c.srv.cfg.IdleTimeout > 0 {
+		if c.srv.cfg.IdleTimeout > 0 && !c.exempt.Load() {
 			c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
+		} else if c.srv.cfg.IdleTimeout > 0 {
+			c.nc.SetReadDeadline(time.Time{})
 		}
 		args, err := rd.ReadRequest()
 		// Gather every request already buffered into one batch, so their
@@ -314,9 +323,7 @@ func (c *Conn) writeLoop() {
 		c.out = nil
 		c.mu.Unlock()
 		c.shutdown()
-		c.srv.mu.Lock()
-		delete(c.srv.conns, c)
-		c.srv.mu.Unlock()
+		c.srv.forget(c)
 		if cc, ok := c.srv.handler.(ConnCloser); ok {
 			cc.ConnClosed(c)
 		}

@@ -112,7 +112,10 @@ type Config struct {
 	OutputLimit int           // bytes of replies a connection may leave unread before it is cut off (default 32 MiB)
 	Limits      Limits        // parser limits
 	Mode        Mode          // reply mode of new connections (default Native)
-	IdleTimeout time.Duration // close connections idle this long (0: never)
+	IdleTimeout time.Duration // close connections idle this long (0: never); see Conn.SetIdleExempt
+	// MaxClientsPerIP bounds the connections served at once from one
+	// remote IP address (0: no bound); the next one gets an error.
+	MaxClientsPerIP int
 	Logger      *slog.Logger  // default: discard
 }
 
@@ -125,6 +128,7 @@ type Server struct {
 	mu     sync.Mutex
 	ln     []net.Listener
 	conns  map[*Conn]struct{}
+	perIP  map[string]int // connections served per remote IP (MaxClientsPerIP)
 	closed bool
 	wg     sync.WaitGroup
 	nextID atomic.Uint64
@@ -143,7 +147,7 @@ func NewServer(cfg Config, h Handler) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, handler: h, log: log, conns: make(map[*Conn]struct{})}
+	return &Server{cfg: cfg, handler: h, log: log, conns: make(map[*Conn]struct{}), perIP: make(map[string]int)}
 }
 
 // ErrServerClosed is returned by Serve after Close.
@@ -197,9 +201,11 @@ func (s *Server) accept(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	refusal := ""
+	refusal, ip := "", remoteIP(nc)
 	if len(s.conns) >= s.cfg.MaxClients {
 		refusal = "ERR max number of clients reached"
+	} else if s.cfg.MaxClientsPerIP > 0 && s.perIP[ip] >= s.cfg.MaxClientsPerIP {
+		refusal = "ERR max number of clients from " + ip + " reached"
 	} else if a, ok := s.handler.(Admitter); ok {
 		if err := a.Admit(nc.RemoteAddr()); err != nil {
 			refusal = err.Error()
@@ -224,10 +230,31 @@ func (s *Server) accept(nc net.Conn) {
 	}
 	c.mode.Store(uint32(s.cfg.Mode))
 	s.conns[c] = struct{}{}
+	s.perIP[ip]++
 	s.wg.Add(2)
 	s.mu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
+}
+
+// remoteIP is the IP of a connection's peer ("" if it has none, as a unix
+// socket's).
+func remoteIP(nc net.Conn) string {
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return ""
+}
+
+// forget drops a closed connection from the server's tables.
+func (s *Server) forget(c *Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	ip := remoteIP(c.nc)
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
+	s.mu.Unlock()
 }
 
 // refuse writes a refusal to a connection that will not be served, then

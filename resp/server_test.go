@@ -28,7 +28,8 @@ const patience = 10 * time.Second
 //	KINDS (a reply of every mode-dependent kind), HELLO 2|3, QUIT,
 //	WAIT id (a reply future that release(id, v) completes),
 //	SUB (remembers the connection for Push),
-//	TUNNEL (hands the connection to a tunnel that upper-cases what follows);
+//	TUNNEL (hands the connection to a tunnel that upper-cases what follows),
+//	EXEMPT (exempts the connection from the idle timeout);
 //
 // anything else is echoed back as an array of its arguments.
 type mapHandler struct {
@@ -104,6 +105,9 @@ func (h *mapHandler) Serve(c *Conn, args []Value) Reply {
 		return Now(OK())
 	case "TUNNEL":
 		return Handoff(upperTunnel)
+	case "EXEMPT":
+		c.SetIdleExempt(true)
+		return Now(OK())
 	}
 	return Now(Array(req...).Clone())
 }
@@ -481,6 +485,33 @@ func TestServer_IdleTimeout(t *testing.T) {
 	}
 	c.nc.Close()
 	waitFor(t, "the idle client to leave", func() bool { return srv.NumConns() == 0 })
+}
+
+// A connection exempt from the idle timeout (a subscriber) stays open.
+func TestServer_IdleExempt(t *testing.T) {
+	_, addr := startServer(t, nil, Config{IdleTimeout: 20 * time.Millisecond}, newMapHandler())
+	c := dial(t, addr)
+	c.do("EXEMPT\r\n", "+OK\r\n")
+	time.Sleep(100 * time.Millisecond) // five idle timeouts pass
+	c.do("PING\r\n", "+PONG\r\n")
+}
+
+// MaxClientsPerIP refuses one IP's connection beyond the bound, with an
+// error, and admits it again once one of the others has left.
+func TestServer_MaxClientsPerIP(t *testing.T) {
+	srv, addr := startServer(t, nil, Config{MaxClientsPerIP: 2}, newMapHandler())
+	a, b := dial(t, addr), dial(t, addr)
+	a.do("PING\r\n", "+PONG\r\n")
+	b.do("PING\r\n", "+PONG\r\n")
+	c := dial(t, addr)
+	c.send("PING\r\n")
+	c.nc.SetReadDeadline(time.Now().Add(patience))
+	if v, err := c.r.ReadValue(); err != nil || v.Text() != "ERR max number of clients from 127.0.0.1 reached" {
+		t.Fatalf("third connection from one IP: %v, %v", v, err)
+	}
+	a.nc.Close()
+	waitFor(t, "the first client to leave", func() bool { return srv.NumConns() == 1 })
+	dial(t, addr).do("PING\r\n", "+PONG\r\n")
 }
 
 func TestServer_Push(t *testing.T) {

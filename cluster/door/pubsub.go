@@ -171,7 +171,7 @@ func subscribe(pattern bool) func(d *Door, c *resp.Conn, args []resp.Value) resp
 		}
 		v, left := d.pubsub.change(c, argTexts(args[1:]), true, pattern)
 		s := sessionOf(c)
-		s.subscriptions = left
+		s.subscribed(c, left)
 		s.tenure = lost
 		d.tenures.bind(c, lost)
 		return v
@@ -182,9 +182,16 @@ func subscribe(pattern bool) func(d *Door, c *resp.Conn, args []resp.Value) resp
 func unsubscribe(pattern bool) func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	return func(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 		v, left := d.pubsub.change(c, argTexts(args[1:]), false, pattern)
-		sessionOf(c).subscriptions = left
+		sessionOf(c).subscribed(c, left)
 		return v
 	}
+}
+
+// subscribed records how many channels and patterns c is subscribed to;
+// while any, the idle timeout spares it, as Redis spares subscribers.
+func (s *session) subscribed(c *resp.Conn, left int64) {
+	s.subscriptions = left
+	c.SetIdleExempt(left > 0)
 }
 
 // errSubscribed refuses a command on a RESP2 connection in subscribe mode.

@@ -24,7 +24,7 @@ func sentinelChannels(names []resp.Value) bool {
 func (d *Door) subscribeEvents(c *resp.Conn, args []resp.Value) resp.Value {
 	d.watchSwitches()
 	v, left := d.pubsub.change(c, argTexts(args[1:]), true, false)
-	sessionOf(c).subscriptions = left
+	sessionOf(c).subscribed(c, left)
 	return v
 }
 
