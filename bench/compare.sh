@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# bench/compare.sh: one kvorum node against redis-server with an fsync on
-# every write (appendonly yes, appendfsync always), same machine, same run.
+# bench/compare.sh: kvorum against redis-server with an fsync on every
+# write (appendonly yes, appendfsync always), same machine, same run.
 #
-# It builds kvorum-server, starts it (resp2 replies, as a drop-in) and
-# redis-server on free loopback ports with data in a temporary directory,
-# runs redis-benchmark -t set,get at pipeline depth 1 and 16 against both,
-# prints a markdown table with the kvorum/redis ratios, and cleans up.
+# It builds kvorum-server, starts it (resp2 replies, as a drop-in) once per
+# Raft log store and redis-server on free loopback ports with data in a
+# temporary directory, runs redis-benchmark -t set,get at pipeline depth 1
+# and 16 against each, interleaved test by test (redis, then kvorum on each
+# store), prints a markdown table with the kvorum/redis ratios, and cleans up.
 #
 #   bash bench/compare.sh            # or: make bench
 #
 # Environment: N (requests, default 200000), C (clients, 50), R (key space,
-# 100000), PIPELINES ("1 16"), NODES (1; 3 runs a local three-node cluster
-# and benchmarks its leader), KVORUM_FLAGS (extra server flags), and
-# CPUPROFILE=FILE to write a CPU profile of kvorum-server during its runs.
+# 100000), PIPELINES ("1 16"), TESTS ("set get"), NODES (1; 3 runs a local
+# three-node cluster per store and benchmarks its leader), STORES (the
+# --raft-log-store values, "boltdb wal"), KVORUM_FLAGS (extra server flags),
+# and CPUPROFILE=FILE to write a CPU profile of the first kvorum-server
+# (the first store's first node) during its runs.
 set -euo pipefail
 
 N=${N:-200000}
 C=${C:-50}
 R=${R:-100000}
 PIPELINES=${PIPELINES:-1 16}
+TESTS=${TESTS:-set get}
+STORES=${STORES:-boltdb wal}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 for tool in go redis-server redis-benchmark redis-cli; do
@@ -74,42 +79,54 @@ profile_flags=()
 if [ -n "${CPUPROFILE:-}" ]; then
   profile_flags=(--cpuprofile "$CPUPROFILE")
 fi
-kports=()
-seed=""
-for i in $(seq "$NODES"); do
-  port=$(free_port)
-  kports+=("$port")
-  cluster_flags=(--gossip-addr "")
-  if [ "$NODES" -gt 1 ]; then
-    gport=$(free_port)
-    cluster_flags=(--node-id "n$i" --gossip-addr "127.0.0.1:$gport" --raft-addr "127.0.0.1:$(free_port)" --bootstrap-expect "$NODES")
-    [ -n "$seed" ] && cluster_flags+=(--join "$seed")
-    [ -z "$seed" ] && seed="127.0.0.1:$gport"
-  else
-    cluster_flags+=(--raft-addr 127.0.0.1:0)
-  fi
-  # shellcheck disable=SC2086 # KVORUM_FLAGS is a list of flags
-  "$TMP/kvorum-server" --listen "127.0.0.1:$port" "${cluster_flags[@]}" \
-    --data-dir "$TMP/kvorum$i" --protocol resp2 --log-level warn "${profile_flags[@]}" ${KVORUM_FLAGS:-} \
-    2>"$TMP/kvorum$i.log" &
-  kpid=$!
-  pids+=("$kpid")
-  profile_flags=() # profile the first node only
-done
+kpid=""
 
-# The leader is the node that acknowledges a SET (followers answer -MOVED).
-KPORT=""
-deadline=$((SECONDS + 30))
-while [ -z "$KPORT" ]; do
-  for port in "${kports[@]}"; do
-    if [ "$(redis-cli -p "$port" SET compare:ready 1 2>/dev/null)" = "OK" ]; then KPORT=$port; break; fi
+# start_kvorum STORE: start NODES nodes on --raft-log-store STORE and set
+# KPORT[STORE] to the client port of the one that acknowledges a SET
+# (followers answer -MOVED). Not in a subshell: pids must reach cleanup.
+declare -A KPORT
+start_kvorum() {
+  local store=$1 i port gport seed="" leader="" deadline
+  local kports=()
+  for i in $(seq "$NODES"); do
+    port=$(free_port)
+    kports+=("$port")
+    cluster_flags=(--gossip-addr "")
+    if [ "$NODES" -gt 1 ]; then
+      gport=$(free_port)
+      cluster_flags=(--node-id "n$i" --gossip-addr "127.0.0.1:$gport" --raft-addr "127.0.0.1:$(free_port)" --bootstrap-expect "$NODES")
+      [ -n "$seed" ] && cluster_flags+=(--join "$seed")
+      [ -z "$seed" ] && seed="127.0.0.1:$gport"
+    else
+      cluster_flags+=(--raft-addr 127.0.0.1:0)
+    fi
+    # shellcheck disable=SC2086 # KVORUM_FLAGS is a list of flags
+    "$TMP/kvorum-server" --listen "127.0.0.1:$port" "${cluster_flags[@]}" --raft-log-store "$store" \
+      --data-dir "$TMP/kvorum-$store-$i" --protocol resp2 --log-level warn "${profile_flags[@]}" ${KVORUM_FLAGS:-} \
+      >/dev/null 2>"$TMP/kvorum-$store-$i.log" &
+    pids+=($!)
+    [ -z "$kpid" ] && kpid=$!
+    profile_flags=() # profile the first node only
   done
-  if [ -z "$KPORT" ]; then
-    [ $SECONDS -ge $deadline ] && { echo "compare.sh: no kvorum leader after 30 s" >&2; cat "$TMP"/kvorum*.log >&2; exit 1; }
-    sleep 0.1
-  fi
+  deadline=$((SECONDS + 30))
+  while [ -z "$leader" ]; do
+    for port in "${kports[@]}"; do
+      if [ "$(redis-cli -p "$port" SET compare:ready 1 2>/dev/null)" = "OK" ]; then leader=$port; break; fi
+    done
+    if [ -z "$leader" ]; then
+      [ $SECONDS -ge $deadline ] && { echo "compare.sh: no kvorum leader on $store after 30 s" >&2; cat "$TMP"/kvorum-"$store"-*.log >&2; exit 1; }
+      sleep 0.1
+    fi
+  done
+  KPORT[$store]=$leader
+}
+
+# One cluster per store, all started before the first test so the tests
+# interleave; an idle cluster only sends heartbeats.
+for store in $STORES; do
+  echo "starting kvorum-server on $store ($NODES node(s))..." >&2
+  start_kvorum "$store"
 done
-kpid=${pids[0]}
 
 RPORT=$(free_port)
 mkdir -p "$TMP/redis"
@@ -127,28 +144,39 @@ bench() {
 
 rows=()
 for p in $PIPELINES; do
-  for t in set get; do
-    echo "running $t -P $p against redis-server and kvorum-server..." >&2
+  for t in $TESTS; do
+    echo "running $t -P $p against redis-server and kvorum-server ($STORES)..." >&2
     r=$(bench "$RPORT" "$p" "$t")
-    k=$(bench "$KPORT" "$p" "$t")
-    rows+=("$(awk -v t="$t" -v p="$p" -v r="$r" -v k="$k" 'BEGIN {
-      ratio = (r > 0) ? sprintf("%.2f", k / r) : "n/a"
-      printf "| %s P%s | %.0f | %.0f | %s× |", toupper(t), p, r, k, ratio }')")
+    row="| ${t^^} P$p | $(printf '%.0f' "$r") |"
+    for store in $STORES; do
+      k=$(bench "${KPORT[$store]}" "$p" "$t")
+      row+=$(awk -v r="$r" -v k="$k" 'BEGIN {
+        ratio = (r > 0) ? sprintf("%.2f", k / r) : "n/a"
+        printf " %.0f | %s× |", k, ratio }')
+    done
+    rows+=("$row")
   done
 done
 
-raft=$(redis-cli -p "$KPORT" INFO raft | tr -d '\r' | grep -E '^raft_(log_writes|log_entries|entries_per_write):' | tr '\n' ' ')
-
 echo
-echo "redis-benchmark -c $C -n $N -r $R -t set,get; $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "redis-benchmark -c $C -n $N -r $R -t ${TESTS// /,}; $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo
 what="one node"
 [ "$NODES" -gt 1 ] && what="$NODES nodes, leader"
-echo "| test | redis-server AOF always (ops/s) | kvorum $what (ops/s) | kvorum/redis |"
-echo "|---|---|---|---|"
+head="| test | redis-server AOF always (ops/s) |"
+rule="|---|---|"
+for store in $STORES; do
+  head+=" kvorum $store, $what (ops/s) | kvorum $store/redis |"
+  rule+="---|---|"
+done
+echo "$head"
+echo "$rule"
 printf '%s\n' "${rows[@]}"
 echo
-echo "kvorum INFO raft after the runs: $raft"
+for store in $STORES; do
+  raft=$(redis-cli -p "${KPORT[$store]}" INFO raft | tr -d '\r' | grep -E '^raft_(log_writes|log_entries|entries_per_write):' | tr '\n' ' ')
+  echo "kvorum $store leader's INFO raft after the runs: $raft"
+done
 
 if [ -n "${CPUPROFILE:-}" ]; then
   kill -TERM "$kpid"

@@ -16,6 +16,10 @@ import (
 type Config struct {
 	NodeID  string // unique and stable across restarts (default: hostname)
 	DataDir string // raft.db and snapshots/ live here
+	// LogStore is the Raft log's store: LogStoreBolt ("boltdb", the
+	// default, also for "") or LogStoreWAL ("wal"). A data dir keeps the
+	// store it was created with; New refuses the other.
+	LogStore string
 
 	ClientAddr string // where clients connect, e.g. ":31337"
 	// SentinelAddr is a second client listener, e.g. ":26379", for Sentinel
@@ -50,8 +54,13 @@ type Config struct {
 	ApplyTimeout time.Duration // how long a write may wait to enter the log (default 5s)
 	ReadTimeout  time.Duration // how long a linearizable read may wait for its barrier (default 5s)
 	MaxClients   int           // default 10,000
-	OutputLimit  int           // default 32 MiB
-	Limits       resp.Limits
+	// MaxClientsPerIP bounds one remote address's connections (0: none).
+	MaxClientsPerIP int
+	// IdleTimeout closes a client connection idle this long, as Redis's
+	// timeout (0: never); blocked clients and subscribers are spared.
+	IdleTimeout time.Duration
+	OutputLimit int // default 32 MiB
+	Limits      resp.Limits
 
 	SnapshotThreshold uint64        // log entries between snapshots (default 16384)
 	SnapshotInterval  time.Duration // how often to check SnapshotThreshold (default 30s)

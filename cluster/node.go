@@ -168,8 +168,8 @@ func (n *Node) Start(front resp.Handler) error {
 		}
 	}
 	n.server = resp.NewServer(resp.Config{
-		MaxClients: n.cfg.MaxClients, OutputLimit: n.cfg.OutputLimit, Limits: n.cfg.Limits,
-		Mode: n.cfg.Protocol, Logger: n.log,
+		MaxClients: n.cfg.MaxClients, MaxClientsPerIP: n.cfg.MaxClientsPerIP, IdleTimeout: n.cfg.IdleTimeout,
+		OutputLimit: n.cfg.OutputLimit, Limits: n.cfg.Limits, Mode: n.cfg.Protocol, Logger: n.log,
 	}, front)
 	n.goLoop(n.lead.run)
 	if n.gossip != nil {

@@ -16,14 +16,27 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
+// eachLogStore runs test once per --raft-log-store, in parallel subtests
+// named after the store; store is the flag to start every server with.
+func eachLogStore(t *testing.T, test func(t *testing.T, store ...string)) {
+	t.Parallel()
+	for _, name := range []string{"boltdb", "wal"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, "--raft-log-store", name)
+		})
+	}
+}
+
 // TestDurability_SIGKILL writes 10,000 keys (every ack received), then
 // keeps a pipelined stream of writes in flight while the process is killed
 // with SIGKILL. On restart over the same data directory every acknowledged
 // key holds its value: an ack means the entry was fsynced.
-func TestDurability_SIGKILL(t *testing.T) {
-	t.Parallel()
+func TestDurability_SIGKILL(t *testing.T) { eachLogStore(t, testDurabilitySIGKILL) }
+
+func testDurabilitySIGKILL(t *testing.T, store ...string) {
 	dir := t.TempDir()
-	p := start(t, dir)
+	p := start(t, dir, store...)
 	const n = 10000
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	value := func(prefix string, i int) string { return fmt.Sprintf("%s-value-%d-%s", prefix, i, run) }
@@ -43,7 +56,7 @@ func TestDurability_SIGKILL(t *testing.T) {
 	acked := streamUntilKilled(t, p, "inflight", value)
 	t.Logf("%d acks of the in-flight stream before SIGKILL", acked)
 
-	p2 := start(t, dir)
+	p2 := start(t, dir, store...)
 	c2 := dial(t, p2.addr)
 	check := func(prefix string, count int) {
 		t.Helper()
@@ -205,16 +218,20 @@ func dump(t *testing.T, addr string) map[string]string {
 	return out
 }
 
-// snapshotFlags make snapshots frequent: every 100 entries, checked often.
-var snapshotFlags = []string{"--snapshot-threshold", "100", "--snapshot-interval", "50ms"}
+// snapshotFlags make snapshots frequent (every 100 entries, checked often)
+// on the given log store.
+func snapshotFlags(store []string) []string {
+	return append([]string{"--snapshot-threshold", "100", "--snapshot-interval", "50ms"}, store...)
+}
 
 // TestSnapshots_Restart forces several snapshots, leaves a log tail after
 // the last one, stops with SIGTERM and restarts: the state (every key, its
 // exact value and whether it has a TTL) equals the state before.
-func TestSnapshots_Restart(t *testing.T) {
-	t.Parallel()
+func TestSnapshots_Restart(t *testing.T) { eachLogStore(t, testSnapshotsRestart) }
+
+func testSnapshotsRestart(t *testing.T, store ...string) {
 	dir := t.TempDir()
-	p := start(t, dir, snapshotFlags...)
+	p := start(t, dir, snapshotFlags(store)...)
 	c := dial(t, p.addr)
 	var snap uint64
 	for round := 0; round < 3; round++ {
@@ -232,7 +249,7 @@ func TestSnapshots_Restart(t *testing.T) {
 		t.Fatalf("snapshots kept: %v, want 1 or 2", list)
 	}
 
-	p2 := start(t, dir, snapshotFlags...)
+	p2 := start(t, dir, snapshotFlags(store)...)
 	if idx := p2.infoField("raft_last_snapshot_index"); idx == "0" {
 		t.Fatalf("restarted node reports no snapshot")
 	}
@@ -289,10 +306,11 @@ func snapshotDirs(t *testing.T, dir string) []snapshotMeta {
 // (truncated, or one byte flipped): start-up must fail at once with a
 // non-zero exit and an error naming the file, not a panic, and not
 // silently fall back to an older snapshot.
-func TestSnapshot_Corrupt(t *testing.T) {
-	t.Parallel()
+func TestSnapshot_Corrupt(t *testing.T) { eachLogStore(t, testSnapshotCorrupt) }
+
+func testSnapshotCorrupt(t *testing.T, store ...string) {
 	base := t.TempDir()
-	p := start(t, base, snapshotFlags...)
+	p := start(t, base, snapshotFlags(store)...)
 	c := dial(t, p.addr)
 	p.writeUntilSnapshot(c, 0, 0)
 	if code := p.signal(syscall.SIGTERM); code != 0 {
@@ -322,7 +340,7 @@ func TestSnapshot_Corrupt(t *testing.T) {
 				t.Fatal(err)
 			}
 			began := time.Now()
-			p := launch(t, dir, snapshotFlags...)
+			p := launch(t, dir, snapshotFlags(store)...)
 			code := p.waitExit(10 * time.Second)
 			log := p.log.String()
 			t.Logf("exit %d after %v", code, time.Since(began).Round(time.Millisecond))
@@ -364,12 +382,13 @@ func copyDir(t *testing.T, src, dst string) {
 
 // TestDataDirLocked starts a second server on a data directory in use: it
 // exits non-zero within a few seconds saying so, and the first keeps serving.
-func TestDataDirLocked(t *testing.T) {
-	t.Parallel()
+func TestDataDirLocked(t *testing.T) { eachLogStore(t, testDataDirLocked) }
+
+func testDataDirLocked(t *testing.T, store ...string) {
 	dir := t.TempDir()
-	p := start(t, dir)
+	p := start(t, dir, store...)
 	began := time.Now()
-	second := launch(t, dir)
+	second := launch(t, dir, store...)
 	code := second.waitExit(5 * time.Second)
 	took := time.Since(began)
 	log := second.log.String()

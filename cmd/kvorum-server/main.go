@@ -153,6 +153,7 @@ type options struct {
 // rawFlags holds the flags that are converted after parsing.
 type rawFlags struct {
 	protocol, level, format, join, follower string
+	sec                                     secFlags // security.go
 }
 
 // usageHead is --help's text above the flag list.
@@ -182,6 +183,7 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&c.RaftAddr, "raft-addr", d.RaftAddr, "Raft transport address")
 	fs.StringVar(&c.GossipAddr, "gossip-addr", ":31339", `gossip (memberlist) address; "" disables gossip`)
 	fs.StringVar(&c.DataDir, "data-dir", d.DataDir, "directory for the Raft log and snapshots")
+	fs.StringVar(&c.LogStore, "raft-log-store", cluster.LogStoreBolt, "Raft log store: boltdb (raft-boltdb) or wal (hashicorp/raft-wal, one fsync per write); a data dir keeps the store it was created with")
 	fs.StringVar(&c.NodeID, "node-id", "", "unique, stable node id (default: this machine's hostname)")
 	fs.StringVar(&c.Advertise, "advertise", "", "host other nodes and clients use to reach this one (fills in the advertise addresses)")
 	fs.StringVar(&c.AdvertiseClient, "advertise-client", "", "client address put in redirects (host:port reachable by clients)")
@@ -198,6 +200,7 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.IntVar(&c.MaxClients, "max-clients", 10000, "most client connections at once")
 	fs.StringVar(&o.door.SentinelMaster, "sentinel-master", "mymaster", "master name the SENTINEL commands answer for (the Raft leader), as Sentinel clients are configured")
 	fs.StringVar(&c.SentinelAddr, "sentinel-listen", "", `a second client address for Sentinel clients that insist on Sentinel's port, e.g. ":26379" ("": none)`)
+	raw.sec.register(fs)
 	fs.StringVar(&raw.follower, "follower-mode", raw.follower, "what a follower does with a plain client's command for the leader: redirect (-MOVED) or proxy (relay the connection to the leader)")
 	return fs
 }
@@ -260,6 +263,12 @@ func (o *options) convert(raw rawFlags) error {
 	default:
 		return fmt.Errorf("--follower-mode: %q is neither redirect nor proxy", raw.follower)
 	}
+	if err := o.convertSecurity(raw.sec, o.cfg.ClientAddr, o.cfg.SentinelAddr); err != nil {
+		return err
+	}
+	if s := o.cfg.LogStore; s != cluster.LogStoreBolt && s != cluster.LogStoreWAL {
+		return fmt.Errorf("--raft-log-store: %q is neither %s nor %s", s, cluster.LogStoreBolt, cluster.LogStoreWAL)
+	}
 	if err := o.logLevel.UnmarshalText([]byte(raw.level)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
@@ -304,8 +313,9 @@ func healthcheck(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 1
 	}
+	// -NOAUTH is an answer too: a node with a password is up.
 	v, err := resp.NewReader(conn, resp.Limits{}).ReadValue()
-	if err != nil || v.Text() != "PONG" {
+	if err != nil || (v.Text() != "PONG" && v.Code() != "NOAUTH") {
 		fmt.Fprintln(stderr, "healthcheck: unexpected reply", v, err)
 		return 1
 	}
