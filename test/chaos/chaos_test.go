@@ -1,0 +1,207 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kvorum/kvorum/client"
+)
+
+// The short form's workload length: with start-up, the drain and the
+// checks, a run takes about 20 s.
+const shortDuration = 12 * time.Second
+
+// TestChaos runs the nemesis against three kvorum-server processes while
+// the register, queue and counter workloads run, and fails on any
+// violation, printing the seed (KVORUM_CHAOS_SEED replays it) and the
+// report's path. KVORUM_CHAOS_RUNS=n runs n schedules (seeds seed,
+// seed+1, ...), KVORUM_CHAOS_DURATION=d makes each d long.
+func TestChaos(t *testing.T) {
+	runs, d, seed := chaosEnv(t)
+	for i := range runs {
+		s := seed + uint64(i)
+		t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
+			r := runSchedule(t, s, d)
+			t.Log(r.summary())
+			if !r.ok() {
+				t.Errorf("violations with seed %d (replay: KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run TestChaos ./test/chaos/): %v",
+					s, s, d, r.Verdicts.Problems)
+			}
+		})
+	}
+}
+
+// chaosEnv reads KVORUM_CHAOS_RUNS, KVORUM_CHAOS_DURATION and
+// KVORUM_CHAOS_SEED (default: the clock).
+func chaosEnv(t *testing.T) (runs int, d time.Duration, seed uint64) {
+	runs, d, seed = 1, shortDuration, uint64(time.Now().UnixNano())
+	var err error
+	if s := os.Getenv("KVORUM_CHAOS_RUNS"); s != "" {
+		if runs, err = strconv.Atoi(s); err != nil || runs < 1 {
+			t.Fatalf("KVORUM_CHAOS_RUNS=%q: want a count", s)
+		}
+	}
+	if s := os.Getenv("KVORUM_CHAOS_DURATION"); s != "" {
+		if d, err = time.ParseDuration(s); err != nil || d < 5*time.Second {
+			t.Fatalf("KVORUM_CHAOS_DURATION=%q: want a duration of at least 5s", s)
+		}
+	}
+	if s := os.Getenv("KVORUM_CHAOS_SEED"); s != "" {
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("KVORUM_CHAOS_SEED=%q: want an unsigned integer", s)
+		}
+	}
+	return runs, d, seed
+}
+
+// workloads are one run's workloads: registers, the plain queue, the
+// smart-client queue and counters.
+type workloads struct {
+	reg *registers
+	q   *queue
+	sq  *queue
+	ctr *counters
+}
+
+// runSchedule starts a cluster, runs the workloads for d under the
+// nemesis's plan for seed, checks the histories and writes the report.
+func runSchedule(t *testing.T, seed uint64, d time.Duration) *report {
+	dir, err := os.MkdirTemp("", fmt.Sprintf("kvorum-chaos-%d-", seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seed %d, %v; logs and report in %s", seed, d, dir)
+	r := &report{Seed: seed, Duration: d.String(), Logs: dir, Machine: machine(),
+		Replay:   fmt.Sprintf("KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run TestChaos ./test/chaos/", seed, d),
+		Schedule: plan(seed, d)}
+	c := startCluster(t, 3, dir, "--snapshot-threshold", "1024", "--snapshot-interval", "1s")
+	clk := &clock{start: time.Now()}
+	w := workloads{reg: &registers{clock: clk, keys: 3, rotate: 2 * time.Second}, q: newQueue("queue"),
+		sq: newQueue("smartqueue"), ctr: newCounters(3)}
+	nem := &nemesis{c: c, clock: clk}
+
+	run, stop := context.WithTimeout(context.Background(), d)
+	drain, stopDrain := context.WithTimeout(context.Background(), d+20*time.Second)
+	var producers, others, consumers sync.WaitGroup
+	defer func() { // however the run ends, no worker outlives it
+		stop()
+		stopDrain()
+		producers.Wait()
+		others.Wait()
+		consumers.Wait()
+	}()
+	produced := make(chan struct{})
+	w.start(run, drain, c.addrs(), seed, &producers, &others, &consumers, produced)
+	w.startSmart(t, run, drain, c.addrs(), &producers, &consumers, produced)
+
+	nem.run(run, r.Schedule, clk.start.Add(d))
+	<-run.Done()
+	producers.Wait()
+	others.Wait()
+	close(produced)
+	consumers.Wait()
+	r.Faults = nem.faults
+	w.check(t, r, c, nem, dir)
+	if t.Failed() {
+		r.Verdicts.Problems = append(r.Verdicts.Problems, "the run failed outside the checkers (a nemesis step or the cluster; see the test log)")
+	}
+	r.finish()
+	path, err := r.write(dir)
+	if err != nil {
+		t.Errorf("report: %v", err)
+	}
+	t.Logf("report: %s", path)
+	return r
+}
+
+// start launches the workers: 3 register workers, 2 producers, 3
+// consumers (which drain after the run until drain ends) and 2 counter
+// workers, each with its own connection.
+func (w workloads) start(run, drain context.Context, seeds []string, seed uint64,
+	producers, others, consumers *sync.WaitGroup, produced chan struct{}) {
+	for i := range 3 {
+		others.Go(func() { w.reg.worker(run, seeds, i, seed) })
+	}
+	for i := range 2 {
+		producers.Go(func() { w.q.producer(run, seeds, i, seed) })
+		others.Go(func() { w.ctr.worker(run, seeds, i, seed) })
+	}
+	for i := range 3 {
+		consumers.Go(func() { w.q.consumer(drain, seeds, i, seed, produced) })
+	}
+}
+
+// startSmart launches the smart-client queue: one producer client and
+// one consumer client (each with its own session), one producer and two
+// consumers. The clients close in t.Cleanup, after the workers are done.
+func (w workloads) startSmart(t *testing.T, run, drain context.Context, seeds []string,
+	producers, consumers *sync.WaitGroup, produced chan struct{}) {
+	var cls []*client.Client
+	for range 2 {
+		cl, err := client.New(client.Options{Addrs: seeds, MinRetryBackoff: 5 * time.Millisecond, MaxRetryBackoff: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cl.Close() })
+		cls = append(cls, cl)
+	}
+	producers.Go(func() { w.sq.smartProducer(run, cls[0], 0) })
+	for range 2 {
+		consumers.Go(func() { w.sq.smartConsumer(drain, cls[1], produced) })
+	}
+}
+
+// check runs the checkers on a healed cluster and fills in r.
+func (w workloads) check(t *testing.T, r *report, c *cluster, nem *nemesis, dir string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	seeds := c.addrs()
+	r.SmartErrs = w.sq.errs
+	r.Ops = opsBlock{Registers: w.reg.counts, Queue: w.q.counts, SmartQueue: w.sq.counts, Counters: w.ctr.counts}
+	for _, q := range []struct {
+		name    string
+		q       *queue
+		out     *queueVerdict
+		verdict *string
+	}{{"queue", w.q, &r.Queue, &r.Verdicts.Queue}, {"smart queue", w.sq, &r.SmartQueue, &r.Verdicts.SmartQueue}} {
+		if err := q.q.readLeft(ctx, seeds); err != nil {
+			r.Verdicts.Problems = append(r.Verdicts.Problems, q.name+": "+err.Error())
+		}
+		*q.out = checkQueue(&q.q.rec)
+		*q.verdict = q.out.String()
+		if !q.out.ok() {
+			r.Verdicts.Problems = append(r.Verdicts.Problems, q.name+": "+q.out.String())
+		}
+	}
+	probs, err := w.ctr.readFinal(ctx, seeds)
+	if err != nil {
+		probs = append(probs, err.Error())
+	}
+	r.Counters = w.ctr.rec
+	r.Verdicts.Counters = "ok"
+	if len(probs) > 0 {
+		r.Verdicts.Counters = "VIOLATION"
+		r.Verdicts.Problems = append(r.Verdicts.Problems, probs...)
+	}
+	verdict, vis, took := w.reg.check(30*time.Second, nem.notes, dir)
+	r.Verdicts.Linearizability, r.Verdicts.Visualization = verdict, vis
+	r.Registers.Operations, r.Registers.Keys, r.Registers.CheckS = len(w.reg.history), w.reg.nkeys, took.Seconds()
+	if verdict == "ILLEGAL" {
+		r.Verdicts.Problems = append(r.Verdicts.Problems, "registers: not linearizable; visualization "+vis)
+		t.Logf("linearizability visualization: %s", vis)
+	}
+	if len(w.reg.history) == 0 || w.q.counts.OK == 0 || w.sq.counts.OK == 0 || w.ctr.counts.OK == 0 {
+		r.Verdicts.Problems = append(r.Verdicts.Problems, "a workload completed no operation: the run checks nothing")
+	}
+}
+
+// machine names where the run happened, for the report.
+func machine() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s, %d CPUs", host, numCPU())
+}

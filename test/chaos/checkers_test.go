@@ -1,0 +1,111 @@
+package chaos
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// The checkers can fail: each is fed a history with a planted violation.
+
+func TestCheckQueue_FindsViolations(t *testing.T) {
+	rec := &queueRecord{
+		Pushes: map[string]*pushRec{
+			"fine": {Acked: true}, "lost": {Acked: true}, "dup": {Acked: true},
+			"dup-unknown": {Acked: true, Unknown: 1}, "refused": {}, "gone": {Acked: true},
+		},
+		Delivered:     map[string]int{"fine": 1, "dup": 2, "dup-unknown": 1, "refused": 1, "gone": 1},
+		AckUnknown:    map[string]bool{},
+		AckUnresolved: map[string]bool{},
+		AckMissing:    []string{"gone"},
+		Pending:       []string{"dup-unknown", "never-pushed"},
+	}
+	v := checkQueue(rec)
+	want := map[string][]string{"lost": {"lost"}, "duplicated": {"dup"}, "unexpected": {"never-pushed", "refused"},
+		"ack missing": {"gone"}, "dup unknown": {"dup-unknown"}}
+	got := map[string][]string{"lost": v.Lost, "duplicated": v.Duplicated, "unexpected": v.Unexpected,
+		"ack missing": v.AckMissing, "dup unknown": v.DupUnknown}
+	for k, w := range want {
+		if strings.Join(got[k], ",") != strings.Join(w, ",") {
+			t.Errorf("%s: got %v, want %v", k, got[k], w)
+		}
+	}
+	if v.ok() {
+		t.Error("verdict ok, want violations")
+	}
+}
+
+func TestCheckQueue_CleanRun(t *testing.T) {
+	rec := &queueRecord{
+		Pushes:        map[string]*pushRec{"a": {Acked: true}, "b": {Acked: true}, "c": {Unknown: 1}, "d": {Unknown: 1}},
+		Delivered:     map[string]int{"a": 1},
+		AckUnknown:    map[string]bool{},
+		AckUnresolved: map[string]bool{},
+		Processing:    []string{"b", "c"}, // b: its BLMOVE's reply was lost; c: an unknown push applied; d: not applied
+	}
+	if v := checkQueue(rec); !v.ok() {
+		t.Errorf("clean history judged %v", v)
+	}
+}
+
+func TestCheckCounter(t *testing.T) {
+	for _, tc := range []struct {
+		r    counterRecord
+		fail bool
+	}{
+		{counterRecord{Acked: 3, Unknown: 1, Replies: []int64{1, 2, 4}, Final: 4}, false},
+		{counterRecord{Acked: 3, Unknown: 1, Replies: []int64{1, 2, 3}, Final: 3}, false},
+		{counterRecord{Acked: 3, Replies: []int64{1, 2, 3}, Final: 2}, true},          // an acknowledged INCR lost
+		{counterRecord{Acked: 2, Unknown: 1, Replies: []int64{1, 2}, Final: 4}, true}, // applied twice
+		{counterRecord{Acked: 2, Replies: []int64{1, 1}, Final: 2}, true},             // two INCRs saw one value
+	} {
+		if got := checkCounter("c", tc.r) != ""; got != tc.fail {
+			t.Errorf("%+v: violation %v, want %v (%q)", tc.r, got, tc.fail, checkCounter("c", tc.r))
+		}
+	}
+}
+
+// A stale read (the old value after a write completed) is illegal, and
+// the check writes the visualization.
+func TestRegisters_StaleReadIsIllegal(t *testing.T) {
+	op := func(client int, in regInput, out regOutput, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: client, Input: in, Output: out, Call: call, Return: ret}
+	}
+	r := &registers{history: []porcupine.Operation{
+		op(0, regInput{Key: "k", Write: true, Value: "a"}, regOutput{}, 0, 10),
+		op(1, regInput{Key: "k", Write: true, Value: "b"}, regOutput{Value: "a"}, 20, 30),
+		op(2, regInput{Key: "k"}, regOutput{Value: "a"}, 40, 50), // stale
+		op(0, regInput{Key: "k", Write: true, Value: "c"}, regOutput{Unknown: true}, 60, math.MaxInt64),
+	}}
+	verdict, vis, _ := r.check(10e9, nil, t.TempDir())
+	if verdict != "ILLEGAL" {
+		t.Fatalf("verdict %q, want ILLEGAL", verdict)
+	}
+	if st, err := os.Stat(vis); err != nil || st.Size() == 0 {
+		t.Errorf("visualization %s: %v", vis, err)
+	}
+	r.history[2].Output = regOutput{Value: "b"}
+	if verdict, _, _ := r.check(10e9, nil, t.TempDir()); verdict != "linearizable" {
+		t.Errorf("without the stale read: %q, want linearizable", verdict)
+	}
+}
+
+func TestPlan_SameSeedSameSchedule(t *testing.T) {
+	a, b, c := plan(42, 60e9), plan(42, 60e9), plan(43, 60e9)
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("plans of %d and %d steps", len(a), len(b))
+	}
+	same := len(a) == len(c)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("step %d: %+v vs %+v", i, a[i], b[i])
+		}
+		same = same && a[i] == c[i]
+	}
+	if same {
+		t.Error("seeds 42 and 43 gave the same plan")
+	}
+}

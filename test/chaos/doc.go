@@ -1,0 +1,62 @@
+// Package chaos runs kvorum as three real kvorum-server processes on
+// loopback and checks what clients see while a nemesis breaks them: kill -9
+// and restart with data kept, SIGSTOP/SIGCONT pauses longer than the
+// election timeout, Raft partitions (a node isolated in both directions,
+// or only its outbound links cut), a follower's data directory wiped (it
+// rejoins from the leader's log or a snapshot), and a rolling restart
+// (SIGTERM, each node in turn).
+//
+// Partitions need no privileges: each node advertises a TCP proxy the test
+// runs as its Raft address (--advertise-raft), so every Raft connection to
+// a node passes through that node's proxy. Loopback connections all come
+// from 127.0.0.1, so the proxy learns a connection's sender from the
+// RPCHeader of its first Raft request; knowing both ends, the three proxies
+// can cut any directed link (see proxy). Gossip is not proxied, so
+// memberlist keeps seeing every node; slow links and 5-node bridges are not
+// built yet.
+//
+// The package has no non-test code. TestMain builds kvorum-server once per
+// run; each schedule starts three processes (each in its own process group,
+// killed in t.Cleanup) with their own data directories. Three workloads run
+// through plain RESP connections that follow -MOVED, with no sessions, so a
+// write cut off in flight has an unknown outcome, as it does for redis-cli
+// or redis-py:
+//
+//   - registers: GET and SET k v GET over a few rotating keys, checked with
+//     porcupine's register model under a time cap (keys rotate so no key
+//     sees more than about 1,000 operations); an illegal history writes
+//     porcupine's HTML visualization to a temporary file;
+//   - a queue: producers RPUSH unique items (resending after a failure),
+//     consumers BLMOVE them to a processing list, then LREM them; at the end
+//     every acknowledged push is consumed exactly once or still in a list,
+//     nothing appears that was never pushed, and an item appears more than
+//     once only if a push of it had an unknown outcome;
+//   - counters: INCR, whose final value lies between the acknowledged
+//     increments and those plus the unknown ones, and whose acknowledged
+//     replies are distinct.
+//
+// A fourth workload runs the queue through the smart client (package
+// client: Push, Reserve, Ack, with its write sessions) on lists of its own,
+// never resending anything itself: the same check then allows no
+// duplicate unless a call ended with client.ErrUnknownOutcome.
+//
+// TestPausedLeader_NeverServesStaleOrAcksLostWrite is the stale-leader
+// trap on its own: a leader stopped with a GET and a SET in its sockets,
+// a new leader's write, then SIGCONT.
+//
+// The nemesis's schedule comes from a seed (printed; KVORUM_CHAOS_SEED
+// replays it): the same seed gives the same fault kinds, targets by role
+// (leader or which follower), holds and gaps. Which node leads when a step
+// fires is the cluster's own doing, so the node a step hits may differ
+// between replays.
+//
+// Each run logs a one-line summary and writes a JSON report (schedule,
+// faults, operations ok/failed/unknown, verdicts, failover times) to a
+// temporary directory. `go test ./test/chaos/` runs one short schedule;
+// KVORUM_CHAOS_RUNS=n and KVORUM_CHAOS_DURATION=d run n schedules of d
+// each. docs/RELIABILITY.md records the runs made.
+//
+// It imports the resp codec, the client, porcupine, and hashicorp/raft's
+// request types (for the proxy), never cluster or fsm: what it checks is
+// what a client sees.
+package chaos

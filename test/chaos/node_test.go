@@ -1,0 +1,330 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kvorum/kvorum/resp"
+)
+
+// Deadlines for the waits below: generous, for a loaded 2-core machine.
+const (
+	startTimeout = 30 * time.Second // process start to serving, and to a ready leader
+	exitTimeout  = 15 * time.Second // signal to process exit
+	probeTimeout = time.Second      // one INFO or PING probe (a paused node never answers)
+)
+
+// node is one member of the cluster: fixed addresses, picked free once and
+// kept across restarts as a real node's are, and a data directory. p is
+// its current process, nil while it is down. Only the test goroutine (the
+// nemesis) touches a node.
+type node struct {
+	id, dir              string
+	client, raft, gossip string
+	advertiseRaft        string // the Raft address peers dial: raft, or a proxy in front of it
+	seeds                string // every node's gossip address, for --join
+	logPath              string // the process's stdout and stderr, appended across restarts
+	proxy                *proxy // in front of raft, at advertiseRaft
+	p                    *proc
+}
+
+// proc is one kvorum-server process, in a process group of its own.
+type proc struct {
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed once the process has exited
+	waitErr error         // valid once exited is closed
+}
+
+// cluster is three (or n) nodes formed by --bootstrap-expect and --join.
+type cluster struct {
+	t     *testing.T
+	nodes []*node
+	extra []string // flags every node gets
+}
+
+// startCluster starts n kvorum-server processes that form one cluster by
+// gossip, each behind a Raft proxy, logs under logDir, and waits for a
+// leader that serves.
+func startCluster(t *testing.T, n int, logDir string, extra ...string) *cluster {
+	t.Helper()
+	ports := freePorts(t, 4*n)
+	c := &cluster{t: t, extra: extra}
+	var seeds []string
+	for i := range n {
+		addr := func(j int) string { return fmt.Sprintf("127.0.0.1:%d", ports[4*i+j]) }
+		nd := &node{id: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), client: addr(0), raft: addr(1), gossip: addr(2)}
+		nd.advertiseRaft = addr(3)
+		nd.proxy = startProxy(t, nd.advertiseRaft, nd.raft, nd.id)
+		nd.logPath = filepath.Join(logDir, nd.id+".log")
+		seeds = append(seeds, nd.gossip)
+		c.nodes = append(c.nodes, nd)
+	}
+	for _, nd := range c.nodes {
+		nd.seeds = strings.Join(seeds, ",")
+		c.launch(nd)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if _, err := c.leader(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// launch starts nd's process on its data directory and addresses and
+// waits until it answers PING. The process group is killed in t.Cleanup.
+func (c *cluster) launch(nd *node) {
+	t := c.t
+	t.Helper()
+	args := append([]string{"--node-id", nd.id, "--data-dir", nd.dir, "--listen", nd.client,
+		"--raft-addr", nd.raft, "--advertise-raft", nd.advertiseRaft, "--gossip-addr", nd.gossip,
+		"--join", nd.seeds, "--bootstrap-expect", strconv.Itoa(len(c.nodes)), "--protocol", "resp2"}, c.extra...)
+	logf, err := os.OpenFile(nd.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(logf, "---- %s start: %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(args, " "))
+	p := &proc{cmd: exec.Command(serverBin, args...), exited: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		logf.Close()
+		t.Fatalf("start %s: %v", nd.id, err)
+	}
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		logf.Close()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.exited
+	})
+	nd.p = p
+	if err := c.waitServing(nd); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitServing polls nd's client port until it answers PING.
+func (c *cluster) waitServing(nd *node) error {
+	deadline := time.Now().Add(startTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-nd.p.exited:
+			return fmt.Errorf("%s exited before serving: %v (log %s)", nd.id, nd.p.waitErr, nd.logPath)
+		default:
+		}
+		v, err := oneShot(nd.client, "PING")
+		if err == nil && !v.IsError() {
+			return nil
+		}
+		last = errors.Join(err, resp.AsError(v))
+		time.Sleep(20 * time.Millisecond) // poll interval
+	}
+	return fmt.Errorf("%s did not answer PING within %v: %v (log %s)", nd.id, startTimeout, last, nd.logPath)
+}
+
+// signal sends sig to nd's process group.
+func (c *cluster) signal(nd *node, sig syscall.Signal) {
+	c.t.Helper()
+	if err := syscall.Kill(-nd.p.cmd.Process.Pid, sig); err != nil {
+		c.t.Fatalf("%v to %s: %v", sig, nd.id, err)
+	}
+}
+
+// stop sends sig (SIGKILL or SIGTERM) and waits for the process to exit. A
+// process still running exitTimeout after a SIGTERM fails the test: it gets
+// SIGQUIT (the Go runtime writes every goroutine's stack to its log), then
+// SIGKILL.
+func (c *cluster) stop(nd *node, sig syscall.Signal) {
+	c.t.Helper()
+	c.signal(nd, sig)
+	select {
+	case <-nd.p.exited:
+	case <-time.After(exitTimeout):
+		c.signal(nd, syscall.SIGQUIT)
+		select {
+		case <-nd.p.exited:
+		case <-time.After(5 * time.Second):
+		}
+		c.signal(nd, syscall.SIGKILL)
+		<-nd.p.exited
+		c.t.Errorf("%s still running %v after %v; goroutine dump (SIGQUIT) in %s", nd.id, exitTimeout, sig, nd.logPath)
+	}
+	nd.p = nil
+}
+
+// wipe empties nd's data directory; nd must be down.
+func (c *cluster) wipe(nd *node) {
+	c.t.Helper()
+	if err := os.RemoveAll(nd.dir); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.MkdirAll(nd.dir, 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// isolate cuts nd's Raft links in both directions.
+func (c *cluster) isolate(nd *node) {
+	nd.proxy.block("*")
+	for _, o := range c.others(nd) {
+		o.proxy.block(nd.id)
+	}
+}
+
+// cutOutbound cuts the Raft links from nd to every other node; nd still
+// receives (and answers) their requests.
+func (c *cluster) cutOutbound(nd *node) {
+	for _, o := range c.others(nd) {
+		o.proxy.block(nd.id)
+	}
+}
+
+// heal restores every Raft link.
+func (c *cluster) heal() {
+	for _, nd := range c.nodes {
+		nd.proxy.heal()
+	}
+}
+
+// addrs returns every node's client address.
+func (c *cluster) addrs() []string {
+	var out []string
+	for _, nd := range c.nodes {
+		out = append(out, nd.client)
+	}
+	return out
+}
+
+// others returns the nodes other than nd.
+func (c *cluster) others(nd *node) []*node {
+	var out []*node
+	for _, o := range c.nodes {
+		if o != nd {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// leader polls the running nodes other than skip until exactly one says it
+// leads and serves a read, and returns it.
+func (c *cluster) leader(ctx context.Context, skip *node) (*node, error) {
+	var last []string
+	for {
+		var leaders []*node
+		last = last[:0]
+		for _, nd := range c.nodes {
+			if nd == skip || nd.p == nil {
+				continue
+			}
+			state, err := raftField(nd.client, "raft_state")
+			last = append(last, fmt.Sprintf("%s=%s%s", nd.id, state, errText(err)))
+			if state == "leader" {
+				leaders = append(leaders, nd)
+			}
+		}
+		if len(leaders) == 1 {
+			if v, err := oneShot(leaders[0].client, "EXISTS", "readiness-probe"); err == nil && !v.IsError() {
+				return leaders[0], nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for one leader that serves: %w (last: %s)", ctx.Err(), strings.Join(last, " "))
+		case <-time.After(20 * time.Millisecond): // poll interval
+		}
+	}
+}
+
+// caughtUp waits until nd follows and has applied everything the leader
+// had committed when the wait began.
+func (c *cluster) caughtUp(ctx context.Context, nd, leader *node) error {
+	s, err := raftField(leader.client, "raft_commit_index")
+	if err != nil {
+		return fmt.Errorf("leader %s: %w", leader.id, err)
+	}
+	commit, _ := strconv.ParseUint(s, 10, 64)
+	var last string
+	for {
+		state, err1 := raftField(nd.client, "raft_state")
+		applied, err2 := raftField(nd.client, "raft_applied_index")
+		n, _ := strconv.ParseUint(applied, 10, 64)
+		if err1 == nil && err2 == nil && state == "follower" && n >= commit {
+			return nil
+		}
+		last = fmt.Sprintf("state %s, applied %s%s%s", state, applied, errText(err1), errText(err2))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s to follow and apply commit index %d: %w (last: %s)", nd.id, commit, ctx.Err(), last)
+		case <-time.After(20 * time.Millisecond): // poll interval
+		}
+	}
+}
+
+// raftField returns one field of a node's INFO raft.
+func raftField(addr, name string) (string, error) {
+	v, err := oneShot(addr, "INFO", "raft")
+	if err != nil {
+		return "", err
+	}
+	if v.IsError() {
+		return "", fmt.Errorf("INFO raft: %s", v.Text())
+	}
+	for _, line := range strings.Split(v.Text(), "\r\n") {
+		if val, ok := strings.CutPrefix(line, name+":"); ok {
+			return val, nil
+		}
+	}
+	return "", fmt.Errorf("INFO raft has no %s field", name)
+}
+
+// oneShot sends one command on a fresh connection, within probeTimeout.
+func oneShot(addr string, args ...string) (resp.Value, error) {
+	conn, err := net.DialTimeout("tcp", addr, probeTimeout)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(probeTimeout))
+	if _, err := conn.Write(resp.AppendCommand(nil, args...)); err != nil {
+		return resp.Value{}, err
+	}
+	return resp.NewReader(conn, resp.Limits{}).ReadValue()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return "(" + err.Error() + ")"
+}
+
+// freePorts returns n distinct ports free on 127.0.0.1 when called (the
+// listeners are held until all are chosen).
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("pick a free port: %v", err)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}

@@ -1,0 +1,114 @@
+package chaos
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// report is one run's JSON report.
+type report struct {
+	Seed     uint64   `json:"seed"`
+	Replay   string   `json:"replay"`
+	Duration string   `json:"duration"`
+	Machine  string   `json:"machine"`
+	Schedule []step   `json:"schedule"`
+	Faults   []fault  `json:"faults"`
+	Ops      opsBlock `json:"ops"`
+	Verdicts verdicts `json:"verdicts"`
+	Failover struct {
+		Count  int       `json:"count"`
+		P50    float64   `json:"p50_s"`
+		Max    float64   `json:"max_s"`
+		Values []float64 `json:"values_s"`
+	} `json:"failover"`
+	Registers struct {
+		Operations int     `json:"operations"`
+		Keys       int     `json:"keys"`
+		CheckS     float64 `json:"check_s"`
+	} `json:"registers"`
+	Queue      queueVerdict              `json:"queue"`
+	SmartQueue queueVerdict              `json:"smart_queue"`
+	SmartErrs  []string                  `json:"smart_queue_errors,omitempty"`
+	Counters   map[string]*counterRecord `json:"counters"`
+	Logs       string                    `json:"logs"`
+}
+
+type opsBlock struct {
+	Registers  opCounts `json:"registers"`
+	Queue      opCounts `json:"queue"`
+	SmartQueue opCounts `json:"smart_queue"`
+	Counters   opCounts `json:"counters"`
+}
+
+type verdicts struct {
+	Linearizability string   `json:"linearizability"`
+	Visualization   string   `json:"visualization,omitempty"`
+	Queue           string   `json:"queue"`
+	SmartQueue      string   `json:"smart_queue"`
+	Counters        string   `json:"counters"`
+	Problems        []string `json:"problems,omitempty"`
+}
+
+// ok reports whether no checker found a violation and nothing failed.
+func (r *report) ok() bool { return len(r.Verdicts.Problems) == 0 }
+
+// finish fills in the failover summary.
+func (r *report) finish() {
+	for _, f := range r.Faults {
+		if f.Failover > 0 {
+			r.Failover.Values = append(r.Failover.Values, f.Failover)
+		}
+	}
+	v := slices.Sorted(slices.Values(r.Failover.Values))
+	r.Failover.Count = len(v)
+	if len(v) > 0 {
+		r.Failover.P50, r.Failover.Max = v[(len(v)-1)/2], v[len(v)-1]
+	}
+}
+
+// summary is the run in one line.
+func (r *report) summary() string {
+	kinds := map[string]int{}
+	for _, f := range r.Faults {
+		kinds[f.Kind]++
+	}
+	var ks []string
+	for _, k := range []string{faultKill, faultPause, faultPartition, faultOneWay, faultWipe, faultRoll} {
+		if kinds[k] > 0 {
+			ks = append(ks, fmt.Sprintf("%s %d", k, kinds[k]))
+		}
+	}
+	verdict := "PASS"
+	if !r.ok() {
+		verdict = "FAIL"
+	}
+	o := r.Ops
+	return fmt.Sprintf("chaos %s seed=%d %s faults=%d (%s) failover p50=%.2fs max=%.2fs | registers %d/%d/%d %s | queue %d/%d/%d %s | smart queue %d/%d/%d %s | counters %d/%d/%d %s (ok/failed/unknown)",
+		verdict, r.Seed, r.Duration, len(r.Faults), strings.Join(ks, ", "), r.Failover.P50, r.Failover.Max,
+		o.Registers.OK, o.Registers.Failed, o.Registers.Unknown, r.Verdicts.Linearizability,
+		o.Queue.OK, o.Queue.Failed, o.Queue.Unknown, firstWord(r.Verdicts.Queue),
+		o.SmartQueue.OK, o.SmartQueue.Failed, o.SmartQueue.Unknown, firstWord(r.Verdicts.SmartQueue),
+		o.Counters.OK, o.Counters.Failed, o.Counters.Unknown, r.Verdicts.Counters)
+}
+
+func firstWord(s string) string {
+	w, _, _ := strings.Cut(s, " ")
+	return w
+}
+
+// write writes the report as report.json in dir and returns its path.
+func (r *report) write(dir string) (string, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "report.json")
+	return path, os.WriteFile(path, b, 0o644)
+}
+
+func numCPU() int { return runtime.NumCPU() }
