@@ -15,71 +15,17 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/kvorum/kvorum/client"
+	"github.com/kvorum/kvorum/internal/regmodel"
 	"github.com/kvorum/kvorum/internal/testcluster"
 )
-
-// regInput is one operation on a register (one key): a read, or a write
-// that also returns the value it replaced (SET k v GET).
-type regInput struct {
-	key   string
-	write bool
-	value string
-}
-
-// regOutput is what the operation observed; unknown marks a write whose
-// outcome the client could not learn (it may or may not have happened).
-type regOutput struct {
-	value   string
-	unknown bool
-}
-
-// registerModel is a map of independent registers, partitioned by key. A
-// missing key reads as "".
-var registerModel = porcupine.Model{
-	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
-		byKey := map[string][]porcupine.Operation{}
-		var keys []string
-		for _, op := range history {
-			k := op.Input.(regInput).key
-			if _, ok := byKey[k]; !ok {
-				keys = append(keys, k)
-			}
-			byKey[k] = append(byKey[k], op)
-		}
-		out := make([][]porcupine.Operation, 0, len(keys))
-		for _, k := range keys {
-			out = append(out, byKey[k])
-		}
-		return out
-	},
-	Init: func() interface{} { return "" },
-	Step: func(state, input, output interface{}) (bool, interface{}) {
-		in, out, st := input.(regInput), output.(regOutput), state.(string)
-		if !in.write {
-			return out.value == st, st
-		}
-		return out.unknown || out.value == st, in.value
-	},
-	DescribeOperation: func(input, output interface{}) string {
-		in, out := input.(regInput), output.(regOutput)
-		if !in.write {
-			return fmt.Sprintf("get(%s) -> %q", in.key, out.value)
-		}
-		if out.unknown {
-			return fmt.Sprintf("getset(%s, %q) -> ?", in.key, in.value)
-		}
-		return fmt.Sprintf("getset(%s, %q) -> %q", in.key, in.value, out.value)
-	},
-	DescribeState: func(state interface{}) string { return fmt.Sprintf("%q", state) },
-}
 
 // Clients read and write three keys through the smart client while a
 // nemesis kills, restarts and partitions nodes; porcupine checks that the
 // history is linearizable. Writes use SET ... GET, which the client never
 // resends after an unknown outcome, so every write is applied at most once
-// and the register model is exact. A failed write is recorded as possibly
-// applied at any time after its call; a failed read observed nothing and is
-// dropped.
+// and the register model (internal/regmodel) is exact. A failed write is
+// recorded as possibly applied at any time after its call; a failed read
+// observed nothing and is dropped.
 func TestLinearizability_UnderFaults(t *testing.T) {
 	if os.Getenv("KVORUM_FAULTS") != "1" {
 		t.Skip("set KVORUM_FAULTS=1 for the fault-injection run (8 s; .ci/run does, under -race)")
@@ -112,14 +58,14 @@ func TestLinearizability_UnderFaults(t *testing.T) {
 			defer cl.Close()
 			rng := rand.New(rand.NewPCG(uint64(id), uint64(start.UnixNano())))
 			for n := 0; run.Err() == nil; n++ {
-				in := regInput{key: fmt.Sprint("k", rng.IntN(keys)), write: rng.IntN(2) == 0}
-				if in.write {
-					in.value = fmt.Sprintf("c%d-%d", id, n)
+				in := regmodel.Input{Key: fmt.Sprint("k", rng.IntN(keys)), Write: rng.IntN(2) == 0}
+				if in.Write {
+					in.Value = fmt.Sprintf("c%d-%d", id, n)
 				}
 				op, err := registerOp(cl, in, now)
 				op.ClientId = id
 				if err != nil {
-					if !in.write {
+					if !in.Write {
 						continue // a failed read observed nothing
 					}
 					// ErrUnknownOutcome: it may have been applied. Any other
@@ -127,9 +73,9 @@ func TestLinearizability_UnderFaults(t *testing.T) {
 					// should mean it was not, but count it as unknown too:
 					// a write that may take effect at any point after its
 					// call is never wrongly accused.
-					op.Output, op.Return = regOutput{unknown: true}, math.MaxInt64
+					op.Output, op.Return = regmodel.Output{Unknown: true}, math.MaxInt64
 					if !errors.Is(err, client.ErrUnknownOutcome) {
-						t.Logf("client %d: SET %s failed: %v", id, in.key, err)
+						t.Logf("client %d: SET %s failed: %v", id, in.Key, err)
 					}
 				}
 				histories[id] = append(histories[id], op)
@@ -183,9 +129,9 @@ func TestLinearizability_UnderFaults(t *testing.T) {
 		history = append(history, h...)
 		for _, op := range h {
 			switch {
-			case !op.Input.(regInput).write:
+			case !op.Input.(regmodel.Input).Write:
 				reads++
-			case op.Output.(regOutput).unknown:
+			case op.Output.(regmodel.Output).Unknown:
 				unknown++
 			default:
 				writes++
@@ -196,14 +142,15 @@ func TestLinearizability_UnderFaults(t *testing.T) {
 		t.Fatalf("only %d reads and %d acknowledged writes: the history checks nothing", reads, writes)
 	}
 	checkStart := time.Now()
-	result, info := porcupine.CheckOperationsVerbose(registerModel, history, 30*time.Second)
+	model := regmodel.Model()
+	result, info := porcupine.CheckOperationsVerbose(model, history, 30*time.Second)
 	t.Logf("%d operations in %v (%d reads, %d acknowledged writes, %d writes of unknown outcome) from %d clients on %d keys; nemesis seed %d: %s; check took %v: %v",
 		len(history), runFor, reads, writes, unknown, clients, keys, seed, strings.Join(faults, ", "), time.Since(checkStart).Round(time.Millisecond), result)
 	switch result {
 	case porcupine.Illegal:
 		info.AddAnnotations(notes)
 		path := filepath.Join(t.ArtifactDir(), "linearizability.html")
-		if err := porcupine.VisualizePath(registerModel, info, path); err != nil {
+		if err := porcupine.VisualizePath(model, info, path); err != nil {
 			t.Logf("visualization: %v", err)
 		} else {
 			t.Logf("visualization: %s (kept with go test -artifacts)", path)
@@ -217,15 +164,15 @@ func TestLinearizability_UnderFaults(t *testing.T) {
 // registerOp runs in through cl and returns it as an operation stamped with
 // its call and return times, and the call's error. A write is
 // SET key value GET, so its reply is the value it replaced.
-func registerOp(cl *client.Client, in regInput, now func() int64) (porcupine.Operation, error) {
+func registerOp(cl *client.Client, in regmodel.Input, now func() int64) (porcupine.Operation, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	args := []any{"GET", in.key}
-	if in.write {
-		args = []any{"SET", in.key, in.value, "GET"}
+	args := []any{"GET", in.Key}
+	if in.Write {
+		args = []any{"SET", in.Key, in.Value, "GET"}
 	}
 	call := now()
 	v, err := cl.Do(ctx, args...)
 	ret := now()
-	return porcupine.Operation{Input: in, Call: call, Output: regOutput{value: v.Text()}, Return: ret}, err
+	return porcupine.Operation{Input: in, Call: call, Output: regmodel.Output{Value: v.Text()}, Return: ret}, err
 }

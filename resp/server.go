@@ -116,7 +116,7 @@ type Config struct {
 	// MaxClientsPerIP bounds the connections served at once from one
 	// remote IP address (0: no bound); the next one gets an error.
 	MaxClientsPerIP int
-	Logger      *slog.Logger  // default: discard
+	Logger          *slog.Logger // default: discard
 }
 
 // Server accepts connections and serves their requests through a Handler.

@@ -4,39 +4,23 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kvorum/kvorum/client"
 	"github.com/kvorum/kvorum/client/clienttest"
+	"github.com/kvorum/kvorum/internal/buildtest"
 )
 
 // binary is the kvorum-cli built once for the tests of this package.
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kvorum-cli-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "kvorum-cli")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "building kvorum-cli: %v\n", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(buildtest.Run(m, &binary, "./cmd/kvorum-cli"))
 }
 
 // cluster is a fake leader and a follower redirecting to it.

@@ -15,15 +15,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/kvorum/kvorum/internal/buildtest"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -39,38 +38,19 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kvorum-server-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "temp dir:", err)
-		os.Exit(1)
-	}
-	serverBin = filepath.Join(dir, "kvorum-server")
-	args := []string{"build", "-o", serverBin}
+	var flags []string
 	if raceEnabled && os.Getenv("KVORUM_RACE_SERVER") == "1" {
 		// Opt-in: a race-enabled server is ~6x slower, too slow for the
 		// 50,000-write test on a loaded 2-core CI machine. The cluster
 		// package's in-process tests race-check the same code.
-		args = append(args, "-race")
+		flags = append(flags, "-race")
 	}
-	build := exec.Command(goTool(), append(args, ".")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "go build kvorum-server:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(buildtest.Run(m, &serverBin, "./cmd/kvorum-server", flags...))
 }
 
-// goTool finds the go command: on PATH, else the one that built this test.
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
+// goTool finds the go command for the tests that build other variants
+// (the CLI, a version-stamped server).
+func goTool() string { return buildtest.GoTool() }
 
 // proc is one kvorum-server child process.
 type proc struct {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/kvorum/kvorum/internal/regmodel"
 )
 
 // The checkers can fail: each is fed a history with a planted violation.
@@ -71,14 +72,14 @@ func TestCheckCounter(t *testing.T) {
 // A stale read (the old value after a write completed) is illegal, and
 // the check writes the visualization.
 func TestRegisters_StaleReadIsIllegal(t *testing.T) {
-	op := func(client int, in regInput, out regOutput, call, ret int64) porcupine.Operation {
+	op := func(client int, in regmodel.Input, out regmodel.Output, call, ret int64) porcupine.Operation {
 		return porcupine.Operation{ClientId: client, Input: in, Output: out, Call: call, Return: ret}
 	}
 	r := &registers{history: []porcupine.Operation{
-		op(0, regInput{Key: "k", Write: true, Value: "a"}, regOutput{}, 0, 10),
-		op(1, regInput{Key: "k", Write: true, Value: "b"}, regOutput{Value: "a"}, 20, 30),
-		op(2, regInput{Key: "k"}, regOutput{Value: "a"}, 40, 50), // stale
-		op(0, regInput{Key: "k", Write: true, Value: "c"}, regOutput{Unknown: true}, 60, math.MaxInt64),
+		op(0, regmodel.Input{Key: "k", Write: true, Value: "a"}, regmodel.Output{}, 0, 10),
+		op(1, regmodel.Input{Key: "k", Write: true, Value: "b"}, regmodel.Output{Value: "a"}, 20, 30),
+		op(2, regmodel.Input{Key: "k"}, regmodel.Output{Value: "a"}, 40, 50), // stale
+		op(0, regmodel.Input{Key: "k", Write: true, Value: "c"}, regmodel.Output{Unknown: true}, 60, math.MaxInt64),
 	}}
 	verdict, vis, _ := r.check(10e9, nil, t.TempDir())
 	if verdict != "ILLEGAL" {
@@ -87,7 +88,7 @@ func TestRegisters_StaleReadIsIllegal(t *testing.T) {
 	if st, err := os.Stat(vis); err != nil || st.Size() == 0 {
 		t.Errorf("visualization %s: %v", vis, err)
 	}
-	r.history[2].Output = regOutput{Value: "b"}
+	r.history[2].Output = regmodel.Output{Value: "b"}
 	if verdict, _, _ := r.check(10e9, nil, t.TempDir()); verdict != "linearizable" {
 		t.Errorf("without the stale read: %q, want linearizable", verdict)
 	}

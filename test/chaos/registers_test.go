@@ -11,62 +11,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/kvorum/kvorum/internal/regmodel"
 )
-
-// regInput is one operation on a register (one key): a read, or a write
-// (SET k v GET) that also returns the value it replaced.
-type regInput struct {
-	Key   string
-	Write bool
-	Value string
-}
-
-// regOutput is what the operation observed; Unknown marks a write whose
-// outcome the client could not learn.
-type regOutput struct {
-	Value   string
-	Unknown bool
-}
-
-// registerModel is porcupine's register, one per key; a missing key reads
-// as "".
-var registerModel = porcupine.Model{
-	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
-		byKey := map[string][]porcupine.Operation{}
-		var keys []string
-		for _, op := range history {
-			k := op.Input.(regInput).Key
-			if _, seen := byKey[k]; !seen {
-				keys = append(keys, k)
-			}
-			byKey[k] = append(byKey[k], op)
-		}
-		out := make([][]porcupine.Operation, 0, len(keys))
-		for _, k := range keys {
-			out = append(out, byKey[k])
-		}
-		return out
-	},
-	Init: func() any { return "" },
-	Step: func(state, input, output any) (bool, any) {
-		in, out, st := input.(regInput), output.(regOutput), state.(string)
-		if !in.Write {
-			return out.Value == st, st
-		}
-		return out.Unknown || out.Value == st, in.Value
-	},
-	DescribeOperation: func(input, output any) string {
-		in, out := input.(regInput), output.(regOutput)
-		switch {
-		case !in.Write:
-			return fmt.Sprintf("get(%s) -> %q", in.Key, out.Value)
-		case out.Unknown:
-			return fmt.Sprintf("getset(%s, %q) -> ?", in.Key, in.Value)
-		}
-		return fmt.Sprintf("getset(%s, %q) -> %q", in.Key, in.Value, out.Value)
-	},
-	DescribeState: func(state any) string { return fmt.Sprintf("%q", state) },
-}
 
 // registers is the register workload's shared record.
 type registers struct {
@@ -87,7 +33,7 @@ func (r *registers) worker(ctx context.Context, seeds []string, id int, seed uin
 	rng := rand.New(rand.NewPCG(seed, uint64(id)))
 	for n := 0; ctx.Err() == nil; n++ {
 		epoch := r.clock.since() / r.rotate
-		in := regInput{Key: fmt.Sprintf("reg:%d:%d", epoch, rng.IntN(r.keys)), Write: rng.IntN(2) == 0}
+		in := regmodel.Input{Key: fmt.Sprintf("reg:%d:%d", epoch, rng.IntN(r.keys)), Write: rng.IntN(2) == 0}
 		args := []string{"GET", in.Key}
 		if in.Write {
 			in.Value = fmt.Sprintf("w%d-%d", id, n)
@@ -98,7 +44,7 @@ func (r *registers) worker(ctx context.Context, seeds []string, id int, seed uin
 		v, o := cl.do(opCtx, 3*time.Second, args...)
 		ret := r.clock.now()
 		cancel()
-		op := porcupine.Operation{ClientId: id, Input: in, Call: call, Output: regOutput{Value: v.Text()}, Return: ret}
+		op := porcupine.Operation{ClientId: id, Input: in, Call: call, Output: regmodel.Output{Value: v.Text()}, Return: ret}
 		if v.IsError() && o == ok {
 			o = failed // refused: applied nothing, observed nothing
 		}
@@ -109,7 +55,7 @@ func (r *registers) worker(ctx context.Context, seeds []string, id int, seed uin
 			r.history = append(r.history, op)
 		case o == unknown && in.Write:
 			// It may take effect at any time after its call.
-			op.Output, op.Return = regOutput{Unknown: true}, math.MaxInt64
+			op.Output, op.Return = regmodel.Output{Unknown: true}, math.MaxInt64
 			r.history = append(r.history, op)
 		}
 		r.mu.Unlock()
@@ -125,11 +71,12 @@ func (r *registers) check(timeout time.Duration, notes []porcupine.Annotation, d
 	defer r.mu.Unlock()
 	keys := map[string]bool{}
 	for _, op := range r.history {
-		keys[op.Input.(regInput).Key] = true
+		keys[op.Input.(regmodel.Input).Key] = true
 	}
 	r.nkeys = len(keys)
 	began := time.Now()
-	res, info := porcupine.CheckOperationsVerbose(registerModel, r.history, timeout)
+	model := regmodel.Model()
+	res, info := porcupine.CheckOperationsVerbose(model, r.history, timeout)
 	took = time.Since(began)
 	switch res {
 	case porcupine.Ok:
@@ -142,7 +89,7 @@ func (r *registers) check(timeout time.Duration, notes []porcupine.Annotation, d
 	if err == nil {
 		f.Close()
 		vis = f.Name()
-		err = porcupine.VisualizePath(registerModel, info, vis)
+		err = porcupine.VisualizePath(model, info, vis)
 	}
 	if err != nil {
 		vis = filepath.Join(dir, "visualization failed: "+err.Error())
