@@ -234,6 +234,21 @@ func TestRedisDiff_PublishInMulti(t *testing.T) {
 	}
 }
 
+// FUNCTION answers as a Redis 7 server with no functions loaded.
+func TestRedisDiff_FunctionWithNoFunctions(t *testing.T) {
+	t.Parallel()
+	kv, rd := startForDiff(t)
+	script := []redisStep{
+		rq("FUNCTION", "FLUSH"), rq("FUNCTION", "FLUSH", "ASYNC"), rq("FUNCTION", "FLUSH", "sync"), rq("FUNCTION", "FLUSH", "BAD"),
+		rq("FUNCTION", "LIST"), rq("FUNCTION", "LIST", "WITHCODE"), rq("FUNCTION", "LIST", "LIBRARYNAME", "x*"),
+		rq("FUNCTION", "LIST", "LIBRARYNAME"), rq("FUNCTION", "LIST", "BOGUS"),
+		rq("FUNCTION", "DELETE", "nolib"), rq("FUNCTION", "NOSUCH"),
+	}
+	for _, proto := range []string{"2", "3"} {
+		sameAsRedis(t, kv, rd, proto, script)
+	}
+}
+
 // RENAME of a list onto a key a client is blocked on wakes it, in Redis
 // and in kvorum alike.
 func TestRedisDiff_RenameWakesBlockedPop(t *testing.T) {
@@ -359,5 +374,16 @@ func TestRedisDiff_UnknownCommand(t *testing.T) {
 	}
 	for _, proto := range []string{"2", "3"} {
 		sameAsRedis(t, kv, rd, proto, script)
+	}
+}
+
+// Loading a function is refused with a clear error: kvorum has no
+// scripting yet.
+func TestFunction_LoadRefused(t *testing.T) {
+	t.Parallel()
+	_, addr := startDoor(t)
+	v := resptest.Do(t, addr, "FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)")
+	if !v.IsError() || !strings.Contains(v.Text(), "does not run scripts") {
+		t.Fatalf("FUNCTION LOAD = %v, want a refusal", v)
 	}
 }

@@ -23,6 +23,7 @@ func serverCommands() []Command {
 		{Name: "ROLE", Kind: Local, Arity: 1, Answer: cmdRole},
 		{Name: "CLUSTER", Kind: Local, Flags: Aware, Arity: -2, Answer: cmdCluster},
 		{Name: "KVORUM.MEMBERS", Kind: Local, Arity: 1, Answer: cmdMembers},
+		{Name: "FUNCTION", Kind: Local, Arity: -2, Answer: cmdFunction}, // function.go
 	}
 }
 
