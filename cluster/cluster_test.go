@@ -256,3 +256,39 @@ func TestCluster_SentinelListener(t *testing.T) {
 		t.Fatalf("SET on the sentinel listener = %v", v)
 	}
 }
+
+// With a gossip key the cluster forms as before; a node with another key,
+// or none, never becomes a member, so the reconcile loop never makes it a
+// Raft voter.
+func TestCluster_GossipKeyKeepsStrangersOut(t *testing.T) {
+	key, other := []byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210")
+	c := testcluster.Start(t, testcluster.Options{Configure: func(i int, cfg *cluster.Config) {
+		switch i {
+		case 3:
+			cfg.GossipKeys = [][]byte{other}
+		case 4:
+			cfg.GossipKeys = nil
+		case 2:
+			cfg.GossipKeys = [][]byte{key, other} // mid rotation: encrypts with key, accepts both
+		default:
+			cfg.GossipKeys = [][]byte{key}
+		}
+	}})
+	leader := c.Leader(10 * time.Second)
+	testcluster.WaitFor(t, "three voters", 10*time.Second, func() bool { return len(voters(t, leader)) == 3 })
+	c.AddNode() // node3: another key
+	c.AddNode() // node4: no key
+	// A negative: for two seconds (ten reconcile intervals) the strangers
+	// must stay out of gossip and out of Raft.
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		members := resptest.Do(t, leader.ClientAddr(), "KVORUM.MEMBERS").String()
+		if strings.Contains(members, "node3") || strings.Contains(members, "node4") || len(voters(t, leader)) != 3 {
+			t.Fatalf("a node without the gossip key got in: members %s, voters %v", members, voters(t, leader))
+		}
+		time.Sleep(100 * time.Millisecond) // poll interval
+	}
+	if err := (cluster.Config{NodeID: "x", ClientAddr: ":1", RaftAddr: ":2", GossipKeys: [][]byte{[]byte("short")}}).Validate(); err == nil {
+		t.Fatal("a 5-byte gossip key was accepted")
+	}
+}

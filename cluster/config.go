@@ -31,6 +31,13 @@ type Config struct {
 	AdvertiseRaft   string // Raft address other nodes dial (default: bound RaftAddr)
 	GossipAddr      string // memberlist bind address, e.g. ":31339"; "" runs without gossip (one node)
 	AdvertiseGossip string // memberlist address others use (default: bound GossipAddr)
+	// GossipKeys encrypt and authenticate gossip (memberlist's keyring:
+	// AES-128, -192 or -256 by a key's length, 16, 24 or 32 bytes). The
+	// first encrypts; every one decrypts, which is how a key is rotated
+	// (docs/security.md). A node without a key the others use cannot join,
+	// so it never reaches the reconcile loop that makes members Raft
+	// voters. None: clear text.
+	GossipKeys [][]byte
 	// Advertise is a host (name or IP) that fills in the host part of any
 	// Advertise* address left empty, for nodes that bind 0.0.0.0.
 	Advertise string
@@ -152,6 +159,11 @@ func (c Config) Validate() error {
 	if c.GossipAddr != "" {
 		if _, _, err := net.SplitHostPort(c.GossipAddr); err != nil {
 			return fmt.Errorf("config: gossip address %q: %w", c.GossipAddr, err)
+		}
+	}
+	for _, k := range c.GossipKeys {
+		if n := len(k); n != 16 && n != 24 && n != 32 {
+			return fmt.Errorf("config: gossip key of %d bytes: it must be 16, 24 or 32", n)
 		}
 	}
 	if c.BootstrapExpect < 0 {

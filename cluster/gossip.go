@@ -45,6 +45,16 @@ func (n *Node) startGossip() error {
 	n.delegate = &gossipDelegate{meta: encodeMeta(self)}
 	mc.Delegate = n.delegate
 	mc.Events = &gossipEvents{n: n}
+	if keys := n.cfg.GossipKeys; len(keys) > 0 {
+		// Encrypt and verify both ways: a member without the key is
+		// neither heard nor told anything.
+		ring, err := memberlist.NewKeyring(keys, keys[0])
+		if err != nil {
+			return fmt.Errorf("gossip keys: %w", err)
+		}
+		mc.Keyring = ring
+		mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
+	}
 	if n.cfg.AdvertiseGossip != "" || n.cfg.Advertise != "" {
 		adv := n.cfg.AdvertiseGossip
 		if adv == "" {

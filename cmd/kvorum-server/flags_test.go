@@ -22,6 +22,10 @@ func TestFlags_ErrorOnce(t *testing.T) {
 		{nil, []string{"--max-clients", "many"}, `invalid value "many" for flag -max-clients`},
 		{nil, []string{"--log-format", "xml"}, `--log-format: "xml" is neither text nor json`},
 		{nil, []string{"stray"}, `unexpected argument "stray"`},
+		{nil, []string{"--gossip-key", "not*base64"}, `--gossip-key: not base64`},
+		{nil, []string{"--gossip-key", "c2hvcnQ="}, `gossip key of 5 bytes: it must be 16, 24 or 32`},
+		{nil, []string{"--protected-mode", "maybe"}, `--protected-mode: "maybe" is neither yes nor no`},
+		{nil, []string{"--users-file", "/nonexistent/users"}, `--users-file: open /nonexistent/users`},
 		{[]string{"KVORUM_MAX_CLIENTS=many"}, nil, `KVORUM_MAX_CLIENTS="many"`},
 	} {
 		out, errOut, code := runBin(t, tc.env, serverBin, tc.args...)

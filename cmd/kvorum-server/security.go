@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 // secFlags are the flags that decide who may connect (docs/security.md).
 type secFlags struct {
 	requirepass, requirepassFile, usersFile, protectedMode string
+	gossipKeys                                             string
 	perIP, timeout                                         int
 }
 
@@ -23,6 +25,7 @@ func (s *secFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.requirepassFile, "requirepass-file", "", "file holding the default user's password (a Docker secret); a trailing newline is ignored")
 	fs.StringVar(&s.usersFile, "users-file", "", "ACL users, one 'user <name> on >password ~pattern +@category' line each (README, Security)")
 	fs.StringVar(&s.protectedMode, "protected-mode", s.protectedMode, "yes: with no password for the default user and a listen address beyond loopback, serve loopback clients only")
+	fs.StringVar(&s.gossipKeys, "gossip-key", "", "base64 key (16, 24 or 32 bytes) that encrypts and authenticates gossip; a comma-separated list during a rotation, the first one encrypting (docs/security.md)")
 	fs.IntVar(&s.perIP, "max-clients-per-ip", 0, "most client connections at once from one IP address (0: no bound)")
 	fs.IntVar(&s.timeout, "timeout", 0, "close a client connection idle this many seconds, as Redis's timeout (0: never; blocked clients and subscribers are spared)")
 }
@@ -62,6 +65,16 @@ func (o *options) convertSecurity(s secFlags, listen ...string) error {
 		return fmt.Errorf("--max-clients-per-ip and --timeout must not be negative")
 	}
 	o.cfg.MaxClientsPerIP, o.cfg.IdleTimeout = s.perIP, time.Duration(s.timeout)*time.Second
+	for _, k := range strings.Split(s.gossipKeys, ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(k)
+		if err != nil {
+			return fmt.Errorf("--gossip-key: not base64: %w", err)
+		}
+		o.cfg.GossipKeys = append(o.cfg.GossipKeys, b)
+	}
 	switch s.protectedMode {
 	case "yes":
 		for _, l := range listen {
