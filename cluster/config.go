@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,7 +26,12 @@ type Config struct {
 	// SentinelAddr is a second client listener, e.g. ":26379", for Sentinel
 	// clients configured with Sentinel's own port; it serves the same front
 	// door as ClientAddr. "" for none.
-	SentinelAddr    string
+	SentinelAddr string
+	// TLSAddr is a client listener speaking TLS with TLS's configuration
+	// (certificates, client verification), serving the same front door as
+	// ClientAddr. "" for none.
+	TLSAddr         string
+	TLS             *tls.Config
 	AdvertiseClient string // client address put in redirects (default: ClientAddr's bound address, or Advertise host + port)
 	RaftAddr        string // Raft TCP transport, e.g. "127.0.0.1:31338"
 	AdvertiseRaft   string // Raft address other nodes dial (default: bound RaftAddr)

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,7 @@ type Node struct {
 
 	clientLn   net.Listener
 	extraLn    net.Listener // SentinelAddr's, nil if none
+	tlsLn      net.Listener // TLSAddr's, nil if none
 	clientAddr string       // advertised client address
 	raftAddr   string       // advertised raft address
 	server     *resp.Server // serves clients through the front door (Start)
@@ -111,6 +113,17 @@ func New(cfg Config) (_ *Node, err error) {
 		}
 		cleanup = append(cleanup, func() { n.extraLn.Close() })
 	}
+	if cfg.TLSAddr != "" {
+		if cfg.TLS == nil {
+			return nil, fmt.Errorf("listen TLS clients %s: no TLS configuration", cfg.TLSAddr)
+		}
+		ln, err := net.Listen("tcp", cfg.TLSAddr)
+		if err != nil {
+			return nil, fmt.Errorf("listen TLS clients %s: %w", cfg.TLSAddr, err)
+		}
+		n.tlsLn = tls.NewListener(ln, cfg.TLS)
+		cleanup = append(cleanup, func() { n.tlsLn.Close() })
+	}
 
 	n.lead.n = n
 	n.fsm = fsm.New(fsm.Config{Logger: n.log})
@@ -180,7 +193,7 @@ func (n *Node) Start(front resp.Handler) error {
 			n.goLoop(n.joinLoop)
 		}
 	}
-	for _, ln := range []net.Listener{n.clientLn, n.extraLn} {
+	for _, ln := range []net.Listener{n.clientLn, n.extraLn, n.tlsLn} {
 		if ln == nil {
 			continue
 		}
@@ -196,7 +209,19 @@ func (n *Node) Start(front resp.Handler) error {
 	if n.extraLn != nil {
 		n.log.Info("serving sentinel clients", "sentinel", n.extraLn.Addr().String())
 	}
+	if n.tlsLn != nil {
+		n.log.Info("serving TLS clients", "tls", n.tlsLn.Addr().String())
+	}
 	return nil
+}
+
+// TLSAddr returns the bound address of the TLS client listener, "" if
+// there is none.
+func (n *Node) TLSAddr() string {
+	if n.tlsLn == nil {
+		return ""
+	}
+	return n.tlsLn.Addr().String()
 }
 
 // SentinelAddr returns the bound address of the Sentinel listener, "" if

@@ -78,6 +78,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if opts.certs != nil {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go opts.certs.reloadOnHUP(hup, ctx.Done(), log)
+	}
 	<-ctx.Done()
 	log.Info("shutting down", "leave", opts.leave)
 	if opts.leave {
@@ -145,15 +151,17 @@ type options struct {
 	cfg       cluster.Config
 	door      door.Config
 	logLevel  slog.Level
-	logFormat string // text or json
-	leave     bool   // --leave-on-terminate
-	version   bool   // --version: print it and exit
+	logFormat string        // text or json
+	leave     bool          // --leave-on-terminate
+	version   bool          // --version: print it and exit
+	certs     *certReloader // the TLS listener's certificate, nil without one
 }
 
 // rawFlags holds the flags that are converted after parsing.
 type rawFlags struct {
 	protocol, level, format, join, follower string
 	sec                                     secFlags // security.go
+	tls                                     tlsFlags // tls.go
 }
 
 // usageHead is --help's text above the flag list.
@@ -201,6 +209,7 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&o.door.SentinelMaster, "sentinel-master", "mymaster", "master name the SENTINEL commands answer for (the Raft leader), as Sentinel clients are configured")
 	fs.StringVar(&c.SentinelAddr, "sentinel-listen", "", `a second client address for Sentinel clients that insist on Sentinel's port, e.g. ":26379" ("": none)`)
 	raw.sec.register(fs)
+	raw.tls.register(fs)
 	fs.StringVar(&raw.follower, "follower-mode", raw.follower, "what a follower does with a plain client's command for the leader: redirect (-MOVED) or proxy (relay the connection to the leader)")
 	return fs
 }
@@ -263,7 +272,10 @@ func (o *options) convert(raw rawFlags) error {
 	default:
 		return fmt.Errorf("--follower-mode: %q is neither redirect nor proxy", raw.follower)
 	}
-	if err := o.convertSecurity(raw.sec, o.cfg.ClientAddr, o.cfg.SentinelAddr); err != nil {
+	if err := o.convertSecurity(raw.sec, o.cfg.ClientAddr, o.cfg.SentinelAddr, raw.tls.listen); err != nil {
+		return err
+	}
+	if err := o.convertTLS(raw.tls); err != nil {
 		return err
 	}
 	if s := o.cfg.LogStore; s != cluster.LogStoreBolt && s != cluster.LogStoreWAL {
