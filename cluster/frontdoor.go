@@ -51,6 +51,9 @@ func (n *Node) Conns() []*resp.Conn { return n.server.Conns() }
 func (n *Node) Status() door.Status {
 	st := door.Status{ID: n.cfg.NodeID, ClientAddr: n.ClientAddr(), Started: n.started,
 		Term: n.raft.CurrentTerm(), Applied: n.fsm.Applied(), Servers: n.servers(), Raft: n.raftInfo()}
+	if n.server != nil {
+		st.Accepted, st.Rejected = n.server.Counts()
+	}
 	for _, m := range n.members.list() {
 		st.Members = append(st.Members, door.Member{ID: m.ID, Status: string(m.Status), ClientAddr: m.ClientAddr, RaftAddr: m.RaftAddr})
 	}

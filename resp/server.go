@@ -132,6 +132,9 @@ type Server struct {
 	closed bool
 	wg     sync.WaitGroup
 	nextID atomic.Uint64
+	// accepted and rejected count the connections served and turned away
+	// since the start (INFO stats).
+	accepted, rejected atomic.Uint64
 }
 
 // NewServer returns a Server that serves requests with h.
@@ -212,6 +215,7 @@ func (s *Server) accept(nc net.Conn) {
 		}
 	}
 	if refusal != "" {
+		s.rejected.Add(1)
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go s.refuse(nc, refusal)
@@ -229,6 +233,7 @@ func (s *Server) accept(nc net.Conn) {
 		wake:    make(chan struct{}, 1),
 	}
 	c.mode.Store(uint32(s.cfg.Mode))
+	s.accepted.Add(1)
 	s.conns[c] = struct{}{}
 	s.perIP[ip]++
 	s.wg.Add(2)
@@ -302,6 +307,11 @@ func (s *Server) Conns() []*Conn {
 	}
 	return out
 }
+
+// Counts returns how many connections the server has served and how many
+// it turned away (too many clients, or refused by an Admitter) since it
+// started.
+func (s *Server) Counts() (accepted, rejected uint64) { return s.accepted.Load(), s.rejected.Load() }
 
 // NumConns returns the number of connections being served.
 func (s *Server) NumConns() int {

@@ -2,6 +2,7 @@ package door
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvorum/kvorum/fsm"
@@ -46,7 +47,8 @@ type Door struct {
 	tenures  *tenures
 	proxies  *proxies
 	sentinel *sentinel
-	bg       *group // the door's own goroutines, stopped by Close
+	bg       *group        // the door's own goroutines, stopped by Close
+	commands atomic.Uint64 // requests served (INFO stats)
 	// users by name, their names sorted (ACL LIST), and the user a new
 	// connection is authenticated as, nil if it must AUTH.
 	users     map[string]*user
@@ -153,6 +155,7 @@ func sessionOf(c *resp.Conn) *session {
 // Serve routes one request (resp.Handler): it finds the command's row,
 // checks arity, subscribe mode and MULTI, and hands it on by its kind.
 func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
+	d.commands.Add(1)
 	name := args[0].TextBytes()
 	s := sessionOf(c)
 	cmd := d.reg.Lookup(name)

@@ -1,6 +1,7 @@
 package door_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,4 +56,32 @@ func infoFields(text string) map[string]string {
 		}
 	}
 	return out
+}
+
+// INFO stats counts the commands served and INFO memory reports the heap,
+// as dashboards read them.
+func TestInfo_StatsAndMemory(t *testing.T) {
+	t.Parallel()
+	_, addr := startDoor(t)
+	c := resptest.Dial(t, addr)
+	defer c.Close()
+	before := infoFields(c.Do(t, "INFO", "stats").Text())
+	for i := 0; i < 5; i++ {
+		c.Do(t, "SET", "k", "v")
+	}
+	after := infoFields(c.Do(t, "INFO", "stats").Text())
+	b, _ := strconv.Atoi(before["total_commands_processed"])
+	a, _ := strconv.Atoi(after["total_commands_processed"])
+	if a-b != 6 { // five SETs and the first INFO
+		t.Fatalf("total_commands_processed went from %d to %d, want +6", b, a)
+	}
+	for _, f := range []string{"total_connections_received", "rejected_connections"} {
+		if _, ok := after[f]; !ok {
+			t.Errorf("INFO stats has no %s: %v", f, after)
+		}
+	}
+	mem := infoFields(c.Do(t, "INFO", "memory").Text())
+	if n, err := strconv.ParseUint(mem["used_memory"], 10, 64); err != nil || n == 0 {
+		t.Fatalf("INFO memory used_memory = %q", mem["used_memory"])
+	}
 }

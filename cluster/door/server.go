@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,10 @@ func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 		"uptime_in_seconds:"+strconv.Itoa(int(time.Since(st.Started).Seconds())))
 	section("Clients", "connected_clients:"+strconv.Itoa(len(d.store.Conns())),
 		"blocked_clients:"+strconv.FormatInt(d.waiters.blocked.Load(), 10))
+	section("Memory", memoryInfo()...)
+	section("Stats", "total_connections_received:"+strconv.FormatUint(st.Accepted, 10),
+		"total_commands_processed:"+strconv.FormatUint(d.commands.Load(), 10),
+		"rejected_connections:"+strconv.FormatUint(st.Rejected, 10))
 	section("Replication", d.replicationInfo(st)...)
 	section("Cluster", "cluster_enabled:1")
 	keys, expires, avgTTL := d.fsm.Counts(time.Now().UnixMilli())
@@ -61,6 +66,34 @@ func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	section("Sessions", "sessions_open:"+strconv.Itoa(d.fsm.Sessions()))
 	section("Raft", st.Raft...)
 	return resp.BulkString(sb.String())
+}
+
+// memoryInfo is INFO memory from the Go runtime: used_memory is the live
+// heap, used_memory_rss what the process holds in RAM (Linux), sys_memory
+// what the runtime took from the OS. kvorum has no maxmemory eviction.
+func memoryInfo() []string {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	lines := []string{"used_memory:" + strconv.FormatUint(ms.HeapAlloc, 10),
+		fmt.Sprintf("used_memory_human:%.2fM", float64(ms.HeapAlloc)/(1<<20))}
+	if rss, ok := rssBytes(); ok {
+		lines = append(lines, "used_memory_rss:"+strconv.FormatUint(rss, 10))
+	}
+	return append(lines, "sys_memory:"+strconv.FormatUint(ms.Sys, 10), "maxmemory:0", "maxmemory_policy:noeviction")
+}
+
+// rssBytes reads the resident set size from /proc (Linux only).
+func rssBytes() (uint64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, false
+	}
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	return pages * uint64(os.Getpagesize()), err == nil
 }
 
 func (d *Door) replicationInfo(st Status) []string {

@@ -62,6 +62,9 @@ type Status struct {
 	Servers    []Server  // the Raft configuration joined with gossip, leader first
 	Members    []Member  // the gossip members
 	Raft       []string  // "raft_*:value" lines for INFO's # Raft section
+	// Accepted and Rejected count the client connections served and
+	// turned away since the start (INFO stats).
+	Accepted, Rejected uint64
 }
 
 // Server is one Raft server.
