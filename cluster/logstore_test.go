@@ -2,7 +2,6 @@ package cluster_test
 
 import (
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -82,7 +81,7 @@ func setOnNewLeader(t *testing.T, c *testcluster.Cluster, old int, key, val stri
 			if n.Index == old || !c.Running(n.Index) || !n.IsLeader() || !n.Ready() {
 				continue
 			}
-			v, err := do(n.ClientAddr(), "SET", key, val)
+			v, err := resptest.Ask(n.ClientAddr(), "SET", key, val)
 			if err == nil && v.Int() == 1 {
 				next = n
 				return true
@@ -95,19 +94,4 @@ func setOnNewLeader(t *testing.T, c *testcluster.Cluster, old int, key, val stri
 		t.Fatalf("SET %s: last reply %s", key, last)
 	}
 	return next
-}
-
-// do sends one command on a fresh connection; unlike resptest.Do, a broken
-// connection is an error to retry, not a failed test.
-func do(addr string, args ...string) (resp.Value, error) {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return resp.Value{}, err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := conn.Write(resp.AppendCommand(nil, args...)); err != nil {
-		return resp.Value{}, err
-	}
-	return resp.NewReader(conn, resp.Limits{}).ReadValue()
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	kvclient "github.com/kvorum/kvorum/client"
+	"github.com/kvorum/kvorum/internal/resptest"
 )
 
 // With --requirepass-file and --users-file a node answers -NOAUTH until a
@@ -37,7 +38,7 @@ func TestAuth_Clients(t *testing.T) {
 	if v, err := c.Do(ctx, "SET", "jobs:1", "j"); err != nil || v.Text() != "OK" {
 		t.Fatalf("Go client with Options.Password: SET = %v, %v", v, err)
 	}
-	if v, err := oneShot(p.addr, "GET", "jobs:1"); err != nil || v.Text() != "NOAUTH Authentication required." {
+	if v, err := resptest.Ask(p.addr, "GET", "jobs:1"); err != nil || v.Text() != "NOAUTH Authentication required." {
 		t.Fatalf("GET without AUTH = %v, %v", v, err)
 	}
 	if code := healthcheck([]string{"--addr", p.addr}, io.Discard); code != 0 {
@@ -107,7 +108,7 @@ func TestLimits_Flags(t *testing.T) {
 	first.do("PING")
 	second := dial(t, p.addr)
 	second.do("PING")
-	if v, err := oneShot(p.addr, "PING"); err != nil || v.Text() != "ERR max number of clients from 127.0.0.1 reached" {
+	if v, err := resptest.Ask(p.addr, "PING"); err != nil || v.Text() != "ERR max number of clients from 127.0.0.1 reached" {
 		t.Fatalf("third connection: %v, %v", v, err)
 	}
 	first.conn.SetReadDeadline(time.Now().Add(startTimeout))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	kvclient "github.com/kvorum/kvorum/client"
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/test/e2e/exactlyonce"
 )
 
@@ -159,7 +160,7 @@ func (nd *localNode) start(t *testing.T) {
 
 // raftField returns one field of a node's INFO raft.
 func raftField(addr, name string) (string, error) {
-	v, err := oneShot(addr, "INFO", "raft")
+	v, err := resptest.Ask(addr, "INFO", "raft")
 	if err != nil {
 		return "", err
 	}
@@ -192,7 +193,7 @@ func waitLocalLeader(ctx context.Context, nodes []*localNode, skip *localNode) (
 			}
 		}
 		if len(leaders) == 1 {
-			if v, err := oneShot(leaders[0].client, "EXISTS", "readiness-probe"); err == nil && !v.IsError() {
+			if v, err := resptest.Ask(leaders[0].client, "EXISTS", "readiness-probe"); err == nil && !v.IsError() {
 				return leaders[0], nil
 			}
 		}

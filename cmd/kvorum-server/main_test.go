@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/kvorum/kvorum/internal/buildtest"
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -161,7 +162,7 @@ func (p *proc) waitLeader() {
 			p.t.Fatalf("kvorum-server exited while waiting for leadership: %v", p.waitErr)
 		default:
 		}
-		v, err := oneShot(p.addr, "EXISTS", "readiness-probe")
+		v, err := resptest.Ask(p.addr, "EXISTS", "readiness-probe")
 		if err == nil && !v.IsError() {
 			return
 		}
@@ -169,20 +170,6 @@ func (p *proc) waitLeader() {
 		time.Sleep(20 * time.Millisecond) // poll interval, not a wait for state
 	}
 	p.t.Fatalf("node at %s not a ready leader within %v (last reply: %s)", p.addr, startTimeout, last)
-}
-
-// oneShot sends one command on a fresh connection.
-func oneShot(addr string, args ...string) (resp.Value, error) {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return resp.Value{}, err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := conn.Write(resp.AppendCommand(nil, args...)); err != nil {
-		return resp.Value{}, err
-	}
-	return resp.NewReader(conn, resp.Limits{}).ReadValue()
 }
 
 // signal sends sig and waits for the process to exit, returning its exit code.
@@ -216,7 +203,7 @@ func (p *proc) waitExit(timeout time.Duration) int {
 // infoField returns one "name:value" field of INFO's raft section.
 func (p *proc) infoField(name string) string {
 	p.t.Helper()
-	v, err := oneShot(p.addr, "INFO", "raft")
+	v, err := resptest.Ask(p.addr, "INFO", "raft")
 	if err != nil || v.IsError() {
 		p.t.Fatalf("INFO raft: %v %v", v, err)
 	}

@@ -25,14 +25,7 @@ func TestProxy_SetLatency(t *testing.T) {
 	if os.Getenv("KVORUM_BENCH") != "1" {
 		t.Skip("a measurement: set KVORUM_BENCH=1 to run it")
 	}
-	round := 3 * time.Second
-	if s := os.Getenv("KVORUM_BENCH_ROUND"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			t.Fatalf("KVORUM_BENCH_ROUND=%q: %v", s, err)
-		}
-		round = d
-	}
+	round := benchRound(t)
 	leader, follower := leaderAndFollower(t, launchModeCluster(t, "proxy"))
 	conns := map[bool]*client{true: dial(t, follower.addr), false: dial(t, leader.addr)}
 	conns[true].do("SET", "bench:proxy", "first") // relays the connection from here on

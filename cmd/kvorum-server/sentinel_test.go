@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kvorum/kvorum/internal/resptest"
 )
 
 // failoverBudget is how soon after the leader's crash redis-py's Sentinel
@@ -163,8 +165,8 @@ func waitSentinelMaster(t *testing.T, procs []*proc, name string) *proc {
 		var master *proc
 		agreed := true
 		for _, p := range procs {
-			v, err := oneShot(p.addr, "SENTINEL", "get-master-addr-by-name", name)
-			s, serr := oneShot(p.addr, "SENTINEL", "sentinels", name)
+			v, err := resptest.Ask(p.addr, "SENTINEL", "get-master-addr-by-name", name)
+			s, serr := resptest.Ask(p.addr, "SENTINEL", "sentinels", name)
 			last = fmt.Sprintf("%s: %v %v, %d sentinels %v", p.addr, v, err, s.Len(), serr)
 			if err != nil || serr != nil || v.Len() != 2 || s.Len() != 2 {
 				agreed = false
@@ -185,7 +187,7 @@ func waitSentinelMaster(t *testing.T, procs []*proc, name string) *proc {
 			}
 		}
 		if agreed {
-			if v, err := oneShot(master.addr, "EXISTS", "readiness-probe"); err == nil && !v.IsError() {
+			if v, err := resptest.Ask(master.addr, "EXISTS", "readiness-probe"); err == nil && !v.IsError() {
 				return master
 			}
 		}

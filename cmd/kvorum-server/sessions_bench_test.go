@@ -28,14 +28,7 @@ func TestSessions_SetThroughput(t *testing.T) {
 	if os.Getenv("KVORUM_BENCH") != "1" {
 		t.Skip("a measurement: set KVORUM_BENCH=1 to run it")
 	}
-	round := 3 * time.Second
-	if s := os.Getenv("KVORUM_BENCH_ROUND"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			t.Fatalf("KVORUM_BENCH_ROUND=%q: %v", s, err)
-		}
-		round = d
-	}
+	round := benchRound(t)
 	loads, err := parseLoads(os.Getenv("KVORUM_BENCH_LOADS"))
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +101,20 @@ func parseLoads(s string) ([]benchLoad, error) {
 // setFor runs conc callers that SET keys of their own, depth at a time (a
 // pipeline of depth SETs per round trip; 1: one Set call), for d, and
 // returns how many SETs were acknowledged. Any error fails the test.
+// benchRound is a measurement round's length: KVORUM_BENCH_ROUND, or 3s.
+func benchRound(t *testing.T) time.Duration {
+	t.Helper()
+	s := os.Getenv("KVORUM_BENCH_ROUND")
+	if s == "" {
+		return 3 * time.Second
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Fatalf("KVORUM_BENCH_ROUND=%q: %v", s, err)
+	}
+	return d
+}
+
 func setFor(t *testing.T, c *kvclient.Client, conc, depth int, d time.Duration, tag string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d+30*time.Second)

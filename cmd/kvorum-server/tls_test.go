@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kvorum/kvorum/internal/certs"
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -66,10 +67,10 @@ func TestTLS_Listener(t *testing.T) {
 	if v, err := tlsDo(tlsAddr, roots, nil, "SET", "k", "over tls"); err != nil || v.Text() != "OK" {
 		t.Fatalf("SET over TLS = %v, %v", v, err)
 	}
-	if v, err := oneShot(p.addr, "GET", "k"); err != nil || v.Text() != "over tls" {
+	if v, err := resptest.Ask(p.addr, "GET", "k"); err != nil || v.Text() != "over tls" {
 		t.Fatalf("GET on the plain port = %v, %v", v, err)
 	}
-	if v, err := oneShot(tlsAddr, "PING"); err == nil && v.Text() == "PONG" {
+	if v, err := resptest.Ask(tlsAddr, "PING"); err == nil && v.Text() == "PONG" {
 		t.Fatal("plain TCP on the TLS port was served")
 	}
 	host, port, _ := strings.Cut(tlsAddr, ":")

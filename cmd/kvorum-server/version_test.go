@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvorum/kvorum/internal/resptest"
 )
 
 // versionPkg is the package whose variable the linker stamps, as the
@@ -72,7 +74,7 @@ func TestVersion_Stamped(t *testing.T) {
 	if !strings.Contains(lb.String(), "version="+stamp) {
 		t.Errorf("start-up log does not name version=%s:\n%s", stamp, lb)
 	}
-	v, err := oneShot(addr, "INFO", "server")
+	v, err := resptest.Ask(addr, "INFO", "server")
 	if err != nil || !strings.Contains(v.Text(), "\r\nkvorum_version:"+stamp+"\r\n") {
 		t.Errorf("INFO server = %q, %v; want kvorum_version:%s", v.Text(), err, stamp)
 	}

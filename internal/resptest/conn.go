@@ -73,6 +73,22 @@ func Do(t testing.TB, addr string, args ...string) resp.Value {
 	return c.Do(t, args...)
 }
 
+// Ask sends one command on a fresh connection to addr and returns the reply;
+// unlike Do, a failed dial or a broken connection is an error to look at or
+// retry (a node being killed, a port that refuses), not a failed test.
+func Ask(addr string, args ...string) (resp.Value, error) {
+	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := nc.Write(resp.AppendCommand(nil, args...)); err != nil {
+		return resp.Value{}, err
+	}
+	return resp.NewReader(nc, resp.Limits{}).ReadValue()
+}
+
 // BlockedClients returns the blocked_clients field of addr's INFO clients,
 // failing t if there is none.
 func BlockedClients(t testing.TB, addr string) string {
