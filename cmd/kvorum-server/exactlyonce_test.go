@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	kvclient "github.com/kvorum/kvorum/client"
+	"github.com/kvorum/kvorum/internal/buildtest"
 	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/test/e2e/exactlyonce"
 )
@@ -124,7 +124,7 @@ type localNode struct {
 // leader that serves.
 func startLocalCluster(t *testing.T, n int) []*localNode {
 	t.Helper()
-	ports := freeLocalPorts(t, 3*n)
+	ports := buildtest.FreePorts(t, 3*n)
 	nodes := make([]*localNode, n)
 	var seeds []string
 	for i := range nodes {
@@ -235,20 +235,4 @@ func errText(err error) string {
 		return ""
 	}
 	return "(" + err.Error() + ")"
-}
-
-// freeLocalPorts returns n distinct ports free on 127.0.0.1 when called
-// (the listeners are held until all are chosen).
-func freeLocalPorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("pick a free port: %v", err)
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }

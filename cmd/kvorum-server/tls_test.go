@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvorum/kvorum/internal/buildtest"
 	"github.com/kvorum/kvorum/internal/certs"
 	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
@@ -35,16 +37,6 @@ func tlsDo(addr string, roots *x509.CertPool, cert *tls.Certificate, args ...str
 	return resp.NewReader(conn, resp.Limits{}).ReadValue()
 }
 
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // --tls-listen serves the same commands over TLS: a Go TLS client,
 // redis-cli --tls and redis-py ssl=True; plain TCP there gets nothing; a
 // renewed certificate is served after SIGHUP, without a restart.
@@ -59,7 +51,7 @@ func TestTLS_Listener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlsAddr := freeLoopbackAddr(t)
+	tlsAddr := fmt.Sprintf("127.0.0.1:%d", buildtest.FreePorts(t, 1)[0])
 	p := start(t, t.TempDir(), "--protocol", "resp2", "--tls-listen", tlsAddr,
 		"--tls-cert-file", files["node"][0], "--tls-key-file", files["node"][1])
 	roots := x509.NewCertPool()
@@ -125,7 +117,7 @@ func TestTLS_AuthClients(t *testing.T) {
 	other, _ := certs.NewCA("another CA")
 	oc, ok, _ := other.Issue("stranger", "127.0.0.1")
 	stranger, _ := tls.X509KeyPair(oc, ok)
-	tlsAddr := freeLoopbackAddr(t)
+	tlsAddr := fmt.Sprintf("127.0.0.1:%d", buildtest.FreePorts(t, 1)[0])
 	start(t, t.TempDir(), "--tls-listen", tlsAddr, "--tls-cert-file", files["node"][0], "--tls-key-file", files["node"][1],
 		"--tls-ca-cert-file", files["ca"][0], "--tls-auth-clients", "yes")
 	roots := x509.NewCertPool()

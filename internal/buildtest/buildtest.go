@@ -3,6 +3,7 @@ package buildtest
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path"
@@ -82,4 +83,23 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// FreePorts returns n distinct TCP ports free on 127.0.0.1 at the time of
+// the call (the listeners are held until all are chosen), for child
+// processes that must be told their ports before they start: a cluster
+// whose nodes join each other by address. Another process may take one
+// before the child binds it; the tests that use it retry or fail clearly.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("pick a free port: %v", err)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvorum/kvorum/internal/buildtest"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -57,7 +58,7 @@ type cluster struct {
 // leader that serves.
 func startCluster(t *testing.T, n int, logDir string, extra ...string) *cluster {
 	t.Helper()
-	ports := freePorts(t, 4*n)
+	ports := buildtest.FreePorts(t, 4*n)
 	c := &cluster{t: t, extra: extra}
 	var seeds []string
 	for i := range n {
@@ -311,20 +312,4 @@ func errText(err error) string {
 		return ""
 	}
 	return "(" + err.Error() + ")"
-}
-
-// freePorts returns n distinct ports free on 127.0.0.1 when called (the
-// listeners are held until all are chosen).
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("pick a free port: %v", err)
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }

@@ -40,28 +40,6 @@ func randomHex(t *testing.T, n int) string {
 	return hex.EncodeToString(b)
 }
 
-// freePorts returns n distinct ports free on 127.0.0.1 at the time of the
-// call (the listeners are held until all are chosen).
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("pick a free port: %v", err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
-
 // run runs a command with a timeout and returns its trimmed stdout; on
 // failure the error carries stderr.
 func run(dir string, env []string, timeout time.Duration, name string, args ...string) (string, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kvorum/kvorum/client"
+	"github.com/kvorum/kvorum/internal/buildtest"
 	"github.com/kvorum/kvorum/test/e2e/exactlyonce"
 )
 
@@ -126,7 +127,7 @@ func upCluster(t *testing.T) *cluster {
 	}
 	t.Logf("%s in %v", out, time.Since(start).Round(time.Millisecond))
 
-	ports := freePorts(t, len(services))
+	ports := buildtest.FreePorts(t, len(services))
 	cl := &cluster{c: &compose{t: t, root: root, project: "kvorum-e2e-" + randomHex(t, 4),
 		env: []string{"KVORUM_HOST=127.0.0.1", "KVORUM_IMAGE=kvorum:dev", "KVORUM_PROTOCOL=native"}}}
 	for i, p := range ports {
