@@ -17,6 +17,7 @@ import (
 type Conn struct {
 	srv     *Server
 	nc      net.Conn
+	ip      string // the peer's IP, as MaxClientsPerIP counts it
 	id      uint64
 	created time.Time
 	ctx     context.Context
@@ -158,10 +159,7 @@ func (c *Conn) kick() {
 // a node that stopped leading): from now on Push reports false, and what
 // was not yet written is dropped. Safe from any goroutine.
 func (c *Conn) Close() {
-	c.mu.Lock()
-	c.dead = true
-	c.out = nil
-	c.mu.Unlock()
+	c.drop()
 	c.shutdown()
 }
 
@@ -169,9 +167,8 @@ func (c *Conn) Close() {
 // own (Push) is refused from now on: the bytes the client reads are the
 // tunnel's alone.
 func (c *Conn) runTunnel() {
+	c.drop()
 	c.mu.Lock()
-	c.dead = true
-	c.out = nil
 	in := c.tunnelIn
 	c.mu.Unlock()
 	c.nc.SetReadDeadline(time.Time{}) // no idle timeout: the tunnel's far end has its own
@@ -198,10 +195,12 @@ func (c *Conn) readLoop() {
 	rd := NewReader(br, c.srv.cfg.Limits)
 	batch := make([]pending, 0, 16)
 	for {
-		if c.srv.cfg.IdleTimeout > 0 && !c.exempt.Load() {
-			c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
-		} else if c.srv.cfg.IdleTimeout > 0 {
-			c.nc.SetReadDeadline(time.Time{})
+		if c.srv.cfg.IdleTimeout > 0 {
+			var dl time.Time // none while exempt
+			if !c.exempt.Load() {
+				dl = time.Now().Add(c.srv.cfg.IdleTimeout)
+			}
+			c.nc.SetReadDeadline(dl)
 		}
 		args, err := rd.ReadRequest()
 		// Gather every request already buffered into one batch, so their
@@ -304,13 +303,22 @@ const (
 // the kernel reset the connection, which can destroy the last reply (a
 // protocol error, QUIT's +OK) before the client reads it. Close cuts the
 // wait short by closing the socket.
-func (c *Conn) linger() {
-	cw, ok := c.nc.(interface{ CloseWrite() error })
+func linger(nc net.Conn) {
+	cw, ok := nc.(interface{ CloseWrite() error })
 	if !ok || cw.CloseWrite() != nil {
 		return
 	}
-	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
-	io.CopyN(io.Discard, c.nc, lingerBytes)
+	nc.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, nc, lingerBytes)
+}
+
+// drop makes the connection refuse further output and forgets what was
+// not yet written.
+func (c *Conn) drop() {
+	c.mu.Lock()
+	c.dead = true
+	c.out = nil
+	c.mu.Unlock()
 }
 
 func (c *Conn) writeLoop() {
@@ -318,10 +326,7 @@ func (c *Conn) writeLoop() {
 	defer func() {
 		// Nothing more will be written: later Pushes must fail rather
 		// than pile up in c.out.
-		c.mu.Lock()
-		c.dead = true
-		c.out = nil
-		c.mu.Unlock()
+		c.drop()
 		c.shutdown()
 		c.srv.forget(c)
 		if cc, ok := c.srv.handler.(ConnCloser); ok {
@@ -357,7 +362,7 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		if done {
-			c.linger()
+			linger(c.nc)
 			return
 		}
 		select {

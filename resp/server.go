@@ -225,6 +225,7 @@ func (s *Server) accept(nc net.Conn) {
 	c := &Conn{
 		srv:     s,
 		nc:      nc,
+		ip:      ip,
 		id:      s.nextID.Add(1),
 		created: time.Now(),
 		ctx:     ctx,
@@ -255,9 +256,8 @@ func remoteIP(nc net.Conn) string {
 func (s *Server) forget(c *Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
-	ip := remoteIP(c.nc)
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
+	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+		delete(s.perIP, c.ip)
 	}
 	s.mu.Unlock()
 }
@@ -273,10 +273,7 @@ func (s *Server) refuse(nc net.Conn, msg string) {
 	if _, err := nc.Write(AppendValue(nil, Err(msg))); err != nil {
 		return
 	}
-	if cw, ok := nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-		nc.SetReadDeadline(time.Now().Add(lingerTime))
-		io.CopyN(io.Discard, nc, lingerBytes)
-	}
+	linger(nc)
 }
 
 // Close stops accepting, closes every connection and waits for every
