@@ -124,7 +124,11 @@ func cmdHello(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 		return resp.Now(errHelloNoAuth)
 	}
 	if proto != "" {
-		c.SetMode(map[string]resp.Mode{"2": resp.RESP2, "3": resp.RESP3}[proto])
+		mode := resp.RESP2
+		if proto == "3" {
+			mode = resp.RESP3
+		}
+		c.SetMode(mode)
 		s.proto = proto
 	}
 	if setName {

@@ -71,12 +71,13 @@ func New(cfg Config) *Door {
 	}
 	bg := newGroup()
 	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub(),
-		tenures: newTenures(bg), proxies: newProxies(cfg.Store, bg), sentinel: newSentinel(cfg.SentinelMaster), bg: bg}
+		tenures: newTenures(bg), sentinel: newSentinel(cfg.SentinelMaster), bg: bg}
 	reg, err := NewRegistry(d.fsm.Table(), families()...)
 	if err != nil {
 		panic(err)
 	}
 	d.reg = reg
+	d.proxies = newProxies(d.leaderAddr, bg)
 	users := cfg.Users
 	if users == nil {
 		users, _ = ParseUsers("", "") // the default user, on, nopass, everything
@@ -156,18 +157,34 @@ func sessionOf(c *resp.Conn) *session {
 // checks arity, subscribe mode and MULTI, and hands it on by its kind.
 func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	d.commands.Add(1)
-	name := args[0].TextBytes()
 	s := sessionOf(c)
-	cmd := d.reg.Lookup(name)
+	cmd, refused, ok := d.check(s, args)
+	if !ok {
+		return refused
+	}
+	return d.route(c, s, cmd, args)
+}
+
+// check finds args' command and checks its arity and that the connection's
+// user may run it; otherwise it returns the refusal. KVORUM.SEQ checks the
+// command it wraps the same way.
+func (d *Door) check(s *session, args []resp.Value) (*Command, resp.Reply, bool) {
+	cmd := d.reg.Lookup(args[0].TextBytes())
 	switch {
 	case cmd == nil:
-		return s.refuse(fsm.UnknownCommand(name, args[1:]...))
+		return nil, s.refuse(fsm.UnknownCommand(args[0].TextBytes(), args[1:]...)), false
 	case !cmd.arityOK(len(args)):
-		return s.refuseCmd(cmd, fsm.WrongArity(cmd.Name))
+		return nil, s.refuseCmd(cmd, fsm.WrongArity(cmd.Name)), false
 	}
 	if v, ok := d.authorize(s, cmd, args); !ok {
-		return s.refuseCmd(cmd, v)
+		return nil, s.refuseCmd(cmd, v), false
 	}
+	return cmd, resp.Reply{}, true
+}
+
+// route hands a checked request on: refused in subscribe mode, queued in
+// MULTI, relayed by a proxying follower, else by its kind.
+func (d *Door) route(c *resp.Conn, s *session, cmd *Command, args []resp.Value) resp.Reply {
 	switch {
 	case s.subscriptions > 0 && c.Mode() != resp.RESP3 && !cmd.has(Subscribed):
 		return resp.Now(errSubscribed(cmd.Name))

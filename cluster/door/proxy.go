@@ -52,13 +52,14 @@ func (d *Door) relays(s *session, cmd *Command, args []resp.Value) bool {
 // If no leader is known or it cannot be reached, the request gets the
 // error and the connection stays with this node.
 func (d *Door) proxy(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
-	var re *resp.RedirectError
-	if err := d.store.NotLeading(); !errors.As(err, &re) || re.Leader == "" {
-		return resp.Now(errorValue(err))
+	notLeading := d.store.NotLeading()
+	leader := leaderOf(notLeading)
+	if leader == "" {
+		return resp.Now(errorValue(notLeading))
 	}
-	up, err := dialUpstream(re.Leader, s.creds, s.proto, c.Name())
+	up, err := dialUpstream(leader, s.creds, s.proto, c.Name())
 	if err != nil {
-		d.log.Warn("proxy: cannot reach the leader", "leader", re.Leader, "err", err)
+		d.log.Warn("proxy: cannot reach the leader", "leader", leader, "err", err)
 		return resp.Now(resp.TryAgain("proxy: " + err.Error()).Value())
 	}
 	// The upstream ends with the client's connection. The relay closes it
@@ -154,15 +155,15 @@ func (d *Door) relay(c *resp.Conn, up *upstream, in io.Reader, out io.Writer) {
 // leader is no longer this follower's leader. The watch runs, in the
 // door's group, while there are relays.
 type proxies struct {
-	store   Store
+	leader  func() string // the leader this follower sees, "" if none
 	g       *group
 	mu      sync.Mutex
 	ups     map[*upstream]struct{}
 	running bool
 }
 
-func newProxies(store Store, g *group) *proxies {
-	return &proxies{store: store, g: g, ups: map[*upstream]struct{}{}}
+func newProxies(leader func() string, g *group) *proxies {
+	return &proxies{leader: leader, g: g, ups: map[*upstream]struct{}{}}
 }
 
 // add registers a relay; false once the door is closed.
@@ -196,11 +197,7 @@ func (p *proxies) watch(stop <-chan struct{}) {
 			return
 		case <-tick.C:
 		}
-		leader := ""
-		var re *resp.RedirectError
-		if err := p.store.NotLeading(); errors.As(err, &re) {
-			leader = re.Leader
-		}
+		leader := p.leader()
 		p.mu.Lock()
 		if len(p.ups) == 0 {
 			p.running = false

@@ -3,12 +3,14 @@ package door
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kvorum/kvorum/internal/version"
@@ -36,7 +38,10 @@ func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	}
 	all := want == "default" || want == "all" || want == "everything"
 	var sb strings.Builder
-	section := func(name string, lines ...string) {
+	// section writes a section if it was asked for; its lines are built
+	// only then (ReadMemStats, the Raft configuration and the key counts
+	// are not free, and INFO clients is polled).
+	section := func(name string, lines func() []string) {
 		if !all && want != strings.ToLower(name) {
 			return
 		}
@@ -44,27 +49,37 @@ func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 			sb.WriteString("\r\n")
 		}
 		sb.WriteString("# " + name + "\r\n")
-		for _, l := range lines {
+		for _, l := range lines() {
 			sb.WriteString(l + "\r\n")
 		}
 	}
-	st := d.store.Status()
-	_, port := splitHostPort(st.ClientAddr)
-	section("Server", "redis_version:"+redisVersion, "kvorum_version:"+version.String(), "redis_mode:"+redisMode,
-		"process_id:"+strconv.Itoa(os.Getpid()), "tcp_port:"+port, "run_id:"+nodeHash(st.ID),
-		"uptime_in_seconds:"+strconv.Itoa(int(time.Since(st.Started).Seconds())))
-	section("Clients", "connected_clients:"+strconv.Itoa(len(d.store.Conns())),
-		"blocked_clients:"+strconv.FormatInt(d.waiters.blocked.Load(), 10))
-	section("Memory", memoryInfo()...)
-	section("Stats", "total_connections_received:"+strconv.FormatUint(st.Accepted, 10),
-		"total_commands_processed:"+strconv.FormatUint(d.commands.Load(), 10),
-		"rejected_connections:"+strconv.FormatUint(st.Rejected, 10))
-	section("Replication", d.replicationInfo(st)...)
-	section("Cluster", "cluster_enabled:1")
-	keys, expires, avgTTL := d.fsm.Counts(time.Now().UnixMilli())
-	section("Keyspace", fmt.Sprintf("db0:keys=%d,expires=%d,avg_ttl=%d", keys, expires, avgTTL))
-	section("Sessions", "sessions_open:"+strconv.Itoa(d.fsm.Sessions()))
-	section("Raft", st.Raft...)
+	status := sync.OnceValue(d.store.Status)
+	section("Server", func() []string {
+		st := status()
+		_, port := splitHostPort(st.ClientAddr)
+		return []string{"redis_version:" + redisVersion, "kvorum_version:" + version.String(), "redis_mode:" + redisMode,
+			"process_id:" + strconv.Itoa(os.Getpid()), "tcp_port:" + port, "run_id:" + nodeHash(st.ID),
+			"uptime_in_seconds:" + strconv.Itoa(int(time.Since(st.Started).Seconds()))}
+	})
+	section("Clients", func() []string {
+		return []string{"connected_clients:" + strconv.Itoa(len(d.store.Conns())),
+			"blocked_clients:" + strconv.FormatInt(d.waiters.blocked.Load(), 10)}
+	})
+	section("Memory", memoryInfo)
+	section("Stats", func() []string {
+		st := status()
+		return []string{"total_connections_received:" + strconv.FormatUint(st.Accepted, 10),
+			"total_commands_processed:" + strconv.FormatUint(d.commands.Load(), 10),
+			"rejected_connections:" + strconv.FormatUint(st.Rejected, 10)}
+	})
+	section("Replication", func() []string { return d.replicationInfo(status()) })
+	section("Cluster", func() []string { return []string{"cluster_enabled:1"} })
+	section("Keyspace", func() []string {
+		keys, expires, avgTTL := d.fsm.Counts(time.Now().UnixMilli())
+		return []string{fmt.Sprintf("db0:keys=%d,expires=%d,avg_ttl=%d", keys, expires, avgTTL)}
+	})
+	section("Sessions", func() []string { return []string{"sessions_open:" + strconv.Itoa(d.fsm.Sessions())} })
+	section("Raft", func() []string { return status().Raft })
 	return resp.BulkString(sb.String())
 }
 
@@ -125,8 +140,12 @@ func others(st Status) []Server {
 }
 
 // leaderAddr is the leader's client address as a redirect names it, or "".
-func (d *Door) leaderAddr() string {
-	if re, ok := resp.ParseRedirect(d.notLeading()); ok {
+func (d *Door) leaderAddr() string { return leaderOf(d.store.NotLeading()) }
+
+// leaderOf is the leader a NotLeading error names, or "".
+func leaderOf(err error) string {
+	var re *resp.RedirectError
+	if errors.As(err, &re) {
 		return re.Leader
 	}
 	return ""

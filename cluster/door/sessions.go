@@ -30,15 +30,9 @@ func cmdSeq(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 		}
 	}
 	inner := args[4:]
-	cmd := d.reg.Lookup(inner[0].TextBytes())
-	switch {
-	case cmd == nil:
-		return s.refuse(fsm.UnknownCommand(inner[0].TextBytes(), inner[1:]...))
-	case !cmd.arityOK(len(inner)):
-		return s.refuseCmd(cmd, fsm.WrongArity(cmd.Name))
-	}
-	if v, ok := d.authorize(s, cmd, inner); !ok {
-		return s.refuseCmd(cmd, v)
+	cmd, refused, ok := d.check(s, inner)
+	if !ok {
+		return refused
 	}
 	switch {
 	case cmd.Name == "EXEC":
@@ -50,5 +44,5 @@ func cmdSeq(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 	case cmd.Kind == Blocking:
 		return d.block(c, cmd.Data, inner, args)
 	}
-	return d.Serve(c, inner)
+	return d.route(c, s, cmd, inner)
 }
