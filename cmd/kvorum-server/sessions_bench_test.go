@@ -98,9 +98,6 @@ func parseLoads(s string) ([]benchLoad, error) {
 	return out, nil
 }
 
-// setFor runs conc callers that SET keys of their own, depth at a time (a
-// pipeline of depth SETs per round trip; 1: one Set call), for d, and
-// returns how many SETs were acknowledged. Any error fails the test.
 // benchRound is a measurement round's length: KVORUM_BENCH_ROUND, or 3s.
 func benchRound(t *testing.T) time.Duration {
 	t.Helper()
@@ -115,6 +112,9 @@ func benchRound(t *testing.T) time.Duration {
 	return d
 }
 
+// setFor runs conc callers that SET keys of their own, depth at a time (a
+// pipeline of depth SETs per round trip; 1: one Set call), for d, and
+// returns how many SETs were acknowledged. Any error fails the test.
 func setFor(t *testing.T, c *kvclient.Client, conc, depth int, d time.Duration, tag string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d+30*time.Second)

@@ -106,7 +106,6 @@ type cluster struct {
 	c     *compose
 	addrs []string // client addresses on the host, in services' order
 	ids   []string // container ids, in services' order
-	up    time.Duration
 }
 
 // upCluster builds the image, starts the compose file under a random
@@ -143,8 +142,7 @@ func upCluster(t *testing.T) *cluster {
 	}
 	waitFor(t, "three healthy containers", time.Minute, allHealthy(root, cl.ids...))
 	waitLeader(t, cl.addrs, -1, 30*time.Second)
-	cl.up = time.Since(start)
-	t.Logf("docker-compose up to three healthy nodes and a leader: %v", cl.up.Round(time.Millisecond))
+	t.Logf("docker-compose up to three healthy nodes and a leader: %v", time.Since(start).Round(time.Millisecond))
 	return cl
 }
 
