@@ -215,6 +215,12 @@ func (c *Client) markUp(addr string) {
 	if c.ndown.Load() == 0 {
 		return
 	}
+	c.mu.RLock()
+	_, down := c.down[addr]
+	c.mu.RUnlock()
+	if !down { // another node is down: nothing to do here, and no write lock on every call
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.down, addr)

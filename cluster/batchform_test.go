@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/kvorum/kvorum/fsm"
+	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -27,13 +28,7 @@ func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
 	if err := n.Start(nil); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for n.lead.current() == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("no leadership within 10s")
-		}
-		time.Sleep(10 * time.Millisecond) // poll interval
-	}
+	resptest.WaitFor(t, "leadership", 10*time.Second, func() bool { return n.lead.current() != nil })
 	tenure := n.lead.current()
 	lastKind := func(args ...string) fsm.EntryKind {
 		t.Helper()
@@ -75,7 +70,7 @@ func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
 			m.Status = StatusAlive
 			n.members.upsert(m)
 		}
-		tenure.items.Store(n.itemsOK()) // what every reconcile pass does
+		tenure.setFlags(n) // what every reconcile pass does
 		if got := lastKind("INCR", "c"); got != step.want {
 			t.Fatalf("with member %+v the leader wrote entry kind %d, want %d", step.member, got, step.want)
 		}

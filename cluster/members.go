@@ -29,7 +29,7 @@ type Member struct {
 	Leaving    bool // announced a graceful leave: its departure is a leave, not a failure
 	// Items: it applies fsm.EntryItems log entries. Versions before them
 	// do not say so, and a leader writes the older batch form while any
-	// server lacks it (Node.itemsOK).
+	// server lacks it (Node.configFlags).
 	Items  bool
 	Status Status
 	Since  time.Time // when Status last changed

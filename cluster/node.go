@@ -323,17 +323,29 @@ func (n *Node) lastSnapshotIndex() uint64 {
 
 // voters counts voting servers in the latest Raft configuration.
 func (n *Node) voters() int {
+	v, _ := n.configFlags()
+	return v
+}
+
+// configFlags reads the Raft configuration once for the tenure's two
+// flags: how many voters it has, and whether every server announces in
+// gossip that it applies fsm.EntryItems. A failed read gives
+// 0 and false, the cautious answers.
+func (n *Node) configFlags() (voters int, items bool) {
 	f := n.raft.GetConfiguration()
 	if f.Error() != nil {
-		return 0
+		return 0, false
 	}
-	v := 0
+	items = true
 	for _, s := range f.Configuration().Servers {
 		if s.Suffrage == raft.Voter {
-			v++
+			voters++
+		}
+		if m, ok := n.members.get(string(s.ID)); !ok || !m.Items {
+			items = false
 		}
 	}
-	return v
+	return voters, items
 }
 
 // stoppable is a goroutine with a way to stop it and wait for it.

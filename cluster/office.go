@@ -29,7 +29,7 @@ type tenure struct {
 	// every reconcile pass (the only place voters are added).
 	soleVoter atomic.Bool
 	// items: every server in the configuration applies fsm.EntryItems, so
-	// the proposer may write them (Node.itemsOK). Set with soleVoter.
+	// the proposer may write them (Node.configFlags). Set with soleVoter.
 	items    atomic.Bool
 	proposer *proposer
 	reads    *readGate
@@ -70,8 +70,7 @@ func (l *office) establish(ctx context.Context) {
 	if f, ok := barrier.(raft.IndexFuture); ok {
 		t.barrier = f.Index()
 	}
-	t.soleVoter.Store(n.voters() == 1)
-	t.items.Store(n.itemsOK())
+	t.setFlags(n)
 	t.proposer = newProposer(n, &t.items)
 	t.reads = newReadGate(n, t.number, t.barrier, &t.soleVoter)
 	var tctx context.Context
@@ -85,6 +84,19 @@ func (l *office) establish(ctx context.Context) {
 	}
 	l.cur.Store(t)
 	n.log.Info("leader ready", "term", number)
+}
+
+// setFlags records the tenure's view of the configuration: whether this
+// node is the only voter and whether every server applies fsm.EntryItems
+// (Node.configFlags). A leader writes the older batch form while any
+// server does not say it applies EntryItems (a rolling upgrade from a
+// version without them, a server gossip has not described yet): a node
+// that met an entry kind it does not know would skip it, and its state
+// would part from the others'.
+func (t *tenure) setFlags(n *Node) {
+	voters, items := n.configFlags()
+	t.soleVoter.Store(voters == 1)
+	t.items.Store(items)
 }
 
 // revoke ends the current term, if any: the front door's waits see Leading

@@ -24,7 +24,7 @@ import (
 type proposer struct {
 	n *Node
 	// items says whether the batches may be fsm.EntryItems (the tenure's
-	// flag, Node.itemsOK); otherwise they are the older fsm.EntryBatch.
+	// flag, Node.configFlags); otherwise they are the older fsm.EntryBatch.
 	items *atomic.Bool
 
 	mu       sync.Mutex

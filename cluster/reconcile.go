@@ -72,8 +72,7 @@ func (n *Node) reconcileLoop(t *tenure) func(context.Context) {
 		for {
 			if n.gossip != nil {
 				n.reconcile()
-				t.soleVoter.Store(n.voters() == 1)
-				t.items.Store(n.itemsOK())
+				t.setFlags(n)
 			}
 			select {
 			case <-ctx.Done():
@@ -124,21 +123,3 @@ func (n *Node) reconcile() {
 	}
 }
 
-// itemsOK reports whether every server in the Raft configuration announces
-// in gossip that it applies fsm.EntryItems entries. Until then (a rolling
-// upgrade from a version without them, a server gossip has not described
-// yet) the leader writes the older batch form, which every version
-// applies: a node that met an entry kind it does not know would skip it,
-// and its state would part from the others'.
-func (n *Node) itemsOK() bool {
-	f := n.raft.GetConfiguration()
-	if f.Error() != nil {
-		return false
-	}
-	for _, s := range f.Configuration().Servers {
-		if m, ok := n.members.get(string(s.ID)); !ok || !m.Items {
-			return false
-		}
-	}
-	return true
-}
