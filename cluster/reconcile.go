@@ -122,4 +122,3 @@ func (n *Node) reconcile() {
 		return // one removal per pass
 	}
 }
-
