@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"math/bits"
 	"sort"
 
 	"github.com/kvorum/kvorum/resp"
@@ -32,7 +33,8 @@ const (
 	SeqCommand = "KVORUM.SEQ"
 	// DefaultSessionIdle is how long a session lives without a write.
 	DefaultSessionIdle = 3_600_000 // ms
-	// maxSessionReplies bounds a session's unacknowledged replies.
+	// maxSessionReplies bounds a session's window: a write's seq may be at
+	// most this far above the floor, so the replies it keeps are bounded.
 	maxSessionReplies = 65536
 	// sweepEvery is how often, in log time, idle sessions are looked for.
 	sweepEvery = 1000 // ms
@@ -43,7 +45,79 @@ type session struct {
 	idle     int64 // ms without a write after which it expires
 	lastSeen int64 // log time of its last write
 	floor    uint64
-	replies  map[uint64]resp.Value // by seq, for seq >= floor
+	// replies is the window of seqs floor, floor+1, ...: a client numbers
+	// its writes densely and acknowledges them in order, so a ring indexed
+	// by seq-floor serves where a map would cost a hash per lookup, insert
+	// and acknowledgement on every replica, and allocates nothing once it
+	// has grown to the client's writes in flight.
+	replies window
+}
+
+// window is a ring of reply slots for the seqs floor, floor+1, ... (slot
+// i holds seq floor+i), grown by doubling.
+type window struct {
+	slots []cached // len is a power of two, or 0
+	head  int      // the slot of seq floor
+	n     int      // slots in use: seqs floor .. floor+n-1
+}
+
+// cached is one slot of a session's window: the reply of the write with
+// that seq, if it was applied.
+type cached struct {
+	reply resp.Value
+	ok    bool
+}
+
+func (w *window) at(i int) *cached { return &w.slots[(w.head+i)&(len(w.slots)-1)] }
+
+// get returns the slot i places past the floor's, if in use.
+func (w *window) get(i uint64) (resp.Value, bool) {
+	if i >= uint64(w.n) {
+		return resp.Value{}, false
+	}
+	c := w.at(int(i))
+	return c.reply, c.ok
+}
+
+// put stores r in the slot i places past the floor's.
+func (w *window) put(i int, r resp.Value) {
+	if i >= len(w.slots) {
+		grown := make([]cached, max(16, 2*len(w.slots), 1<<bits.Len(uint(i))))
+		for j := range w.n {
+			grown[j] = *w.at(j)
+		}
+		w.slots, w.head = grown, 0
+	}
+	w.n = max(w.n, i+1)
+	*w.at(i) = cached{reply: r, ok: true}
+}
+
+// drop frees the first k slots: the floor moved up by k.
+func (w *window) drop(k uint64) {
+	k = min(k, uint64(w.n))
+	for j := range int(k) {
+		*w.at(j) = cached{}
+	}
+	if len(w.slots) > 0 {
+		w.head = (w.head + int(k)) & (len(w.slots) - 1)
+	}
+	w.n -= int(k)
+}
+
+// reply returns the cached reply of seq (at or above the floor).
+func (s *session) reply(seq uint64) (resp.Value, bool) { return s.replies.get(seq - s.floor) }
+
+// keep caches r as the reply of seq, which is at or above the floor and
+// less than maxSessionReplies beyond it.
+func (s *session) keep(seq uint64, r resp.Value) { s.replies.put(int(seq-s.floor), r) }
+
+// each calls fn with every cached reply and its seq, by seq.
+func (s *session) each(fn func(seq uint64, r resp.Value)) {
+	for i := range s.replies.n {
+		if c := s.replies.at(i); c.ok {
+			fn(s.floor+uint64(i), c.reply)
+		}
+	}
 }
 
 var (
@@ -81,7 +155,7 @@ func cmdSession(c *Ctx, args []resp.Value) resp.Value {
 		for c.State.sessions[id] != nil {
 			id++ // two opens at one place: inside one EXEC
 		}
-		c.State.sessionsOf()[id] = &session{idle: idle, lastSeen: c.Now, floor: 1, replies: map[uint64]resp.Value{}}
+		c.State.sessionsOf()[id] = &session{idle: idle, lastSeen: c.Now, floor: 1}
 		return resp.Int(int64(id))
 	case "CLOSE":
 		id, ok := argInt(args[len(args)-1])
@@ -126,7 +200,7 @@ func (t *Table) applySeq(c *Ctx, id, seq, floor int64, inner []resp.Value) resp.
 	if uint64(seq) < s.floor {
 		return errSeqAcked
 	}
-	if r, ok := s.replies[uint64(seq)]; ok {
+	if r, ok := s.reply(uint64(seq)); ok {
 		return r
 	}
 	cmd := t.Lookup(inner[0].TextBytes())
@@ -135,7 +209,7 @@ func (t *Table) applySeq(c *Ctx, id, seq, floor int64, inner []resp.Value) resp.
 		return UnknownCommand(inner[0].TextBytes())
 	case cmd.Name == SeqCommand || cmd.Name == SessionCommand || (cmd.IsInternal() && cmd.Name != ExecCommand):
 		return errSeqNesting
-	case len(s.replies) >= maxSessionReplies:
+	case uint64(seq)-s.floor >= maxSessionReplies:
 		return errSeqFull
 	}
 	if v, ok := cmd.CheckArity(inner); !ok {
@@ -145,7 +219,7 @@ func (t *Table) applySeq(c *Ctx, id, seq, floor int64, inner []resp.Value) resp.
 	if cmd.IsBlocking() && r.IsNull() {
 		return r // an attempt that found nothing is no answer yet: the wait goes on
 	}
-	s.replies[uint64(seq)] = r.Clone()
+	s.keep(uint64(seq), r.Clone())
 	return r
 }
 
@@ -159,17 +233,7 @@ func (s *session) ack(floor uint64) {
 	if floor <= s.floor {
 		return
 	}
-	if floor-s.floor <= uint64(len(s.replies)) {
-		for seq := s.floor; seq < floor; seq++ { // the usual step: a few seqs
-			delete(s.replies, seq)
-		}
-	} else {
-		for seq := range s.replies {
-			if seq < floor {
-				delete(s.replies, seq)
-			}
-		}
-	}
+	s.replies.drop(floor - s.floor)
 	s.floor = floor
 }
 
@@ -212,15 +276,8 @@ func (st *State) sessionRecords() []resp.Value {
 	out := make([]resp.Value, 0, len(ids))
 	for _, id := range ids {
 		s := st.sessions[id]
-		seqs := make([]uint64, 0, len(s.replies))
-		for q := range s.replies {
-			seqs = append(seqs, q)
-		}
-		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
-		replies := make([]resp.Value, 0, 2*len(seqs))
-		for _, q := range seqs {
-			replies = append(replies, resp.Int(int64(q)), s.replies[q])
-		}
+		var replies []resp.Value
+		s.each(func(seq uint64, r resp.Value) { replies = append(replies, resp.Int(int64(seq)), r) })
 		out = append(out, resp.Array(resp.BulkString("session"), resp.Int(int64(id)), resp.Int(s.idle),
 			resp.Int(s.lastSeen), resp.Int(int64(s.floor)), resp.Array(replies...)))
 	}
@@ -234,13 +291,14 @@ func (st *State) restoreSession(f []resp.Value) bool {
 		!isCount(f[4]) || f[5].Kind() != resp.KindArray || f[5].Len()%2 != 0 {
 		return false
 	}
-	s := &session{idle: f[2].Int(), lastSeen: f[3].Int(), floor: uint64(f[4].Int()), replies: map[uint64]resp.Value{}}
+	s := &session{idle: f[2].Int(), lastSeen: f[3].Int(), floor: uint64(f[4].Int())}
 	r := f[5].Elems()
 	for i := 0; i < len(r); i += 2 {
-		if !isCount(r[i]) {
+		seq := uint64(r[i].Int())
+		if !isCount(r[i]) || seq < s.floor || seq-s.floor >= maxSessionReplies {
 			return false
 		}
-		s.replies[uint64(r[i].Int())] = r[i+1]
+		s.keep(seq, r[i+1])
 	}
 	st.sessionsOf()[uint64(f[1].Int())] = s
 	return true

@@ -209,3 +209,64 @@ func BenchmarkSessions_IdleMemory(b *testing.B) {
 		}
 	}
 }
+
+// The session's window of replies: seqs applied out of order, across the
+// ring's growth and wrap-around, are each answered from the cache on a
+// resend; the floor frees what it passes; a seq too far above the floor is
+// refused and applies nothing; and the window survives a snapshot.
+func TestSessions_Window(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	id := openSession(t, n)
+	var floor int64 = 1
+	next := int64(1)
+	first := map[int64]int64{} // seq -> its first reply
+	// Rounds of 40 writes in flight, applied odd seqs first, then even, the
+	// floor trailing by the round: the ring (16 slots at first) grows, and
+	// the acks move its head round and round.
+	for round := 0; round < 20; round++ {
+		start := next
+		for _, parity := range []int64{1, 0} {
+			for s := start; s < start+40; s++ {
+				if s%2 == parity {
+					v := n.apply(seq(id, s, floor, "INCR", "c")...)
+					if v.IsError() {
+						t.Fatalf("seq %d: %v", s, v)
+					}
+					first[s] = v.Int()
+				}
+			}
+		}
+		next = start + 40
+		for s := floor; s < next; s++ { // each resend answers its own first reply
+			if v := n.apply(seq(id, s, floor, "INCR", "c")...); v.IsError() || v.Int() != first[s] {
+				t.Fatalf("resend of seq %d = %v, want its first reply %d", s, v, first[s])
+			}
+		}
+		floor = start // everything before this round is acknowledged
+	}
+	if v := n.read("GET", "c"); v.Text() != "800" {
+		t.Fatalf("GET c = %v after 800 writes and their resends, want 800", v)
+	}
+	if v := n.apply(seq(id, floor-1, floor, "INCR", "c")...); v.Text() != "ERR seq below the acknowledged floor" {
+		t.Fatalf("below the floor = %v", v)
+	}
+	if v := n.apply(seq(id, floor+65536, floor, "INCR", "c")...); v.Text() != "ERR too many unacknowledged writes in this session" {
+		t.Fatalf("a seq 65536 above the floor = %v, want the window's error", v)
+	}
+	if v := n.read("GET", "c"); v.Text() != "800" {
+		t.Fatalf("GET c = %v after a refused write, want 800", v)
+	}
+	restored := newNode(t, resp.RESP2)
+	if err := restore(restored.f, snapshotOf(t, n.f)); err != nil {
+		t.Fatal(err)
+	}
+	restored.index, restored.now = n.index, n.now
+	if !bytes.Equal(dump(t, restored.f), dump(t, n.f)) {
+		t.Fatal("the restored state differs")
+	}
+	for s := floor; s < next; s++ {
+		if v := restored.apply(seq(id, s, floor, "INCR", "c")...); v.IsError() || v.Int() != first[s] {
+			t.Fatalf("resend of seq %d after the snapshot = %v, want its first reply %d", s, v, first[s])
+		}
+	}
+}
