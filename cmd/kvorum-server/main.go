@@ -85,18 +85,43 @@ func run(args []string, stdout, stderr io.Writer) int {
 		go opts.certs.reloadOnHUP(hup, ctx.Done(), log)
 	}
 	<-ctx.Done()
+	stop() // a second SIGTERM or interrupt now ends the process at once
 	log.Info("shutting down", "leave", opts.leave)
+	stopNode := node.Close
 	if opts.leave {
-		err = node.Leave()
-	} else {
-		err = node.Close()
+		stopNode = node.Leave
 	}
-	if err != nil {
+	if err := shutdown(stopNode, opts.shutdownTimeout, stderr); err != nil {
 		log.Error("shutdown", "err", err)
 		return 1
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// shutdown runs stopNode (node.Close, or node.Leave to leave the cluster
+// for good), giving up after timeout: a process that does not stop on SIGTERM is worse for
+// an operator than one that exits without its last snapshot, and its log
+// then holds every goroutine's stack to say where it hung. Raft's state
+// is on disk, so a node that exits this way restarts like one that was
+// killed.
+func shutdown(stopNode func() error, timeout time.Duration, stderr io.Writer) error {
+	done := make(chan error, 1)
+	go func() { done <- stopNode() }() // abandoned if it hangs: the process exits
+
+	if timeout <= 0 {
+		return <-done
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		fmt.Fprintf(stderr, "kvorum-server: shutdown did not finish in %v; goroutines:\n", timeout)
+		pprof.Lookup("goroutine").WriteTo(stderr, 2)
+		return fmt.Errorf("did not finish in %v (--shutdown-timeout); exiting without it", timeout)
+	}
 }
 
 // newLogger returns the node's one logger: slog's text or JSON handler on
@@ -151,10 +176,12 @@ type options struct {
 	cfg       cluster.Config
 	door      door.Config
 	logLevel  slog.Level
-	logFormat string        // text or json
-	leave     bool          // --leave-on-terminate
-	version   bool          // --version: print it and exit
-	certs     *certReloader // the TLS listener's certificate, nil without one
+	logFormat string // text or json
+	leave     bool   // --leave-on-terminate
+	// shutdownTimeout bounds the graceful stop after SIGTERM.
+	shutdownTimeout time.Duration
+	version         bool          // --version: print it and exit
+	certs           *certReloader // the TLS listener's certificate, nil without one
 }
 
 // rawFlags holds the flags that are converted after parsing.
@@ -204,6 +231,7 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&raw.format, "log-format", raw.format, "log lines as text (key=value) or json")
 	fs.Uint64Var(&c.SnapshotThreshold, "snapshot-threshold", d.SnapshotThreshold, "log entries between snapshots")
 	fs.DurationVar(&c.SnapshotInterval, "snapshot-interval", d.SnapshotInterval, "how often to check --snapshot-threshold")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long a graceful stop after SIGTERM may take (leadership handover, last snapshot); past it the node logs every goroutine's stack and exits 1 (0: no limit)")
 	fs.BoolVar(&o.leave, "leave-on-terminate", false, "on SIGTERM, leave the cluster for good: gossip announces the leave and the leader removes this node from Raft (otherwise a stopped node stays a voter and rejoins on restart)")
 	fs.IntVar(&c.MaxClients, "max-clients", 10000, "most client connections at once")
 	fs.StringVar(&o.door.SentinelMaster, "sentinel-master", "mymaster", "master name the SENTINEL commands answer for (the Raft leader), as Sentinel clients are configured")
