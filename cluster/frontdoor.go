@@ -91,7 +91,7 @@ func (n *Node) raftInfo() []string {
 		perBatch = float64(commands) / float64(batches)
 	}
 	_, leader := n.raft.LeaderWithID()
-	return []string{
+	return append([]string{
 		"raft_state:" + strings.ToLower(n.raft.State().String()),
 		"raft_term:" + st["term"],
 		"raft_leader_id:" + string(leader),
@@ -107,5 +107,5 @@ func (n *Node) raftInfo() []string {
 		"raft_proposed_batches:" + strconv.FormatUint(batches, 10),
 		"raft_proposed_commands:" + strconv.FormatUint(commands, 10),
 		"raft_commands_per_batch:" + strconv.FormatFloat(perBatch, 'f', 2, 64),
-	}
+	}, n.accountingInfo()...)
 }

@@ -46,6 +46,7 @@ type Node struct {
 	leaderNote chan bool // raft NotifyCh
 
 	batches, commands atomic.Uint64 // proposed so far, for INFO
+	cycle             cycleStats    // the write path's accounting (accounting.go)
 
 	ctx    context.Context // ends at Close: every goroutine below watches it
 	cancel context.CancelFunc
@@ -130,7 +131,7 @@ func New(cfg Config) (_ *Node, err error) {
 	n.members = newRegistry()
 	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive, Items: true})
 
-	n.raft, err = raft.NewRaft(n.raftConfig(), n.fsm, n.logs, n.logs, n.snaps, n.trans)
+	n.raft, err = raft.NewRaft(n.raftConfig(), timedFSM{n.fsm, &n.cycle}, n.logs, n.logs, n.snaps, n.trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}

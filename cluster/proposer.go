@@ -53,6 +53,7 @@ type proposal struct {
 	replies []resp.Value // set before done closes
 	err     error        // set before done closes
 	f       raft.ApplyFuture
+	started time.Time // its first write, then when it was sent (cycleStats)
 }
 
 func newProposer(n *Node, items *atomic.Bool) *proposer {
@@ -72,7 +73,7 @@ func (p *proposer) propose(mode resp.Mode, args []resp.Value) *batchedWrite {
 		b = p.queue[len(p.queue)-1]
 	}
 	if b == nil || b.count >= maxBatchItems || len(b.body) >= maxBatchBytes {
-		b = &proposal{items: p.items.Load(), done: make(chan struct{})}
+		b = &proposal{items: p.items.Load(), done: make(chan struct{}), started: time.Now()}
 		p.queue = append(p.queue, b)
 	}
 	i := b.count
@@ -117,6 +118,10 @@ func (p *proposer) run(ctx context.Context) {
 			}
 			data := appendEntry(make([]byte, 0, len(b.body)+32), time.Now().UnixMilli(), b.count, b.body)
 			b.body = nil
+			now := time.Now()
+			p.n.cycle.queueNanos.Add(uint64(now.Sub(b.started)))
+			b.started = now
+			p.n.cycle.inflight.Add(1)
 			b.f = p.n.raft.Apply(data, p.n.cfg.ApplyTimeout)
 			p.n.batches.Add(1)
 			p.n.commands.Add(uint64(b.count))
@@ -156,7 +161,10 @@ func (p *proposer) complete(ctx context.Context) {
 }
 
 func (p *proposer) resolve(b *proposal) {
-	if err := b.f.Error(); err != nil {
+	err := b.f.Error()
+	p.n.cycle.commitNanos.Add(uint64(time.Since(b.started)))
+	p.n.cycle.inflight.Add(-1)
+	if err != nil {
 		b.err = err
 	} else if replies, ok := b.f.Response().([]resp.Value); ok && len(replies) == b.count {
 		b.replies = replies

@@ -64,17 +64,21 @@ func (e *LogStoreMismatchError) evidence() string {
 type countingStore struct {
 	raft.LogStore
 	raft.StableStore
-	writes  atomic.Uint64
-	entries atomic.Uint64
-	closers []io.Closer // in closing order
+	writes     atomic.Uint64
+	entries    atomic.Uint64
+	writeNanos atomic.Uint64 // time in the log store's writes (accounting.go)
+	closers    []io.Closer   // in closing order
 }
 
 func (s *countingStore) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l}) }
 
 func (s *countingStore) StoreLogs(logs []*raft.Log) error {
+	start := time.Now()
+	err := s.LogStore.StoreLogs(logs)
+	s.writeNanos.Add(uint64(time.Since(start)))
 	s.writes.Add(1)
 	s.entries.Add(uint64(len(logs)))
-	return s.LogStore.StoreLogs(logs)
+	return err
 }
 
 // IsMonotonic passes on raft.MonotonicLogStore: raft-wal cannot hold a gap,
