@@ -84,7 +84,7 @@ kpid=""
 # start_kvorum STORE: start NODES nodes on --raft-log-store STORE and set
 # KPORT[STORE] to the client port of the one that acknowledges a SET
 # (followers answer -MOVED). Not in a subshell: pids must reach cleanup.
-declare -A KPORT
+declare -A KPORT KPORTS
 start_kvorum() {
   local store=$1 i port gport seed="" leader="" deadline
   local kports=()
@@ -119,6 +119,43 @@ start_kvorum() {
     fi
   done
   KPORT[$store]=$leader
+  KPORTS[$store]="${kports[*]}"
+}
+
+# acct PORT: the accounting counters of a node's INFO raft, in this order:
+# log_writes commands_applied log_write_usec apply_usec batch_queue_usec
+# batch_commit_usec proposed_batches proposed_commands log_syncs_per_write.
+acct() {
+  redis-cli -p "$1" INFO raft | tr -d '\r' | awk -F: '
+    { v[$1] = $2 }
+    END { split("log_writes commands_applied log_write_usec apply_usec batch_queue_usec batch_commit_usec proposed_batches proposed_commands log_syncs_per_write", k, " ")
+          for (i = 1; i <= 9; i++) printf "%s ", (("raft_" k[i]) in v) ? v["raft_" k[i]] : 0; print "" }'
+}
+
+# follower_port STORE: the client port of one node of STORE other than its leader.
+follower_port() {
+  local p
+  for p in ${KPORTS[$1]}; do
+    [ "$p" != "${KPORT[$1]}" ] && { echo "$p"; return; }
+  done
+}
+
+# acct_row TEST STORE LEADER_BEFORE LEADER_AFTER FOLLOWER_BEFORE FOLLOWER_AFTER:
+# one row of the commit-cycle table from the counters around a run.
+acct_row() {
+  awk -v test="$1" -v store="$2" -v lb="$3" -v la="$4" -v fb="$5" -v fa="$6" 'BEGIN {
+    split(lb, b, " "); split(la, a, " "); split(fb, c, " "); split(fa, d, " ")
+    for (i = 1; i <= 8; i++) { L[i] = a[i] - b[i]; F[i] = d[i] - c[i] }
+    if (L[7] <= 0) { printf "| %s | %s | no writes |\n", test, store; exit }
+    syncs = a[9]
+    fsl = (L[2] > 0) ? L[1] * syncs / L[2] : 0
+    fsf = (F[2] > 0) ? F[1] * syncs / F[2] : 0
+    queue = L[5] / L[7] / 1000; commit = L[6] / L[7] / 1000
+    lstore = (L[1] > 0) ? L[3] / L[1] / 1000 : 0; fstore = (F[1] > 0) ? F[3] / F[1] / 1000 : 0
+    apply = L[4] / L[7] / 1000
+    repl = commit - lstore - apply; if (repl < 0) repl = 0
+    printf "| %s | %s | %.3f | %.3f | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+      test, store, fsl, fsf, L[8] / L[7], queue, lstore, repl, fstore, apply, commit }'
 }
 
 # One cluster per store, all started before the first test so the tests
@@ -143,13 +180,18 @@ bench() {
 }
 
 rows=()
+acct_rows=()
 for p in $PIPELINES; do
   for t in $TESTS; do
     echo "running $t -P $p against redis-server and kvorum-server ($STORES)..." >&2
     r=$(bench "$RPORT" "$p" "$t")
     row="| ${t^^} P$p | $(printf '%.0f' "$r") |"
     for store in $STORES; do
+      fport=$(follower_port "$store")
+      lb=$(acct "${KPORT[$store]}"); fb=""; [ -n "$fport" ] && fb=$(acct "$fport")
       k=$(bench "${KPORT[$store]}" "$p" "$t")
+      la=$(acct "${KPORT[$store]}"); fa=""; [ -n "$fport" ] && fa=$(acct "$fport")
+      acct_rows+=("$(acct_row "${t^^} P$p" "$store" "$lb" "$la" "${fb:-$lb}" "${fa:-$la}")")
       row+=$(awk -v r="$r" -v k="$k" 'BEGIN {
         ratio = (r > 0) ? sprintf("%.2f", k / r) : "n/a"
         printf " %.0f | %s× |", k, ratio }')
@@ -173,10 +215,12 @@ echo "$head"
 echo "$rule"
 printf '%s\n' "${rows[@]}"
 echo
-for store in $STORES; do
-  raft=$(redis-cli -p "${KPORT[$store]}" INFO raft | tr -d '\r' | grep -E '^raft_(log_writes|log_entries|entries_per_write):' | tr '\n' ' ')
-  echo "kvorum $store leader's INFO raft after the runs: $raft"
-done
+echo "Commit cycle per test (INFO raft's accounting, differences around each run; ms per batch"
+echo "unless named; replication = commit - leader store - apply, the followers' round trip with their store):"
+echo
+echo "| test | store | fsyncs/cmd leader | fsyncs/cmd follower | cmds/batch | queue | leader store (ms/write) | replication | follower store (ms/write) | leader apply | commit |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${acct_rows[@]}"
 
 if [ -n "${CPUPROFILE:-}" ]; then
   kill -TERM "$kpid"
