@@ -68,6 +68,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		node.Close()
 		return 1
 	}
+	if opts.metricsAddr != "" {
+		stopMetrics, err := startMetrics(opts.metricsAddr, node, log)
+		if err != nil {
+			log.Error("cannot start", "err", err)
+			node.Close()
+			return 1
+		}
+		defer stopMetrics()
+	}
 	if profile != "" {
 		stopProfile, err := startCPUProfile(profile)
 		if err != nil {
@@ -180,8 +189,9 @@ type options struct {
 	leave     bool   // --leave-on-terminate
 	// shutdownTimeout bounds the graceful stop after SIGTERM.
 	shutdownTimeout time.Duration
+	metricsAddr     string        // --metrics-listen: Prometheus /metrics, off if ""
 	version         bool          // --version: print it and exit
-	certs           *certReloader // the TLS listener's certificate, nil without one
+	certs           *certReloader // the TLS listener's and the cluster's certificates, nil without any
 }
 
 // rawFlags holds the flags that are converted after parsing.
@@ -231,6 +241,7 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&raw.format, "log-format", raw.format, "log lines as text (key=value) or json")
 	fs.Uint64Var(&c.SnapshotThreshold, "snapshot-threshold", d.SnapshotThreshold, "log entries between snapshots")
 	fs.DurationVar(&c.SnapshotInterval, "snapshot-interval", d.SnapshotInterval, "how often to check --snapshot-threshold")
+	fs.StringVar(&o.metricsAddr, "metrics-listen", "", "serve Prometheus metrics (raft_, memberlist_, kvorum_ series) over HTTP at /metrics on this address, e.g. 127.0.0.1:9121; off if empty")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long a graceful stop after SIGTERM may take (leadership handover, last snapshot); past it the node logs every goroutine's stack and exits 1 (0: no limit)")
 	fs.BoolVar(&o.leave, "leave-on-terminate", false, "on SIGTERM, leave the cluster for good: gossip announces the leave and the leader removes this node from Raft (otherwise a stopped node stays a voter and rejoins on restart)")
 	fs.IntVar(&c.MaxClients, "max-clients", 10000, "most client connections at once")
