@@ -1,0 +1,101 @@
+package cluster_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvorum/kvorum/cluster"
+	"github.com/kvorum/kvorum/internal/resptest"
+	"github.com/kvorum/kvorum/internal/testcluster"
+	"github.com/kvorum/kvorum/resp"
+)
+
+// backupFixture writes one key of every kind, one with a deadline, to addr,
+// and returns the reads that must answer the same after a restore.
+func backupFixture(t *testing.T, addr string) [][]string {
+	t.Helper()
+	for _, cmd := range [][]string{
+		{"SET", "s", "text"},
+		{"RPUSH", "l", "a", "b", "c"},
+		{"HSET", "h", "f1", "v1", "f2", "v2"},
+		{"SADD", "set", "x", "y"},
+		{"ZADD", "z", "1", "one", "2.5", "two"},
+		{"SET", "ttl", "soon", "PX", "3600000"},
+	} {
+		if v := resptest.Do(t, addr, cmd...); v.IsError() {
+			t.Fatalf("%v = %v", cmd, v)
+		}
+	}
+	return [][]string{{"GET", "s"}, {"LRANGE", "l", "0", "-1"}, {"HGETALL", "h"}, {"SMEMBERS", "set"},
+		{"ZRANGE", "z", "0", "-1", "WITHSCORES"}, {"GET", "ttl"}, {"DBSIZE"}}
+}
+
+func answers(t *testing.T, c *resptest.Conn, reads [][]string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, r := range reads {
+		fmt.Fprintf(&b, "%v=%s\n", r, c.Do(t, r...).String())
+	}
+	return b.String()
+}
+
+// A backup taken on one cluster's leader restores into another cluster:
+// every kind of value, deadlines, on the leader at once and on the
+// followers through Raft's snapshot install; a damaged backup changes
+// nothing; and reads and writes go on right after the restore.
+func TestBackup_RestoreIntoAnotherCluster(t *testing.T) {
+	src := testcluster.Start(t, testcluster.Options{})
+	leader := src.Leader(10 * time.Second)
+	reads := backupFixture(t, leader.ClientAddr())
+	want := answers(t, resptest.Dial(t, leader.ClientAddr()), reads)
+	var backup bytes.Buffer
+	if err := leader.Backup(&backup); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range src.Followers() {
+		if err := f.Backup(&bytes.Buffer{}); err == nil {
+			t.Fatalf("a follower (%s) took a backup", f.ID())
+		}
+	}
+
+	dst := testcluster.Start(t, testcluster.Options{})
+	dl := dst.Leader(10 * time.Second)
+	resptest.Do(t, dl.ClientAddr(), "SET", "before", "restore")
+	damaged := bytes.Clone(backup.Bytes())
+	damaged[len(damaged)-10] ^= 0xff
+	for name, b := range map[string][]byte{"damaged": damaged, "truncated": backup.Bytes()[:backup.Len()/2], "not a backup": []byte("hello\n")} {
+		if err := dl.Restore(bytes.NewReader(b)); !errors.Is(err, cluster.ErrBackupFormat) {
+			t.Fatalf("%s backup: err = %v, want ErrBackupFormat", name, err)
+		}
+	}
+	if v := resptest.Do(t, dl.ClientAddr(), "GET", "before"); v.Text() != "restore" {
+		t.Fatalf("after refused restores GET before = %v: the state changed", v)
+	}
+	if err := dl.Restore(bytes.NewReader(backup.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	c := resptest.Dial(t, dl.ClientAddr())
+	if got := answers(t, c, reads); got != want {
+		t.Fatalf("restored leader answers\n%s\nwant\n%s", got, want)
+	}
+	if v := c.Do(t, "GET", "before"); !v.IsNull() {
+		t.Fatalf("GET before = %v: a restore replaces the whole state", v)
+	}
+	if v := c.Do(t, "PTTL", "ttl"); v.Int() <= 0 || v.Int() > 3600000 {
+		t.Fatalf("PTTL ttl = %v after restore, want its deadline kept", v)
+	}
+	if v := c.Do(t, "INCR", "after"); v.Int() != 1 {
+		t.Fatalf("INCR after restore = %v", v)
+	}
+	for _, f := range dst.Followers() {
+		fc := resptest.Dial(t, f.ClientAddr())
+		fc.Do(t, "READONLY")
+		resptest.WaitFor(t, f.ID()+" has the restored state", 10*time.Second, func() bool {
+			return fc.Do(t, "GET", "after").Text() == "1" && answers(t, fc, reads) == strings.Replace(want, "[DBSIZE]="+resp.Int(6).String(), "[DBSIZE]="+resp.Int(7).String(), 1)
+		})
+	}
+}
