@@ -44,6 +44,29 @@ type FSM struct {
 	rd       *resp.Reader
 	onPush   atomic.Pointer[PushFunc]
 	pushed   []string // keys pushed to in the batch being applied (FSM goroutine only)
+
+	// hits and misses count the key lookups of reads (Read), expired the
+	// keys the expiry sweep removed (KVORUM.REAP): INFO stats (Stats).
+	hits, misses, expired atomic.Uint64
+}
+
+// Stats are the FSM's counters since it was created, for INFO stats. They
+// are this node's: a read counts where it is served, and every replica
+// counts the keys the expiry sweep's entries remove.
+type Stats struct {
+	// KeyspaceHits and KeyspaceMisses count, over the reads served by
+	// Read, each key argument that held a live key and each that did not,
+	// as Redis counts its read lookups. A read inside MULTI, which runs in
+	// the log, is not counted.
+	KeyspaceHits, KeyspaceMisses uint64
+	// ExpiredKeys counts the keys KVORUM.REAP removed because their
+	// deadline had passed.
+	ExpiredKeys uint64
+}
+
+// Stats returns the counters. Safe from any goroutine.
+func (f *FSM) Stats() Stats {
+	return Stats{KeyspaceHits: f.hits.Load(), KeyspaceMisses: f.misses.Load(), ExpiredKeys: f.expired.Load()}
 }
 
 // WatchPushes makes fn the receiver of pushes (Config.OnPush), replacing
@@ -110,7 +133,7 @@ func (f *FSM) applyEntry(l *raft.Log) interface{} {
 	if err == nil && h.Kind != EntryCommand && h.Kind != EntryBatch && h.Kind != EntryItems {
 		err = fmt.Errorf("unknown entry kind %d", h.Kind)
 	}
-	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index, Pushed: f.pushed}
+	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index, Pushed: f.pushed, expired: &f.expired}
 	defer func() { f.pushed = c.Pushed }()
 	var req resp.Value
 	if err == nil {
@@ -232,8 +255,41 @@ func (f *FSM) Read(cmd *Command, args []resp.Value, now int64, mode resp.Mode) r
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
+	f.countLookups(cmd, args, now)
 	c := Ctx{State: f.state, Now: now, Mode: mode}
 	return cmd.Run(&c, args)
+}
+
+// countLookups counts a read's key arguments as keyspace hits or misses
+// (Stats). It runs under the read lock and allocates nothing for bulk keys.
+func (f *FSM) countLookups(cmd *Command, args []resp.Value, now int64) {
+	if cmd.FirstKey == 0 {
+		return
+	}
+	last := cmd.LastKey
+	if last < 0 {
+		last += len(args)
+	}
+	var hits, misses uint64
+	for i := cmd.FirstKey; i <= last && i < len(args); i += max(cmd.Step, 1) {
+		var e *Entry
+		if k := args[i].Kind(); k == resp.KindBulk || k == resp.KindSimple {
+			e = f.state.keys[string(args[i].Bytes())]
+		} else if key, ok := keyOf(args[i]); ok {
+			e = f.state.keys[key]
+		}
+		if e != nil && (e.Expire == 0 || e.Expire > now) {
+			hits++
+		} else {
+			misses++
+		}
+	}
+	if hits > 0 {
+		f.hits.Add(hits)
+	}
+	if misses > 0 {
+		f.misses.Add(misses)
+	}
 }
 
 // Keys returns the number of keys held (including expired ones not yet removed).

@@ -223,6 +223,9 @@ func cmdReap(c *Ctx, args []resp.Value) resp.Value {
 			n++
 		}
 	}
+	if c.expired != nil && n > 0 {
+		c.expired.Add(uint64(n))
+	}
 	return resp.Int(n)
 }
 

@@ -3,6 +3,7 @@ package fsm
 import (
 	"bytes"
 	"strings"
+	"sync/atomic"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -47,6 +48,9 @@ type Ctx struct {
 	// Pushed collects the keys that commands pushed to, so the FSM can wake
 	// blocked pops (Config.OnPush) once the batch is applied.
 	Pushed []string
+	// expired counts the keys the expiry sweep removes (FSM.Stats); nil
+	// for reads.
+	expired *atomic.Uint64
 }
 
 // OK is the reply of a command whose Redis reply is +OK: in native mode the

@@ -49,6 +49,8 @@ type Door struct {
 	sentinel *sentinel
 	bg       *group        // the door's own goroutines, stopped by Close
 	commands atomic.Uint64 // requests served (INFO stats)
+	stats    *stats        // INFO stats and commandstats beyond commands (server.go)
+	params   *params       // what CONFIG SET changed (config.go)
 	// users by name, their names sorted (ACL LIST), and the user a new
 	// connection is authenticated as, nil if it must AUTH.
 	users     map[string]*user
@@ -71,7 +73,7 @@ func New(cfg Config) *Door {
 	}
 	bg := newGroup()
 	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub(),
-		tenures: newTenures(bg), sentinel: newSentinel(cfg.SentinelMaster), bg: bg}
+		tenures: newTenures(bg), sentinel: newSentinel(cfg.SentinelMaster), bg: bg, stats: &stats{}, params: newParams()}
 	reg, err := NewRegistry(d.fsm.Table(), families()...)
 	if err != nil {
 		panic(err)
@@ -156,13 +158,17 @@ func sessionOf(c *resp.Conn) *session {
 // Serve routes one request (resp.Handler): it finds the command's row,
 // checks arity, subscribe mode and MULTI, and hands it on by its kind.
 func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
-	d.commands.Add(1)
+	start := time.Now()
+	d.countRequest(start)
 	s := sessionOf(c)
 	cmd, refused, ok := d.check(s, args)
 	if !ok {
+		d.countRefused(args)
 		return refused
 	}
-	return d.route(c, s, cmd, args)
+	r := d.route(c, s, cmd, args)
+	countServed(cmd, start)
+	return r
 }
 
 // check finds args' command and checks its arity and that the connection's

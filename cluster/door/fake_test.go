@@ -28,13 +28,17 @@ type fakeStore struct {
 	index  uint64        // the last log index applied
 	lost   chan struct{} // closed when leadership ends; nil while not leading
 	leader string        // the leader's client address redirects name while not leading
+
+	settings  door.Settings  // what Settings answers
+	snapshots door.Snapshots // what Snapshots answers
 }
 
 var _ door.Store = (*fakeStore)(nil)
 
 // newFakeStore returns a store that leads.
 func newFakeStore() *fakeStore {
-	return &fakeStore{fsm: fsm.New(fsm.Config{}), started: time.Now(), lost: make(chan struct{})}
+	return &fakeStore{fsm: fsm.New(fsm.Config{}), started: time.Now(), lost: make(chan struct{}),
+		settings: door.Settings{ListenAddr: "127.0.0.1:0", MaxClients: 10000}}
 }
 
 func (s *fakeStore) FSM() *fsm.FSM { return s.fsm }
@@ -85,6 +89,18 @@ func (s *fakeStore) Status() door.Status {
 		Servers: []door.Server{{ID: "fake", RaftAddr: "127.0.0.1:0", ClientAddr: s.addr, Leader: leading, Voter: true}},
 		Members: []door.Member{{ID: "fake", Status: "alive", ClientAddr: s.addr, RaftAddr: "127.0.0.1:0"}},
 		Raft:    []string{"raft_state:fake", "raft_term:1"}}
+}
+
+func (s *fakeStore) Settings() door.Settings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings
+}
+
+func (s *fakeStore) Snapshots() door.Snapshots {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.snapshots
 }
 
 func (s *fakeStore) Conns() []*resp.Conn {

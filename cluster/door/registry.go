@@ -74,6 +74,9 @@ type Command struct {
 	// Local or Leader command.
 	Answer func(d *Door, c *resp.Conn, args []resp.Value) resp.Value
 	Run    func(d *Door, c *resp.Conn, args []resp.Value) resp.Reply
+	// stats are the command's INFO commandstats counters, one set per
+	// registry (so per door), made by the registry.
+	stats *cmdStats
 }
 
 func (cmd *Command) has(f Flag) bool { return cmd.Flags&f != 0 }
@@ -132,6 +135,7 @@ func (r *Registry) add(row Command) error {
 	if (row.Kind == Local || row.Kind == Leader) == (row.Data != nil) || (row.Data == nil && (row.Answer == nil) == (row.Run == nil)) {
 		return fmt.Errorf("door: command %s: a data command needs Data, any other exactly one of Answer and Run", row.Name)
 	}
+	row.stats = new(cmdStats)
 	r.byName[row.Name] = &row
 	r.rows = append(r.rows, &row)
 	return nil

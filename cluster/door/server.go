@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/kvorum/kvorum/fsm"
 	"github.com/kvorum/kvorum/internal/version"
 	"github.com/kvorum/kvorum/resp"
 )
@@ -26,23 +28,32 @@ func serverCommands() []Command {
 		{Name: "ROLE", Kind: Local, Arity: 1, Answer: cmdRole},
 		{Name: "CLUSTER", Kind: Local, Flags: Aware, Arity: -2, Answer: cmdCluster},
 		{Name: "KVORUM.MEMBERS", Kind: Local, Arity: 1, Answer: cmdMembers},
-		{Name: "FUNCTION", Kind: Local, Arity: -2, Answer: cmdFunction}, // function.go
+		{Name: "FUNCTION", Kind: Local, Arity: -2, Answer: cmdFunction},            // function.go
+		{Name: "CONFIG", Kind: Local, Flags: Queued, Arity: -2, Answer: cmdConfig}, // config.go
 	}
 }
 
-// cmdInfo answers INFO [section]: Redis's sections plus # Raft.
+// cmdInfo answers INFO [section ...]: Redis's sections plus # Raft. With
+// no section, or "default", it answers the default ones; "all" and
+// "everything" add commandstats, as in Redis.
 func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
-	want := "default"
-	if len(args) > 1 {
-		want = strings.ToLower(args[1].Text())
+	want := map[string]bool{}
+	for _, a := range args[1:] {
+		want[strings.ToLower(a.Text())] = true
 	}
-	all := want == "default" || want == "all" || want == "everything"
+	if len(want) == 0 {
+		want["default"] = true
+	}
+	all := want["all"] || want["everything"]
+	def := all || want["default"]
 	var sb strings.Builder
 	// section writes a section if it was asked for; its lines are built
 	// only then (ReadMemStats, the Raft configuration and the key counts
-	// are not free, and INFO clients is polled).
+	// are not free, and INFO clients is polled). Commandstats is not a
+	// default section.
 	section := func(name string, lines func() []string) {
-		if !all && want != strings.ToLower(name) {
+		lower := strings.ToLower(name)
+		if !want[lower] && !all && !(def && lower != "commandstats") {
 			return
 		}
 		if sb.Len() > 0 {
@@ -63,24 +74,219 @@ func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	})
 	section("Clients", func() []string {
 		return []string{"connected_clients:" + strconv.Itoa(len(d.store.Conns())),
-			"blocked_clients:" + strconv.FormatInt(d.waiters.blocked.Load(), 10)}
+			"blocked_clients:" + strconv.FormatInt(d.waiters.blocked.Load(), 10),
+			"maxclients:" + strconv.Itoa(d.store.Settings().MaxClients)}
 	})
 	section("Memory", memoryInfo)
-	section("Stats", func() []string {
-		st := status()
-		return []string{"total_connections_received:" + strconv.FormatUint(st.Accepted, 10),
-			"total_commands_processed:" + strconv.FormatUint(d.commands.Load(), 10),
-			"rejected_connections:" + strconv.FormatUint(st.Rejected, 10)}
-	})
+	section("Persistence", func() []string { return d.persistenceInfo(status()) })
+	section("Stats", func() []string { return d.statsInfo(status()) })
 	section("Replication", func() []string { return d.replicationInfo(status()) })
 	section("Cluster", func() []string { return []string{"cluster_enabled:1"} })
 	section("Keyspace", func() []string {
 		keys, expires, avgTTL := d.fsm.Counts(time.Now().UnixMilli())
 		return []string{fmt.Sprintf("db0:keys=%d,expires=%d,avg_ttl=%d", keys, expires, avgTTL)}
 	})
+	section("Commandstats", d.commandstatsInfo)
 	section("Sessions", func() []string { return []string{"sessions_open:" + strconv.Itoa(d.fsm.Sessions())} })
 	section("Raft", func() []string { return status().Raft })
 	return resp.BulkString(sb.String())
+}
+
+// persistenceInfo is INFO persistence. kvorum's durability is the Raft
+// log, fsynced before a write is answered (CONFIG GET appendonly answers
+// yes, config.go); its snapshots, which compact that log, are Redis's
+// saves: rdb_last_save_time is the latest one's (the start if none yet),
+// rdb_changes_since_last_save the log entries applied since.
+func (d *Door) persistenceInfo(st Status) []string {
+	snap := d.store.Snapshots()
+	last := st.Started
+	if !snap.LastTime.IsZero() {
+		last = snap.LastTime
+	}
+	return []string{"loading:0", "async_loading:0",
+		"rdb_changes_since_last_save:" + strconv.FormatUint(st.Applied-min(snap.LastIndex, st.Applied), 10),
+		"rdb_bgsave_in_progress:" + boolDigit(snap.InProgress),
+		"rdb_last_save_time:" + strconv.FormatInt(last.Unix(), 10),
+		"aof_enabled:1",
+		"snapshot_last_index:" + strconv.FormatUint(snap.LastIndex, 10),
+		"snapshot_last_size:" + strconv.FormatInt(snap.LastSize, 10),
+		"snapshot_in_progress:" + boolDigit(snap.InProgress)}
+}
+
+func boolDigit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// statsInfo is INFO stats: the door's counters, the connection counts of
+// the server and the FSM's keyspace counters, each since the last CONFIG
+// RESETSTAT.
+func (d *Door) statsInfo(st Status) []string {
+	b := d.stats.baseline()
+	fs := d.fsm.Stats()
+	return []string{
+		"total_connections_received:" + strconv.FormatUint(st.Accepted-min(b.accepted, st.Accepted), 10),
+		"total_commands_processed:" + strconv.FormatUint(d.commands.Load(), 10),
+		"instantaneous_ops_per_sec:" + strconv.FormatUint(d.stats.ops.rate(time.Now()), 10),
+		"rejected_connections:" + strconv.FormatUint(st.Rejected-min(b.rejected, st.Rejected), 10),
+		"expired_keys:" + strconv.FormatUint(fs.ExpiredKeys-min(b.fsm.ExpiredKeys, fs.ExpiredKeys), 10),
+		"evicted_keys:0", // kvorum never evicts (maxmemory 0)
+		"keyspace_hits:" + strconv.FormatUint(fs.KeyspaceHits-min(b.fsm.KeyspaceHits, fs.KeyspaceHits), 10),
+		"keyspace_misses:" + strconv.FormatUint(fs.KeyspaceMisses-min(b.fsm.KeyspaceMisses, fs.KeyspaceMisses), 10),
+	}
+}
+
+// commandstatsInfo is INFO commandstats: one line per command called (or
+// refused) since the last CONFIG RESETSTAT, in Redis 7's format less
+// failed_calls (see cmdStats).
+func (d *Door) commandstatsInfo() []string {
+	var lines []string
+	for _, cmd := range d.reg.All() {
+		calls, nanos, rejected := cmd.stats.calls.Load(), cmd.stats.nanos.Load(), cmd.stats.rejected.Load()
+		if calls == 0 && rejected == 0 {
+			continue
+		}
+		perCall := 0.0
+		if calls > 0 {
+			perCall = float64(nanos) / 1e3 / float64(calls)
+		}
+		lines = append(lines, fmt.Sprintf("cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d",
+			strings.ToLower(cmd.Name), calls, nanos/1e3, perCall, rejected))
+	}
+	return lines
+}
+
+// stats are the door's counters for INFO stats and commandstats beyond
+// total_commands_processed (Door.commands) and the commands' own
+// (cmdStats). CONFIG RESETSTAT zeroes what the door counts and takes a
+// new baseline of what others count (the server's connections, the FSM's
+// keyspace counters), which INFO reports the difference from.
+type stats struct {
+	ops  opsRing
+	mu   sync.Mutex // guards base
+	base baseline
+}
+
+// baseline is what CONFIG RESETSTAT found of the counters others keep.
+type baseline struct {
+	accepted, rejected uint64
+	fsm                fsm.Stats
+}
+
+func (s *stats) baseline() baseline {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.base
+}
+
+// countRequest counts a request as it arrives at start: Serve calls it
+// once per request, before anything else.
+func (d *Door) countRequest(start time.Time) {
+	d.commands.Add(1)
+	d.stats.ops.add(start)
+}
+
+// countServed counts a request of cmd that was routed, and the time the
+// door spent on it since start (cmdStats).
+func countServed(cmd *Command, start time.Time) {
+	cmd.stats.calls.Add(1)
+	cmd.stats.nanos.Add(uint64(time.Since(start)))
+}
+
+// countRefused counts a request the door refused before routing it
+// (arity, authentication, ACL) against its command, if it names one.
+func (d *Door) countRefused(args []resp.Value) {
+	if cmd := d.reg.Lookup(args[0].TextBytes()); cmd != nil {
+		cmd.stats.rejected.Add(1)
+	}
+}
+
+// resetStats is CONFIG RESETSTAT.
+func (d *Door) resetStats() {
+	st := d.store.Status()
+	d.stats.mu.Lock()
+	d.stats.base = baseline{accepted: st.Accepted, rejected: st.Rejected, fsm: d.fsm.Stats()}
+	d.stats.mu.Unlock()
+	d.commands.Store(0)
+	d.stats.ops.reset()
+	for _, cmd := range d.reg.All() {
+		cmd.stats.calls.Store(0)
+		cmd.stats.nanos.Store(0)
+		cmd.stats.rejected.Store(0)
+	}
+}
+
+// cmdStats are one command's INFO commandstats counters: atomic, so the
+// request path takes no lock. calls counts the requests routed (a command
+// queued inside MULTI counts when it is queued), nanos the time the door
+// spent on them before their reply was known or handed to a future: all
+// of a command this node answers itself, the hand-off to the log for a
+// write, the start of the read barrier for a read. The wait for a commit
+// or a blocked pop's wake-up is latency, not work, and Redis's usec leaves
+// a blocked client's wait out too. rejected counts the requests refused
+// before they were routed. Redis's failed_calls (errors a command
+// answered) is not kept: a write's or read's error is known only when its
+// future resolves.
+type cmdStats struct {
+	calls, nanos, rejected atomic.Uint64
+}
+
+// opsRing counts requests in 100 ms slots, the last 16 of them, for
+// INFO's instantaneous_ops_per_sec. Redis samples its command count every
+// 100 ms and averages the rates of the last 16 samples; opsRing computes
+// the same figure lazily, when INFO asks, with no goroutine: each slot
+// holds its slot number (time / 100 ms) in its upper 40 bits and its count
+// in the lower 24, and a request that finds a slot last used 1.6 s ago or
+// more starts it afresh.
+type opsRing struct {
+	slots [opsSlots]atomic.Uint64
+}
+
+const (
+	opsSlots     = 16
+	opsSlot      = 100 * time.Millisecond
+	opsCountBits = 24
+	opsCountMask = 1<<opsCountBits - 1
+)
+
+// add counts one request at now: one load and one atomic add or swap.
+func (r *opsRing) add(now time.Time) {
+	n := uint64(now.UnixNano() / int64(opsSlot))
+	s := &r.slots[n%opsSlots]
+	for {
+		v := s.Load()
+		if v>>opsCountBits == n {
+			if v&opsCountMask != opsCountMask { // 168 million a second saturate it
+				s.Add(1)
+			}
+			return
+		}
+		if s.CompareAndSwap(v, n<<opsCountBits|1) {
+			return
+		}
+	}
+}
+
+// rate is the requests per second over the 16 slots before now's: the
+// last 1.6 s, complete slots only, as Redis's samples are.
+func (r *opsRing) rate(now time.Time) uint64 {
+	cur := uint64(now.UnixNano() / int64(opsSlot))
+	var sum uint64
+	for i := range r.slots {
+		v := r.slots[i].Load()
+		if n := v >> opsCountBits; n < cur && cur-n <= opsSlots {
+			sum += v & opsCountMask
+		}
+	}
+	return sum * uint64(time.Second/opsSlot) / opsSlots
+}
+
+func (r *opsRing) reset() {
+	for i := range r.slots {
+		r.slots[i].Store(0)
+	}
 }
 
 // memoryInfo is INFO memory from the Go runtime: used_memory is the live

@@ -34,6 +34,10 @@ type Store interface {
 	Status() Status
 	// Conns lists the client connections the node serves (CLIENT LIST).
 	Conns() []*resp.Conn
+	// Settings are the node's settings CONFIG GET reports (config.go).
+	Settings() Settings
+	// Snapshots describes the node's Raft snapshots (INFO persistence).
+	Snapshots() Snapshots
 }
 
 // Proposal is a write handed to the log.
@@ -79,4 +83,21 @@ type Server struct {
 // Member is one gossip member.
 type Member struct {
 	ID, Status, ClientAddr, RaftAddr string
+}
+
+// Settings are the node's settings that CONFIG GET reports and the door
+// does not hold itself. They are fixed when the node starts.
+type Settings struct {
+	ListenAddr  string        // the client listen address as configured (--listen), e.g. ":31337"
+	MaxClients  int           // client connections served at once (--max-clients)
+	IdleTimeout time.Duration // an idle client connection is closed after it (--timeout; 0: never)
+}
+
+// Snapshots describes the node's Raft snapshots: the latest one on disk
+// and whether one is being written.
+type Snapshots struct {
+	LastIndex  uint64    // the last log index the latest snapshot holds (0: none yet)
+	LastTime   time.Time // when the latest snapshot was written (zero: none yet)
+	LastSize   int64     // the latest snapshot's size in bytes
+	InProgress bool      // a snapshot is being written now
 }
