@@ -83,6 +83,14 @@ type Config struct {
 	ElectionTimeout    time.Duration // default 500ms
 	LeaderLeaseTimeout time.Duration // default 250ms
 
+	// RaftTLS, if set, makes the Raft transport speak mutual TLS: every
+	// connection, accepted or dialed, needs a peer certificate that chains
+	// to RaftTLS.CAs, and the leader makes a gossip member a voter only
+	// after completing such a handshake at the member's Raft address
+	// (tlslayer.go; the server's --tls-cluster). nil: plain TCP, and
+	// gossip membership alone admits a voter (docs/security.md).
+	RaftTLS *RaftTLS
+
 	// WrapRaftLayer, if set, wraps the Raft stream layer (tests use it to
 	// cut a node off the network).
 	WrapRaftLayer func(raft.StreamLayer) raft.StreamLayer
@@ -170,6 +178,11 @@ func (c Config) Validate() error {
 	for _, k := range c.GossipKeys {
 		if n := len(k); n != 16 && n != 24 && n != 32 {
 			return fmt.Errorf("config: gossip key of %d bytes: it must be 16, 24 or 32", n)
+		}
+	}
+	if c.RaftTLS != nil {
+		if err := c.RaftTLS.validate(); err != nil {
+			return err
 		}
 	}
 	if c.BootstrapExpect < 0 {

@@ -94,6 +94,9 @@ func New(cfg Config) (_ *Node, err error) {
 	}
 	n.raftAddr = advertise(cfg.AdvertiseRaft, cfg.Advertise, raftLn.Addr())
 	var layer raft.StreamLayer = &tcpLayer{Listener: raftLn, advertise: addrString(n.raftAddr)}
+	if cfg.RaftTLS != nil {
+		layer = newTLSLayer(layer, cfg.RaftTLS, n.log)
+	}
 	if cfg.WrapRaftLayer != nil {
 		layer = cfg.WrapRaftLayer(layer)
 	}

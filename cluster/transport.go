@@ -8,7 +8,8 @@ import (
 )
 
 // tcpLayer is raft's StreamLayer over plain TCP. It is ours (rather than
-// raft.NewTCPTransport) so that Config.WrapRaftLayer can wrap it.
+// raft.NewTCPTransport) so that Config.WrapRaftLayer can wrap it, and the
+// TLS layer (tlslayer.go) can run over it.
 type tcpLayer struct {
 	net.Listener
 	advertise net.Addr

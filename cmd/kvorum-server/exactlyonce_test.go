@@ -13,7 +13,6 @@ import (
 
 	kvclient "github.com/kvorum/kvorum/client"
 	"github.com/kvorum/kvorum/internal/buildtest"
-	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/test/e2e/exactlyonce"
 )
 
@@ -27,7 +26,16 @@ import (
 // acked exactly once, none left in pending or processing. It logs the
 // counts, both clients' Stats and the time from each kill to the first
 // acknowledged write. KVORUM_EO_KILLS=n kills n times instead of 2.
+// TestExactlyOnce_WithPassword runs it with --requirepass.
 func TestExactlyOnce_KillLeader(t *testing.T) {
+	exactlyOnceKillLeader(t, "")
+}
+
+// exactlyOnceKillLeader is TestExactlyOnce_KillLeader's scenario; with a
+// password, every node runs with --requirepass password (the restarted
+// ones too) and both clients authenticate with Options.Password. It
+// returns the nodes, all running again.
+func exactlyOnceKillLeader(t *testing.T, password string) []*localNode {
 	if os.Getenv("KVORUM_FAULTS") != "1" {
 		t.Skip("set KVORUM_FAULTS=1 to run the three-process kill -9 test (about 15 s; .ci/run does)")
 	}
@@ -39,17 +47,17 @@ func TestExactlyOnce_KillLeader(t *testing.T) {
 		}
 		kills = n
 	}
-	nodes := startLocalCluster(t, 3)
+	nodes := startLocalClusterWith(t, 3, password)
 	addrs := make([]string, len(nodes))
 	for i, n := range nodes {
 		addrs[i] = n.client
 	}
-	producer, err := kvclient.New(kvclient.Options{Addrs: addrs})
+	producer, err := kvclient.New(kvclient.Options{Addrs: addrs, Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { producer.Close() })
-	consumer, err := kvclient.New(kvclient.Options{Addrs: addrs})
+	consumer, err := kvclient.New(kvclient.Options{Addrs: addrs, Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +114,7 @@ func TestExactlyOnce_KillLeader(t *testing.T) {
 	if len(res.Kills) != kills {
 		t.Errorf("%d kills done, want %d", len(res.Kills), kills)
 	}
+	return nodes
 }
 
 // localNode is one member of a local cluster: fixed addresses (picked
@@ -116,6 +125,8 @@ type localNode struct {
 	client, raft, gossip string
 	seeds                string // every node's gossip address, for --join
 	expect               int
+	args                 []string // further flags, given at every start
+	password             string   // the default user's, for the helpers' own probes ("" none)
 	p                    *proc
 }
 
@@ -124,13 +135,25 @@ type localNode struct {
 // leader that serves.
 func startLocalCluster(t *testing.T, n int) []*localNode {
 	t.Helper()
+	return startLocalClusterWith(t, n, "")
+}
+
+// startLocalClusterWith is startLocalCluster with further flags for every
+// node, at every start: args, and --requirepass password unless password
+// is "". The helpers below authenticate their own probes (INFO raft, the
+// readiness read) with it.
+func startLocalClusterWith(t *testing.T, n int, password string, args ...string) []*localNode {
+	t.Helper()
+	if password != "" {
+		args = append([]string{"--requirepass", password}, args...)
+	}
 	ports := buildtest.FreePorts(t, 3*n)
 	nodes := make([]*localNode, n)
 	var seeds []string
 	for i := range nodes {
 		addr := func(j int) string { return fmt.Sprintf("127.0.0.1:%d", ports[3*i+j]) }
 		nodes[i] = &localNode{id: fmt.Sprintf("n%d", i+1), dir: t.TempDir(),
-			client: addr(0), raft: addr(1), gossip: addr(2), expect: n}
+			client: addr(0), raft: addr(1), gossip: addr(2), expect: n, args: args, password: password}
 		seeds = append(seeds, nodes[i].gossip)
 	}
 	for _, nd := range nodes {
@@ -149,18 +172,28 @@ func startLocalCluster(t *testing.T, n int) []*localNode {
 // directory and addresses, and waits until it serves clients.
 func (nd *localNode) start(t *testing.T) {
 	t.Helper()
-	nd.p = launch(t, nd.dir, "--node-id", nd.id, "--listen", nd.client, "--raft-addr", nd.raft,
+	nd.p = launch(t, nd.dir, append([]string{"--node-id", nd.id, "--listen", nd.client, "--raft-addr", nd.raft,
 		"--gossip-addr", nd.gossip, "--join", nd.seeds, "--bootstrap-expect", strconv.Itoa(nd.expect),
-		"--leave-on-terminate=false")
+		"--leave-on-terminate=false"}, nd.args...)...)
 	nd.p.waitServing()
 	if nd.p.addr != nd.client {
 		t.Fatalf("%s serves on %s, want %s", nd.id, nd.p.addr, nd.client)
 	}
 }
 
-// raftField returns one field of a node's INFO raft.
-func raftField(addr, name string) (string, error) {
-	v, err := resptest.Ask(addr, "INFO", "raft")
+// raftField returns one field of the INFO raft of the node at addr, which
+// asks no password.
+func raftField(addr, name string) (string, error) { return raftFieldAs(addr, "", name) }
+
+// raftField returns one field of nd's INFO raft.
+func (nd *localNode) raftField(name string) (string, error) {
+	return raftFieldAs(nd.client, nd.password, name)
+}
+
+// raftFieldAs returns one field of the INFO raft of the node at addr,
+// asked after AUTH password unless password is "".
+func raftFieldAs(addr, password, name string) (string, error) {
+	v, err := askAs(addr, password, "INFO", "raft")
 	if err != nil {
 		return "", err
 	}
@@ -186,14 +219,14 @@ func waitLocalLeader(ctx context.Context, nodes []*localNode, skip *localNode) (
 			if nd == skip {
 				continue
 			}
-			state, err := raftField(nd.client, "raft_state")
+			state, err := nd.raftField("raft_state")
 			last = append(last, fmt.Sprintf("%s=%s%v", nd.id, state, errText(err)))
 			if state == "leader" {
 				leaders = append(leaders, nd)
 			}
 		}
 		if len(leaders) == 1 {
-			if v, err := resptest.Ask(leaders[0].client, "EXISTS", "readiness-probe"); err == nil && !v.IsError() {
+			if v, err := askAs(leaders[0].client, leaders[0].password, "EXISTS", "readiness-probe"); err == nil && !v.IsError() {
 				return leaders[0], nil
 			}
 		}
@@ -208,15 +241,15 @@ func waitLocalLeader(ctx context.Context, nodes []*localNode, skip *localNode) (
 // waitLocalCaughtUp waits until nd follows and has applied everything
 // leader had committed when the wait began.
 func waitLocalCaughtUp(ctx context.Context, nd, leader *localNode) error {
-	s, err := raftField(leader.client, "raft_commit_index")
+	s, err := leader.raftField("raft_commit_index")
 	if err != nil {
 		return fmt.Errorf("leader %s: %w", leader.id, err)
 	}
 	commit, _ := strconv.ParseUint(s, 10, 64)
 	var last string
 	for {
-		state, err1 := raftField(nd.client, "raft_state")
-		applied, err2 := raftField(nd.client, "raft_applied_index")
+		state, err1 := nd.raftField("raft_state")
+		applied, err2 := nd.raftField("raft_applied_index")
 		n, _ := strconv.ParseUint(applied, 10, 64)
 		if err1 == nil && err2 == nil && state == "follower" && n >= commit {
 			return nil

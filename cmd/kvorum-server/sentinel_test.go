@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kvorum/kvorum/internal/resptest"
+	"github.com/kvorum/kvorum/resp"
 )
 
 // failoverBudget is how soon after the leader's crash redis-py's Sentinel
@@ -27,8 +30,20 @@ const failoverBudget = 3 * time.Second
 // the leader is killed (SIGKILL, its data kept), the same client object
 // writes again within failoverBudget by retrying on ConnectionError alone,
 // the write acknowledged before the crash is there, and each surviving
-// node publishes +switch-master.
+// node publishes +switch-master. Each node's --sentinel-listen port names
+// the same master as its client port, before and after the failover.
+// TestSentinel_RedisPyFailoverWithPassword runs it with --requirepass.
 func TestSentinel_RedisPyFailover(t *testing.T) {
+	redisPySentinelFailover(t, "")
+}
+
+// redisPySentinelFailover is TestSentinel_RedisPyFailover's scenario. With
+// a password, the nodes run with --requirepass password, redis-py is
+// configured with it as a user would (redisPyWithPassword: sentinel_kwargs
+// for the Sentinel connections, password= for the master's and the
+// script's direct ones), and both the client and the Sentinel port answer
+// -NOAUTH to a SENTINEL command sent without AUTH.
+func redisPySentinelFailover(t *testing.T, password string) {
 	if os.Getenv("KVORUM_FAULTS") != "1" {
 		t.Skip("set KVORUM_FAULTS=1 to run the redis-py Sentinel failover test (it kills a server; .ci/run does)")
 	}
@@ -40,15 +55,20 @@ func TestSentinel_RedisPyFailover(t *testing.T) {
 	gossip := freeGossipAddrs(t, 3)
 	procs := make([]*proc, 3)
 	for i := range procs {
-		procs[i] = launch(t, t.TempDir(), "--node-id", "n"+strconv.Itoa(i+1), "--gossip-addr", gossip[i],
+		flags := []string{"--node-id", "n" + strconv.Itoa(i+1), "--gossip-addr", gossip[i],
 			"--join", strings.Join(gossip, ","), "--bootstrap-expect", "3", "--protocol", "resp2",
-			"--sentinel-master", name)
+			"--sentinel-master", name, "--sentinel-listen", "127.0.0.1:0"}
+		if password != "" {
+			flags = append(flags, "--requirepass", password)
+		}
+		procs[i] = launch(t, t.TempDir(), flags...)
 	}
 	for _, p := range procs {
 		p.waitServing()
 	}
-	leader := waitSentinelMaster(t, procs, name)
+	leader := waitSentinelMasterAs(t, procs, name, password)
 	t.Logf("leader %s", leader.addr)
+	checkSentinelPorts(t, procs, name, password, leader)
 
 	host, _, _ := strings.Cut(procs[0].addr, ":")
 	args := []string{"testdata/sentinel_failover.py", host}
@@ -57,6 +77,9 @@ func TestSentinel_RedisPyFailover(t *testing.T) {
 		args = append(args, port)
 	}
 	args = append(args, name, strconv.FormatFloat(failoverBudget.Seconds(), 'f', -1, 64))
+	if password != "" {
+		args = append([]string{"-c", redisPyWithPassword, password}, args...)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	py := exec.CommandContext(ctx, python, args...)
@@ -152,12 +175,77 @@ func TestSentinel_RedisPyFailover(t *testing.T) {
 	if len(switches) != 2 || switches[0] != want || switches[1] != want {
 		t.Fatalf("+switch-master messages from the two survivors = %v, want %q from each", switches, want)
 	}
+	var survivors []*proc
+	for _, p := range procs {
+		if p != leader {
+			survivors = append(survivors, p)
+		}
+	}
+	checkSentinelPorts(t, survivors, name, password, survivor)
 }
+
+// checkSentinelPorts checks, on each node of procs, that SENTINEL
+// GET-MASTER-ADDR-BY-NAME sent without AUTH answers -NOAUTH on the client
+// port and on the --sentinel-listen port if password is set, and that the
+// Sentinel port (after AUTH password, if set) names master, waiting for a
+// follower to settle on a new leader (sentinelSettle in cluster/door).
+func checkSentinelPorts(t *testing.T, procs []*proc, name, password string, master *proc) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	for _, p := range procs {
+		sentinel, err := p.sentinelAddr(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", p.addr, err)
+		}
+		if password != "" {
+			for _, addr := range []string{p.addr, sentinel} {
+				v, err := resptest.Ask(addr, "SENTINEL", "get-master-addr-by-name", name)
+				if err != nil || !errors.Is(resp.AsError(v), errNoAuth) {
+					t.Fatalf("SENTINEL without AUTH on %s = %v, %v, want -NOAUTH", addr, v, err)
+				}
+			}
+		}
+		if err := pollUntil(ctx, func() (bool, string) {
+			v, err := askAs(sentinel, password, "SENTINEL", "get-master-addr-by-name", name)
+			if err != nil || v.Len() != 2 {
+				return false, fmt.Sprint(v, err)
+			}
+			addr := net.JoinHostPort(v.Elems()[0].Text(), v.Elems()[1].Text())
+			return addr == master.addr, addr
+		}); err != nil {
+			t.Fatalf("the Sentinel port %s of %s naming the master %s: %v", sentinel, p.addr, master.addr, err)
+		}
+	}
+}
+
+// sentinelAddr waits for the node's "serving sentinel clients" log line
+// and returns the --sentinel-listen address it names.
+func (p *proc) sentinelAddr(ctx context.Context) (string, error) {
+	var addr string
+	err := pollUntil(ctx, func() (bool, string) {
+		m := sentinelServingRE.FindStringSubmatch(p.log.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil, "no \"serving sentinel clients\" line logged"
+	})
+	return addr, err
+}
+
+var sentinelServingRE = regexp.MustCompile(`msg="serving sentinel clients" .*\bsentinel=(\S+)`)
 
 // waitSentinelMaster waits until every node names the same master through
 // SENTINEL, sees the two others, and that master serves reads; it returns
 // the master's process.
 func waitSentinelMaster(t *testing.T, procs []*proc, name string) *proc {
+	t.Helper()
+	return waitSentinelMasterAs(t, procs, name, "")
+}
+
+// waitSentinelMasterAs is waitSentinelMaster with every request sent after
+// AUTH password, unless password is "".
+func waitSentinelMasterAs(t *testing.T, procs []*proc, name, password string) *proc {
 	t.Helper()
 	deadline := time.Now().Add(startTimeout)
 	last := ""
@@ -165,8 +253,8 @@ func waitSentinelMaster(t *testing.T, procs []*proc, name string) *proc {
 		var master *proc
 		agreed := true
 		for _, p := range procs {
-			v, err := resptest.Ask(p.addr, "SENTINEL", "get-master-addr-by-name", name)
-			s, serr := resptest.Ask(p.addr, "SENTINEL", "sentinels", name)
+			v, err := askAs(p.addr, password, "SENTINEL", "get-master-addr-by-name", name)
+			s, serr := askAs(p.addr, password, "SENTINEL", "sentinels", name)
 			last = fmt.Sprintf("%s: %v %v, %d sentinels %v", p.addr, v, err, s.Len(), serr)
 			if err != nil || serr != nil || v.Len() != 2 || s.Len() != 2 {
 				agreed = false
@@ -187,7 +275,7 @@ func waitSentinelMaster(t *testing.T, procs []*proc, name string) *proc {
 			}
 		}
 		if agreed {
-			if v, err := resptest.Ask(master.addr, "EXISTS", "readiness-probe"); err == nil && !v.IsError() {
+			if v, err := askAs(master.addr, password, "EXISTS", "readiness-probe"); err == nil && !v.IsError() {
 				return master
 			}
 		}

@@ -1,92 +1,158 @@
 package main
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync/atomic"
+
+	"github.com/kvorum/kvorum/cluster"
 )
 
-// tlsFlags configure the TLS client listener, as redis-server's tls-*
-// options do.
+// tlsFlags configure the TLS client listener and the nodes' mutual TLS on
+// Raft, as redis-server's tls-* options do (tls-cluster included).
 type tlsFlags struct {
 	listen, certFile, keyFile, caFile, authClients string
+	cluster, clusterCert, clusterKey, clusterCA    string
 }
 
 func (t *tlsFlags) register(fs *flag.FlagSet) {
-	t.authClients = "no"
+	t.authClients, t.cluster = "no", "no"
 	fs.StringVar(&t.listen, "tls-listen", "", `a client address speaking TLS, beside --listen, e.g. ":31336" ("": none); needs --tls-cert-file and --tls-key-file`)
-	fs.StringVar(&t.certFile, "tls-cert-file", "", "the TLS listener's certificate (PEM); reloaded with the key on SIGHUP")
-	fs.StringVar(&t.keyFile, "tls-key-file", "", "the TLS listener's private key (PEM)")
-	fs.StringVar(&t.caFile, "tls-ca-cert-file", "", "CA certificates (PEM) that client certificates are checked against (with --tls-auth-clients)")
+	fs.StringVar(&t.certFile, "tls-cert-file", "", "the TLS listener's certificate (PEM), and the nodes' with --tls-cluster; reloaded with the key on SIGHUP")
+	fs.StringVar(&t.keyFile, "tls-key-file", "", "the private key (PEM) of --tls-cert-file")
+	fs.StringVar(&t.caFile, "tls-ca-cert-file", "", "CA certificates (PEM) that client certificates are checked against (with --tls-auth-clients), and other nodes' (with --tls-cluster)")
 	fs.StringVar(&t.authClients, "tls-auth-clients", t.authClients, "yes: require a client certificate signed by --tls-ca-cert-file; optional: check one if given; no: none asked")
+	fs.StringVar(&t.cluster, "tls-cluster", t.cluster, "yes: Raft traffic between nodes is mutual TLS (both sides present a certificate from the cluster CA), and the leader makes a gossip member a voter only after such a handshake at its Raft address; no: plain TCP")
+	fs.StringVar(&t.clusterCert, "tls-cluster-cert-file", "", "the certificate (PEM) nodes present to each other with --tls-cluster (default: --tls-cert-file); reloaded with its key on SIGHUP")
+	fs.StringVar(&t.clusterKey, "tls-cluster-key-file", "", "the private key (PEM) of --tls-cluster-cert-file (default: --tls-key-file)")
+	fs.StringVar(&t.clusterCA, "tls-cluster-ca-cert-file", "", "CA certificates (PEM) other nodes' certificates must chain to with --tls-cluster (default: --tls-ca-cert-file)")
 }
 
-// certReloader serves the listener's certificate and loads it again on
-// request (SIGHUP), so a renewed certificate takes effect without a
-// restart; a failed reload keeps the old one.
-type certReloader struct {
+// certPair is one certificate and key file pair, held in memory for the
+// handshakes that present it and loaded again on SIGHUP, so a renewed
+// certificate takes effect without a restart; a failed reload keeps the
+// old one.
+type certPair struct {
 	certFile, keyFile string
 	cur               atomic.Pointer[tls.Certificate]
 }
 
-func (r *certReloader) load() error {
-	c, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+func (p *certPair) load() error {
+	c, err := tls.LoadX509KeyPair(p.certFile, p.keyFile)
 	if err != nil {
-		return fmt.Errorf("load TLS certificate %s and key %s: %w", r.certFile, r.keyFile, err)
+		return fmt.Errorf("load TLS certificate %s and key %s: %w", p.certFile, p.keyFile, err)
 	}
-	r.cur.Store(&c)
+	p.cur.Store(&c)
 	return nil
 }
 
-func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) { return r.cur.Load(), nil }
+// current returns the pair last loaded; any goroutine may call it.
+func (p *certPair) current() *tls.Certificate { return p.cur.Load() }
 
-// reloadOnHUP reloads the certificate at every SIGHUP until done closes.
+func (p *certPair) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return p.current(), nil
+}
+
+// certReloader holds every certificate the node presents — the TLS
+// listener's and the cluster's, one pair when both name the same files —
+// and reloads them all at every SIGHUP.
+type certReloader struct {
+	pairs []*certPair
+}
+
+// pair returns the pair for certFile and keyFile, loading it the first
+// time it is asked for.
+func (r *certReloader) pair(certFile, keyFile string) (*certPair, error) {
+	for _, p := range r.pairs {
+		if p.certFile == certFile && p.keyFile == keyFile {
+			return p, nil
+		}
+	}
+	p := &certPair{certFile: certFile, keyFile: keyFile}
+	if err := p.load(); err != nil {
+		return nil, err
+	}
+	r.pairs = append(r.pairs, p)
+	return p, nil
+}
+
+// reloadOnHUP reloads every pair at every SIGHUP until done closes.
 func (r *certReloader) reloadOnHUP(hup <-chan os.Signal, done <-chan struct{}, log *slog.Logger) {
 	for {
 		select {
 		case <-done:
 			return
 		case <-hup:
-			if err := r.load(); err != nil {
-				log.Error("TLS certificate not reloaded; the old one stays", "err", err)
-			} else {
-				log.Info("TLS certificate reloaded", "cert", r.certFile)
+			for _, p := range r.pairs {
+				if err := p.load(); err != nil {
+					log.Error("TLS certificate not reloaded; the old one stays", "err", err)
+				} else {
+					log.Info("TLS certificate reloaded", "cert", p.certFile)
+				}
 			}
 		}
 	}
 }
 
-// convertTLS builds the TLS listener's configuration, or nothing without
-// --tls-listen.
+// loadCAs reads the CA certificates in file, which flag named.
+func loadCAs(flag, file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s %s holds no PEM certificate", flag, file)
+	}
+	return pool, nil
+}
+
+// convertTLS builds the TLS listener's configuration (with --tls-listen)
+// and the Raft transport's (with --tls-cluster yes), sharing their
+// certificates' reloading.
 func (o *options) convertTLS(t tlsFlags) error {
+	r := &certReloader{}
+	if err := o.convertTLSListener(t, r); err != nil {
+		return err
+	}
+	if err := o.convertTLSCluster(t, r); err != nil {
+		return err
+	}
+	if len(r.pairs) > 0 {
+		o.certs = r
+	}
+	return nil
+}
+
+// convertTLSListener builds the TLS listener's configuration, or nothing
+// without --tls-listen.
+func (o *options) convertTLSListener(t tlsFlags, r *certReloader) error {
 	if t.listen == "" {
 		return nil
 	}
 	if t.certFile == "" || t.keyFile == "" {
 		return fmt.Errorf("--tls-listen needs --tls-cert-file and --tls-key-file")
 	}
-	r := &certReloader{certFile: t.certFile, keyFile: t.keyFile}
-	if err := r.load(); err != nil {
+	p, err := r.pair(t.certFile, t.keyFile)
+	if err != nil {
 		return err
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.get}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: p.getCertificate}
 	switch t.authClients {
 	case "no":
 	case "yes", "optional":
 		if t.caFile == "" {
 			return fmt.Errorf("--tls-auth-clients %s needs --tls-ca-cert-file", t.authClients)
 		}
-		pem, err := os.ReadFile(t.caFile)
+		pool, err := loadCAs("--tls-ca-cert-file", t.caFile)
 		if err != nil {
-			return fmt.Errorf("--tls-ca-cert-file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("--tls-ca-cert-file %s holds no PEM certificate", t.caFile)
+			return err
 		}
 		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
 		if t.authClients == "optional" {
@@ -95,6 +161,44 @@ func (o *options) convertTLS(t tlsFlags) error {
 	default:
 		return fmt.Errorf("--tls-auth-clients: %q is none of yes, optional, no", t.authClients)
 	}
-	o.cfg.TLSAddr, o.cfg.TLS, o.certs = t.listen, cfg, r
+	o.cfg.TLSAddr, o.cfg.TLS = t.listen, cfg
+	return nil
+}
+
+// convertTLSCluster builds the Raft transport's mutual TLS with
+// --tls-cluster yes: the --tls-cluster-* files, else the listener's.
+// cluster.Config.Validate then checks that this node's certificate chains
+// to the CA, so a wrong file stops the node at start-up.
+func (o *options) convertTLSCluster(t tlsFlags, r *certReloader) error {
+	switch t.cluster {
+	case "yes":
+	case "no":
+		if t.clusterCert != "" || t.clusterKey != "" || t.clusterCA != "" {
+			return errors.New("--tls-cluster-cert-file, --tls-cluster-key-file and --tls-cluster-ca-cert-file need --tls-cluster yes")
+		}
+		return nil
+	default:
+		return fmt.Errorf("--tls-cluster: %q is neither yes nor no", t.cluster)
+	}
+	if (t.clusterCert == "") != (t.clusterKey == "") {
+		return errors.New("--tls-cluster-cert-file and --tls-cluster-key-file: give both or neither")
+	}
+	certFile, keyFile := cmp.Or(t.clusterCert, t.certFile), cmp.Or(t.clusterKey, t.keyFile)
+	caFlag, caFile := "--tls-ca-cert-file", t.caFile
+	if t.clusterCA != "" {
+		caFlag, caFile = "--tls-cluster-ca-cert-file", t.clusterCA
+	}
+	if certFile == "" || keyFile == "" || caFile == "" {
+		return errors.New("--tls-cluster yes needs this node's certificate, its key and the cluster CA: --tls-cert-file, --tls-key-file and --tls-ca-cert-file (or --tls-cluster-cert-file, --tls-cluster-key-file, --tls-cluster-ca-cert-file)")
+	}
+	p, err := r.pair(certFile, keyFile)
+	if err != nil {
+		return fmt.Errorf("--tls-cluster: %w", err)
+	}
+	cas, err := loadCAs(caFlag, caFile)
+	if err != nil {
+		return err
+	}
+	o.cfg.RaftTLS = &cluster.RaftTLS{Certificate: p.current, CAs: cas}
 	return nil
 }
