@@ -99,6 +99,7 @@ func families() [][]Command {
 		inCategory(CatConnection, connectionCommands()), inCategory(CatAdmin|CatDangerous, serverCommands()),
 		inCategory(CatTransaction, txCommands()), inCategory(CatPubsub, pubsubCommands()), sessionCommands(),
 		inCategory(CatAdmin|CatDangerous, sentinelCommands()), authCommands(),
+		inCategory(CatAdmin|CatDangerous, backupCommands()),
 	}
 }
 

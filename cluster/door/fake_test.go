@@ -3,6 +3,7 @@ package door_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -102,6 +103,30 @@ func (s *fakeStore) Snapshots() door.Snapshots {
 	defer s.mu.Unlock()
 	return s.snapshots
 }
+
+// Backup persists the fake's state machine as a snapshot stream, and
+// Restore reads one back: the door's commands around them are what the
+// door's tests check (cluster/backup.go adds the header and Raft).
+func (s *fakeStore) Backup(w io.Writer) error {
+	snap, err := s.fsm.Snapshot()
+	if err != nil {
+		return err
+	}
+	return snap.Persist(&writerSink{w})
+}
+
+func (s *fakeStore) Restore(r io.Reader) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fsm.Restore(io.NopCloser(r))
+}
+
+// writerSink is a raft.SnapshotSink that writes to w.
+type writerSink struct{ io.Writer }
+
+func (writerSink) ID() string    { return "fake" }
+func (writerSink) Cancel() error { return nil }
+func (writerSink) Close() error  { return nil }
 
 func (s *fakeStore) Conns() []*resp.Conn {
 	if s.srv == nil {

@@ -2,6 +2,7 @@ package door
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/kvorum/kvorum/fsm"
@@ -38,6 +39,10 @@ type Store interface {
 	Settings() Settings
 	// Snapshots describes the node's Raft snapshots (INFO persistence).
 	Snapshots() Snapshots
+	// Backup writes a backup of the whole state to w, on the leader
+	// (KVORUM.BACKUP); Restore replaces the state with one (KVORUM.RESTORE).
+	Backup(w io.Writer) error
+	Restore(r io.Reader) error
 }
 
 // Proposal is a write handed to the log.

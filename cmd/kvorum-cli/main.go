@@ -44,7 +44,10 @@ type config struct {
 	noRaw     bool
 	resp2     bool
 	resp3     bool
-	version   bool // --version: print it and exit
+	version   bool   // --version: print it and exit
+	backup    string // --backup FILE: write the cluster's backup to FILE and exit
+	restore   string // --restore FILE: restore the cluster from FILE and exit
+	force     bool   // --force: let --restore replace the keys the cluster holds
 	user      string
 	password  string // -a, or REDISCLI_AUTH as redis-cli reads it
 	args      []string
@@ -66,8 +69,12 @@ func parseFlags(argv []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.password, "a", "", "password to AUTH with (or $REDISCLI_AUTH, which keeps it out of ps)")
 	fs.StringVar(&cfg.user, "user", "", "ACL user to AUTH as (with -a)")
 	fs.BoolVar(&cfg.version, "version", false, "print the version and exit")
+	fs.StringVar(&cfg.backup, "backup", "", "write a consistent backup of the whole cluster, taken on its leader, to `FILE` and exit")
+	fs.StringVar(&cfg.restore, "restore", "", "replace the whole cluster's state with the backup in `FILE` and exit (into an empty cluster; --force to replace existing keys)")
+	fs.BoolVar(&cfg.force, "force", false, "with --restore: replace the keys the cluster holds")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kvorum-cli [-h host] [-p port] [-a password [--user name]] [--raw|--no-raw] [-2|-3] [command [arg ...]]")
+		fmt.Fprintln(stderr, "       kvorum-cli [-h host] [-p port] [-a password] --backup FILE | --restore FILE [--force]")
 		fmt.Fprintln(stderr, "       kvorum-cli --version")
 		fs.PrintDefaults()
 	}
@@ -123,6 +130,8 @@ func run(argv []string) int {
 	defer s.c.Close()
 
 	switch {
+	case cfg.backup != "" || cfg.restore != "":
+		return s.transfer(cfg)
 	case len(cfg.args) > 0:
 		args := make([]resp.Value, len(cfg.args))
 		for i, a := range cfg.args {
@@ -161,6 +170,31 @@ func (s *session) redirected(_, to string) {
 
 // exec sends one command and prints its reply; a Ctrl-C cancels it. It
 // reports false for an error reply or a failure.
+// transfer runs --backup or --restore and reports it, as redis-cli
+// reports --rdb.
+func (s *session) transfer(cfg config) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var (
+		n    int
+		err  error
+		done string
+	)
+	if cfg.backup != "" {
+		n, err = backupTo(ctx, s.c, cfg.backup)
+		done = "Backup written to " + cfg.backup
+	} else {
+		n, err = restoreFrom(ctx, s.c, cfg.restore, cfg.force)
+		done = "Cluster restored from " + cfg.restore
+	}
+	if err != nil {
+		fmt.Fprintf(s.errw, "Error: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(s.errw, "%s (%d bytes)\n", done, n)
+	return 0
+}
+
 func (s *session) exec(args []resp.Value) bool {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
