@@ -121,7 +121,11 @@
 //     alive members missing from the Raft configuration as voters, removes
 //     members that left gracefully, and removes failed members only after
 //     Config.ReapAfter (72h by default). It never removes this node and
-//     removes at most one server per pass.
+//     removes at most one server per pass. With Config.RaftTLS (mutual
+//     TLS on Raft, tlslayer.go) a member is added, and counted at
+//     bootstrap, only after it completes a mutual TLS handshake at its
+//     Raft address: gossip alone admits no voter. With a gossip key,
+//     gossip membership is itself the proof of the cluster secret.
 //   - Graceful leave. Memberlist does not tell a leave from a failure in
 //     its callback, so leaveGossip first announces the intent in this
 //     node's metadata, then leaves; the leader's reconcile loop then

@@ -30,7 +30,10 @@
 // (not its internal ones, which only kvorum logs) with the kind their
 // table flags give (Blocking, Write, otherwise Read), then the door's own
 // families: connectionCommands (connection.go), serverCommands
-// (server.go), txCommands (tx.go) and pubsubCommands (pubsub.go). A name
+// (server.go, with CONFIG in config.go and FUNCTION in function.go),
+// txCommands (tx.go), pubsubCommands (pubsub.go), sessionCommands
+// (sessions.go), sentinelCommands (sentinel.go), authCommands (auth.go)
+// and backupCommands (backup.go: KVORUM.BACKUP and KVORUM.RESTORE). A name
 // registered twice is an error, and New panics on it. Flags add routing
 // rules: Subscribed (allowed in RESP2 subscribe mode), Queued (a Local
 // command queued inside MULTI), InMulti (runs inside MULTI instead of being
