@@ -17,30 +17,53 @@ import (
 // tests the door's side of each on a fake store that steps down.)
 func TestBlocking_LeaderChangeRedirects(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
-	leader := c.Leader(10 * time.Second)
-	// cn follows redirects (READWRITE); plain is a plain Redis client's.
-	cn := resptest.Dial(t, leader.ClientAddr())
+	// The setup needs one leader to hold both pops: on a loaded machine the
+	// first leader may step down before they block, so it starts again.
+	var (
+		leader          *testcluster.Node
+		cn, plain, sub  *resptest.Conn
+		done, plainDone <-chan resp.Value
+	)
+	for attempt := 1; ; attempt++ {
+		leader = c.Leader(10 * time.Second)
+		// cn follows redirects (READWRITE); plain is a plain Redis client's.
+		cn = resptest.Dial(t, leader.ClientAddr())
+		if v := cn.Do(t, "READWRITE"); v.Text() != "OK" {
+			t.Fatalf("READWRITE = %v", v)
+		}
+		cn.SetDeadline(time.Now().Add(30 * time.Second))
+		done = cn.Go("BLPOP", "jobs", "0")
+		plain = resptest.Dial(t, leader.ClientAddr())
+		plain.SetDeadline(time.Now().Add(30 * time.Second))
+		plainDone = plain.Go("BLPOP", "jobs", "0")
+		sub = resptest.Dial(t, leader.ClientAddr())
+		if v := sub.Do(t, "SUBSCRIBE", "jobs"); v.String() != `["subscribe", "jobs", 1]` {
+			t.Fatalf("SUBSCRIBE = %v", v)
+		}
+		// Wait until the requests are being served.
+		deadline := time.Now().Add(10 * time.Second)
+		for leader.IsLeader() && resptest.BlockedClients(t, leader.ClientAddr()) != "2" && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if leader.IsLeader() && resptest.BlockedClients(t, leader.ClientAddr()) == "2" {
+			break
+		}
+		cn.Close()
+		plain.Close()
+		sub.Close()
+		if attempt == 3 {
+			t.Fatalf("the pops never blocked on one leader in %d attempts", attempt)
+		}
+		t.Logf("attempt %d: leadership moved before both pops blocked; again", attempt)
+	}
 	defer cn.Close()
-	if v := cn.Do(t, "READWRITE"); v.Text() != "OK" {
-		t.Fatalf("READWRITE = %v", v)
-	}
-	cn.SetDeadline(time.Now().Add(20 * time.Second))
-	done := cn.Go("BLPOP", "jobs", "0")
-	plain := resptest.Dial(t, leader.ClientAddr())
 	defer plain.Close()
-	plain.SetDeadline(time.Now().Add(20 * time.Second))
-	plainDone := plain.Go("BLPOP", "jobs", "0")
-	sub := resptest.Dial(t, leader.ClientAddr())
 	defer sub.Close()
-	if v := sub.Do(t, "SUBSCRIBE", "jobs"); v.String() != `["subscribe", "jobs", 1]` {
-		t.Fatalf("SUBSCRIBE = %v", v)
-	}
 	f := c.Followers()[0]
 	if r, ok := resp.ParseRedirect(resptest.Do(t, f.ClientAddr(), "PUBLISH", "jobs", "x")); !ok || r.Leader != leader.ClientAddr() {
 		t.Fatalf("follower PUBLISH did not redirect to %s", leader.ClientAddr())
 	}
-	// Wait until the requests are being served, then move leadership away.
-	resptest.WaitBlocked(t, leader.ClientAddr(), "2")
+	// Then move leadership away.
 	if err := leader.Raft().LeadershipTransfer().Error(); err != nil {
 		t.Fatalf("leadership transfer: %v", err)
 	}

@@ -29,7 +29,11 @@ type Config struct {
 	// sets it when no password is set and the node listens beyond
 	// loopback, unless --protected-mode no.
 	ProtectedMode bool
-	Logger        *slog.Logger // default: discard
+	// FirstLeaderWait bounds how long a request that needs the leader
+	// waits for one before this node has known any (firstleader.go); 0:
+	// no wait.
+	FirstLeaderWait time.Duration
+	Logger          *slog.Logger // default: discard
 }
 
 // Door is the Redis front door of one node: a resp.Handler that routes
@@ -51,6 +55,8 @@ type Door struct {
 	commands atomic.Uint64 // requests served (INFO stats)
 	stats    *stats        // INFO stats and commandstats beyond commands (server.go)
 	params   *params       // what CONFIG SET changed (config.go)
+	// leaderSeen: the node has known a leader once (firstleader.go).
+	leaderSeen atomic.Bool
 	// users by name, their names sorted (ACL LIST), and the user a new
 	// connection is authenticated as, nil if it must AUTH.
 	users     map[string]*user
@@ -166,6 +172,9 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	if !ok {
 		d.countRefused(args)
 		return refused
+	}
+	if cmd.Kind != Local && !(s.readonly && cmd.Kind == Read) {
+		d.awaitFirstLeader(c.Context())
 	}
 	r := d.route(c, s, cmd, args)
 	countServed(cmd, start)

@@ -61,6 +61,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	doorCfg.Store, doorCfg.WakeTimeout, doorCfg.Logger = node, cfg.ApplyTimeout, log
+	// A fresh node's first election takes one to two election timeouts:
+	// requests that come sooner wait for it rather than get CLUSTERDOWN.
+	doorCfg.FirstLeaderWait = 4 * cfg.ElectionTimeout
 	front := door.New(doorCfg)
 	defer front.Close() // after the node: it stops serving clients first
 	if err := node.Start(front); err != nil {
