@@ -77,6 +77,7 @@ func New(cfg Config) *Door {
 	if cfg.SentinelMaster == "" {
 		cfg.SentinelMaster = "mymaster"
 	}
+	cfg.Store = brokenStore(cfg.Store) // the identity but in a kvorum_broken build (broken.go): a planted bug
 	bg := newGroup()
 	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub(),
 		tenures: newTenures(bg), sentinel: newSentinel(cfg.SentinelMaster), bg: bg, stats: &stats{}, params: newParams()}

@@ -26,7 +26,7 @@ func TestChaos(t *testing.T) {
 	for i := range runs {
 		s := seed + uint64(i)
 		t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
-			r := runSchedule(t, s, d)
+			r := runSchedule(t, serverBin, s, d)
 			t.Log(r.summary())
 			if !r.ok() {
 				t.Errorf("violations with seed %d (replay: KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run TestChaos ./test/chaos/): %v",
@@ -68,9 +68,9 @@ type workloads struct {
 	ctr *counters
 }
 
-// runSchedule starts a cluster, runs the workloads for d under the
+// runSchedule starts a cluster of bin, runs the workloads for d under the
 // nemesis's plan for seed, checks the histories and writes the report.
-func runSchedule(t *testing.T, seed uint64, d time.Duration) *report {
+func runSchedule(t *testing.T, bin string, seed uint64, d time.Duration) *report {
 	dir, err := os.MkdirTemp("", fmt.Sprintf("kvorum-chaos-%d-", seed))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func runSchedule(t *testing.T, seed uint64, d time.Duration) *report {
 	r := &report{Seed: seed, Duration: d.String(), Logs: dir, Machine: machine(),
 		Replay:   fmt.Sprintf("KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run TestChaos ./test/chaos/", seed, d),
 		Schedule: plan(seed, d)}
-	c := startCluster(t, 3, dir, "--snapshot-threshold", "1024", "--snapshot-interval", "1s")
+	c := startCluster(t, bin, 3, dir, "--snapshot-threshold", "1024", "--snapshot-interval", "1s")
 	clk := &clock{start: time.Now()}
 	w := workloads{reg: &registers{clock: clk, keys: 3, rotate: 2 * time.Second}, q: newQueue("queue"),
 		sq: newQueue("smartqueue"), ctr: newCounters(3)}
@@ -191,12 +191,16 @@ func (w workloads) check(t *testing.T, r *report, c *cluster, nem *nemesis, dir 
 	verdict, vis, took := w.reg.check(30*time.Second, nem.notes, dir)
 	r.Verdicts.Linearizability, r.Verdicts.Visualization = verdict, vis
 	r.Registers.Operations, r.Registers.Keys, r.Registers.CheckS = len(w.reg.history), w.reg.nkeys, took.Seconds()
+	r.Registers.MaxKeyOps, r.Registers.CAS = w.reg.maxOps, w.reg.cas
 	if verdict == "ILLEGAL" {
 		r.Verdicts.Problems = append(r.Verdicts.Problems, "registers: not linearizable; visualization "+vis)
 		t.Logf("linearizability visualization: %s", vis)
 	}
 	if len(w.reg.history) == 0 || w.q.counts.OK == 0 || w.sq.counts.OK == 0 || w.ctr.counts.OK == 0 {
 		r.Verdicts.Problems = append(r.Verdicts.Problems, "a workload completed no operation: the run checks nothing")
+	}
+	if w.reg.cas.Swapped == 0 {
+		r.Verdicts.Problems = append(r.Verdicts.Problems, "registers: no compare-and-set swapped: EXEC went unchecked")
 	}
 }
 

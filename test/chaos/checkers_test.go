@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/kvorum/kvorum/internal/regmodel"
@@ -108,5 +109,47 @@ func TestPlan_SameSeedSameSchedule(t *testing.T) {
 	}
 	if same {
 		t.Error("seeds 42 and 43 gave the same plan")
+	}
+}
+
+// A compare-and-set lost after it swapped is illegal, and the
+// visualization describes CAS operations.
+func TestRegisters_LostSwapIsIllegal(t *testing.T) {
+	op := func(client int, in regmodel.Input, out regmodel.Output, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: client, Input: in, Output: out, Call: call, Return: ret}
+	}
+	r := &registers{history: []porcupine.Operation{
+		op(0, regmodel.Input{Key: "k", Write: true, Value: "a"}, regmodel.Output{}, 0, 10),
+		op(1, regmodel.Input{Key: "k", CAS: true, Expect: "a", Value: "b"}, regmodel.Output{Value: "a", Swapped: true}, 20, 30),
+		op(2, regmodel.Input{Key: "k", CAS: true, Expect: "b", Value: "c"}, regmodel.Output{Value: "a"}, 40, 50), // lost
+		op(0, regmodel.Input{Key: "k", CAS: true, Expect: "a", Value: "d"}, regmodel.Output{Value: "a", Unknown: true}, 60, math.MaxInt64),
+	}}
+	verdict, vis, _ := r.check(10e9, nil, t.TempDir())
+	if verdict != "ILLEGAL" {
+		t.Fatalf("verdict %q, want ILLEGAL", verdict)
+	}
+	if b, err := os.ReadFile(vis); err != nil || !strings.Contains(string(b), "cas(k") {
+		t.Errorf("visualization %s: %v, or no CAS described", vis, err)
+	}
+	r.history[2].Output = regmodel.Output{Value: "b", Swapped: true}
+	if verdict, _, _ := r.check(10e9, nil, t.TempDir()); verdict != "linearizable" {
+		t.Errorf("with the swap seen and swapped again: %q, want linearizable", verdict)
+	}
+}
+
+// A long plan uses every fault kind, and only slow steps carry a delay,
+// of 50-200 ms.
+func TestPlan_EveryKind(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range plan(7, 10*time.Minute) {
+		seen[s.Kind] = true
+		if (s.Kind == faultSlow) != (s.Delay != 0) || s.Delay != 0 && (s.Delay < 50*time.Millisecond || s.Delay >= 200*time.Millisecond) {
+			t.Errorf("%s step with delay %v", s.Kind, s.Delay)
+		}
+	}
+	for _, k := range faultKinds {
+		if !seen[k] {
+			t.Errorf("no %s step in a 10-minute plan", k)
+		}
 	}
 }

@@ -2,7 +2,8 @@
 // loopback and checks what clients see while a nemesis breaks them: kill -9
 // and restart with data kept, SIGSTOP/SIGCONT pauses longer than the
 // election timeout, Raft partitions (a node isolated in both directions,
-// or only its outbound links cut), a follower's data directory wiped (it
+// or only its outbound links cut), slow Raft links (every chunk to and
+// from a node held back 50-200 ms), a follower's data directory wiped (it
 // rejoins from the leader's log or a snapshot), and a rolling restart
 // (SIGTERM, each node in turn).
 //
@@ -11,9 +12,8 @@
 // a node passes through that node's proxy. Loopback connections all come
 // from 127.0.0.1, so the proxy learns a connection's sender from the
 // RPCHeader of its first Raft request; knowing both ends, the three proxies
-// can cut any directed link (see proxy). Gossip is not proxied, so
-// memberlist keeps seeing every node; slow links and 5-node bridges are not
-// built yet.
+// can cut or slow any directed link (see proxy). Gossip is not proxied, so
+// memberlist keeps seeing every node; 5-node bridges are not built yet.
 //
 // The package has no non-test code. TestMain builds kvorum-server once per
 // run; each schedule starts three processes (each in its own process group,
@@ -22,8 +22,10 @@
 // write cut off in flight has an unknown outcome, as it does for redis-cli
 // or redis-py:
 //
-//   - registers: GET and SET k v GET over a few rotating keys, checked with
-//     porcupine's register model under a time cap (keys rotate so no key
+//   - registers: GET, SET k v GET and a compare-and-set (WATCH k, GET k,
+//     then MULTI, SET k v, EXEC if it read the expected value, else
+//     UNWATCH) over a few rotating keys, checked with porcupine's register
+//     model (internal/regmodel) under a time cap (keys rotate so no key
 //     sees more than about 1,000 operations); an illegal history writes
 //     porcupine's HTML visualization to a temporary file;
 //   - a queue: producers RPUSH unique items (resending after a failure),
@@ -43,6 +45,12 @@
 // TestPausedLeader_NeverServesStaleOrAcksLostWrite is the stale-leader
 // trap on its own: a leader stopped with a GET and a SET in its sockets,
 // a new leader's write, then SIGCONT.
+//
+// TestChaos_CatchesBrokenBuild (KVORUM_FAULTS=1) proves the suite can
+// fail: it runs schedules against a server built with -tags
+// kvorum_broken (cluster/door/broken.go: SET acknowledged before it
+// commits) and fails unless the register checker finds the history
+// illegal and writes the visualization.
 //
 // The nemesis's schedule comes from a seed (printed; KVORUM_CHAOS_SEED
 // replays it): the same seed gives the same fault kinds, targets by role

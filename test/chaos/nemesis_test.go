@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -21,7 +22,13 @@ const (
 	// faultOneWay cuts a node's outbound Raft links for Hold: it still
 	// receives and answers its peers' requests.
 	faultOneWay = "oneway"
+	// faultSlow delays every chunk of a node's Raft traffic, both ways,
+	// by Delay for Hold.
+	faultSlow = "slow"
 )
+
+// faultKinds are the fault kinds, in the report's order.
+var faultKinds = []string{faultKill, faultPause, faultPartition, faultOneWay, faultSlow, faultWipe, faultRoll}
 
 // step is one planned fault. The plan depends only on the seed and the
 // run's length; Leader and Pick name the target by role.
@@ -31,6 +38,7 @@ type step struct {
 	Leader bool          `json:"leader,omitempty"`
 	Pick   int           `json:"pick,omitempty"` // which follower, in node order, if not the leader
 	Hold   time.Duration `json:"hold"`
+	Delay  time.Duration `json:"delay,omitempty"` // slow: each chunk's delay
 }
 
 // plan returns the nemesis's schedule for a run of length d: steps until
@@ -42,7 +50,7 @@ func plan(seed uint64, d time.Duration) []step {
 	var steps []step
 	for total := time.Duration(0); total < d; {
 		s := step{Gap: ms(300, 800), Pick: rng.IntN(2)}
-		switch r := rng.IntN(20); {
+		switch r := rng.IntN(22); {
 		case r < 5:
 			s.Kind, s.Leader, s.Hold = faultKill, rng.IntN(3) < 2, ms(300, 1500)
 		case r < 10:
@@ -52,6 +60,8 @@ func plan(seed uint64, d time.Duration) []step {
 		case r < 16:
 			s.Kind, s.Leader, s.Hold = faultOneWay, rng.IntN(3) < 2, ms(1000, 2500)
 		case r < 18:
+			s.Kind, s.Leader, s.Hold, s.Delay = faultSlow, rng.IntN(3) < 2, ms(1000, 2500), ms(50, 200)
+		case r < 20:
 			s.Kind, s.Hold = faultWipe, ms(300, 1000)
 		default:
 			s.Kind, s.Hold = faultRoll, 0
@@ -73,6 +83,8 @@ type fault struct {
 	Healed   float64 `json:"healed_s"`             // the fault undone and a leader serving
 	Failover float64 `json:"failover_s,omitempty"` // leader faults: to another node leading and serving
 	Rejoined float64 `json:"rejoined_s,omitempty"` // wipe: to the wiped node caught up
+	DelayMS  int     `json:"delay_ms,omitempty"`   // slow: each chunk's delay
+	Terms    int     `json:"terms,omitempty"`      // slow: Raft terms begun from the fault to settled (elections)
 	Err      string  `json:"error,omitempty"`
 }
 
@@ -113,6 +125,8 @@ func (n *nemesis) run(ctx context.Context, steps []step, end time.Time) {
 			err = n.pause(ctx, &f, target, role == "leader", s.Hold)
 		case faultPartition, faultOneWay:
 			err = n.partition(ctx, &f, target, role == "leader", s.Hold, s.Kind == faultOneWay)
+		case faultSlow:
+			err = n.slow(ctx, &f, target, leader, s.Hold, s.Delay)
 		case faultRoll:
 			f.Node, f.Role = "all", "all"
 			err = n.roll(ctx, leader)
@@ -186,6 +200,35 @@ func (n *nemesis) partition(ctx context.Context, f *fault, nd *node, wasLeader b
 	time.Sleep(time.Until(began.Add(hold))) // pacing: the cut lasts hold
 	n.c.heal()
 	return n.settle(ctx, f, nd, began, true)
+}
+
+// slow delays nd's Raft traffic by delay for hold, heals, and waits for a
+// leader and for nd to follow it caught up (unless nd leads). No failover
+// is waited for: a slowed leader may keep leading, or lose its lease
+// (250 ms) when its heartbeats' round trips take longer, and win again;
+// f.Terms counts the elections.
+func (n *nemesis) slow(ctx context.Context, f *fault, nd, leader *node, hold, delay time.Duration) error {
+	began := time.Now()
+	before, _ := raftField(leader.client, "raft_term")
+	f.DelayMS = int(delay.Milliseconds())
+	n.c.slow(nd, delay)
+	defer n.c.heal()
+	time.Sleep(time.Until(began.Add(hold))) // pacing: the delay lasts hold
+	n.c.heal()
+	if err := n.settle(ctx, f, nd, began, true); err != nil {
+		return err
+	}
+	lctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	if now, err := n.c.leader(lctx, nil); err == nil {
+		after, _ := raftField(now.client, "raft_term")
+		t0, err0 := strconv.Atoi(before)
+		t1, err1 := strconv.Atoi(after)
+		if err0 == nil && err1 == nil {
+			f.Terms = t1 - t0
+		}
+	}
+	return nil
 }
 
 // roll restarts every node in turn with SIGTERM, followers first, waiting

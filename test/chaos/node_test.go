@@ -49,17 +49,18 @@ type proc struct {
 // cluster is three (or n) nodes formed by --bootstrap-expect and --join.
 type cluster struct {
 	t     *testing.T
+	bin   string // the kvorum-server binary
 	nodes []*node
 	extra []string // flags every node gets
 }
 
-// startCluster starts n kvorum-server processes that form one cluster by
-// gossip, each behind a Raft proxy, logs under logDir, and waits for a
-// leader that serves.
-func startCluster(t *testing.T, n int, logDir string, extra ...string) *cluster {
+// startCluster starts n processes of bin (a kvorum-server) that form one
+// cluster by gossip, each behind a Raft proxy, logs under logDir, and
+// waits for a leader that serves.
+func startCluster(t *testing.T, bin string, n int, logDir string, extra ...string) *cluster {
 	t.Helper()
 	ports := buildtest.FreePorts(t, 4*n)
-	c := &cluster{t: t, extra: extra}
+	c := &cluster{t: t, bin: bin, extra: extra}
 	var seeds []string
 	for i := range n {
 		addr := func(j int) string { return fmt.Sprintf("127.0.0.1:%d", ports[4*i+j]) }
@@ -95,7 +96,7 @@ func (c *cluster) launch(nd *node) {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(logf, "---- %s start: %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(args, " "))
-	p := &proc{cmd: exec.Command(serverBin, args...), exited: make(chan struct{})}
+	p := &proc{cmd: exec.Command(c.bin, args...), exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
@@ -191,6 +192,15 @@ func (c *cluster) isolate(nd *node) {
 func (c *cluster) cutOutbound(nd *node) {
 	for _, o := range c.others(nd) {
 		o.proxy.block(nd.id)
+	}
+}
+
+// slow delays every chunk of nd's Raft traffic, both ways on every link
+// to or from it, by d.
+func (c *cluster) slow(nd *node, d time.Duration) {
+	nd.proxy.slow(d, "*")
+	for _, o := range c.others(nd) {
+		o.proxy.slow(d, nd.id)
 	}
 }
 

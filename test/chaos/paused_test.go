@@ -16,7 +16,7 @@ import (
 // is continued. It must not answer the GET with the value it had, and if
 // it acknowledges the SET, the new majority must have it.
 func TestPausedLeader_NeverServesStaleOrAcksLostWrite(t *testing.T) {
-	c := startCluster(t, 3, t.TempDir())
+	c := startCluster(t, serverBin, 3, t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	old, err := c.leader(ctx, nil)

@@ -110,3 +110,42 @@ func (p *plain) roundTrip(ctx context.Context, wait time.Duration, args []string
 	v, err = p.rd.ReadValue()
 	return v, true, err
 }
+
+// errNoConn is pipeline's error when the connection is gone.
+var errNoConn = errors.New("no connection")
+
+// pipeline sends reqs together on the current connection, which a
+// WATCH pinned: no redirect, no retry, no reconnect. It returns the
+// replies read, whether any byte may have reached the server, and the
+// error that broke the connection (which it then drops).
+func (p *plain) pipeline(wait time.Duration, reqs ...[]string) (vs []resp.Value, sent bool, err error) {
+	if p.conn == nil {
+		return nil, false, errNoConn
+	}
+	var b []byte
+	for _, r := range reqs {
+		b = resp.AppendCommand(b, r...)
+	}
+	p.conn.SetDeadline(time.Now().Add(wait))
+	if n, err := p.conn.Write(b); err != nil {
+		p.drop()
+		return nil, n > 0, err
+	}
+	for range reqs {
+		v, err := p.rd.ReadValue()
+		if err != nil {
+			p.drop()
+			return vs, true, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, true, nil
+}
+
+// notApplied reports whether an error reply to a write says it was not
+// applied: a redirect, TRYAGAIN, or (EXEC) EXECABORT.
+func notApplied(v resp.Value) bool {
+	err := resp.AsError(v)
+	var redirect *resp.RedirectError
+	return errors.As(err, &redirect) || errors.Is(err, resp.ErrTryAgain) || errors.Is(err, resp.ErrExecAbort)
+}

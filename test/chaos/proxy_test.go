@@ -32,10 +32,14 @@ type proxy struct {
 	dst string // the node's id
 
 	mu      sync.Mutex
-	blocked map[string]bool // senders whose connections are refused; "*" is everyone
+	blocked map[string]bool          // senders whose connections are refused; "*" is everyone
+	delays  map[string]time.Duration // senders whose links are slow, both ways; "*" is everyone
 	links   map[*link]bool
 	wg      sync.WaitGroup
 }
+
+// maxDelay bounds a slow link's delay.
+const maxDelay = time.Second
 
 // link is one proxied connection: from the sender (in) to the node (out).
 type link struct {
@@ -51,7 +55,7 @@ func startProxy(t *testing.T, addr, to, dst string) *proxy {
 	if err != nil {
 		t.Fatalf("proxy for %s: %v", dst, err)
 	}
-	p := &proxy{ln: ln, to: to, dst: dst, blocked: map[string]bool{}, links: map[*link]bool{}}
+	p := &proxy{ln: ln, to: to, dst: dst, blocked: map[string]bool{}, delays: map[string]time.Duration{}, links: map[*link]bool{}}
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(p.close)
@@ -111,13 +115,55 @@ func (p *proxy) handle(in net.Conn) {
 	}
 	done := make(chan struct{})
 	go func() {
-		io.Copy(in, out) // replies
+		p.pipe(in, out, src) // replies
 		in.Close()
 		close(done)
 	}()
-	io.Copy(out, in) // requests
+	p.pipe(out, in, src) // requests
 	out.Close()
 	<-done
+}
+
+// chunk is one read's bytes, held back until due.
+type chunk struct {
+	b   []byte
+	due time.Time
+}
+
+// pipe copies r to w until r ends or a write fails, holding each chunk
+// back by the delay of src's links when it was read (slow), in order: a
+// chunk read after the delay ended still waits for the ones before it.
+func (p *proxy) pipe(w, r net.Conn, src string) {
+	q := make(chan chunk, 256)
+	failed := make(chan struct{})
+	go func() { // the writer: owned by pipe, which waits for it
+		defer close(failed)
+		for c := range q {
+			time.Sleep(time.Until(c.due)) // the link's delay (a slow fault); at most maxDelay
+			if _, err := w.Write(c.b); err != nil {
+				r.Close() // stop the reader too
+				for range q {
+				}
+				return
+			}
+		}
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			c := chunk{b: bytes.Clone(buf[:n]), due: time.Now().Add(p.delay(src))}
+			select {
+			case q <- c:
+			case <-failed:
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	close(q)
+	<-failed
 }
 
 // sender reads the first request's type byte and RPCHeader and returns
@@ -162,11 +208,31 @@ func (p *proxy) block(srcs ...string) {
 	}
 }
 
-// heal restores every link to this node.
+// slow delays every chunk on the links from srcs ("*": every sender) to
+// this node by d, requests and replies, open connections included, until
+// heal. d is capped at maxDelay.
+func (p *proxy) slow(d time.Duration, srcs ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range srcs {
+		p.delays[s] = min(d, maxDelay)
+	}
+}
+
+// delay is the delay of src's link to this node now.
+func (p *proxy) delay(src string) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(p.delays["*"], p.delays[src])
+}
+
+// heal restores every link to this node: cuts and delays end (chunks
+// already held back are still delivered at their time).
 func (p *proxy) heal() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clear(p.blocked)
+	clear(p.delays)
 }
 
 // close stops the proxy and waits for its goroutines.
@@ -195,4 +261,68 @@ func TestProxy_Sender(t *testing.T) {
 			t.Errorf("RPC type %d: sender %q, %v; want n2", typ, src, err)
 		}
 	}
+}
+
+// A slow link holds every chunk back, both ways, and keeps their order;
+// heal ends the delay. (Only the delay's lower bound is checked: the
+// machine may add any amount to it.)
+func TestProxy_SlowLink(t *testing.T) {
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { echo.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := echo.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { io.Copy(c, c); c.Close() })
+		}
+	})
+	p := startProxy(t, "127.0.0.1:0", echo.Addr().String(), "n1")
+	conn, err := net.DialTimeout("tcp", p.ln.Addr().String(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+
+	var first bytes.Buffer // a Raft request's start, so the proxy learns the sender
+	first.WriteByte(byte(0))
+	h := raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte("n2"), Addr: []byte("127.0.0.1:1")}
+	if err := codec.NewEncoder(&first, &codec.MsgpackHandle{}).Encode(&raft.AppendEntriesRequest{RPCHeader: h, Term: 1}); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip := func(msgs ...string) time.Duration {
+		t.Helper()
+		began := time.Now()
+		var want string
+		for _, m := range msgs {
+			if _, err := conn.Write([]byte(m)); err != nil {
+				t.Fatal(err)
+			}
+			want += m
+		}
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(conn, got); err != nil {
+			t.Fatalf("reading back %q: %v", want, err)
+		}
+		if string(got) != want {
+			t.Fatalf("read back %q, want %q", got, want)
+		}
+		return time.Since(began)
+	}
+	roundTrip(first.String())
+
+	const d = 60 * time.Millisecond
+	p.slow(d, "n2")
+	if took := roundTrip("a", "b", "c"); took < 2*d {
+		t.Errorf("round trip on a link slowed by %v took %v, want at least %v", d, took, 2*d)
+	}
+	p.heal()
+	p.slow(time.Minute, "n3") // another sender's link: not this one
+	roundTrip("after heal")
 }

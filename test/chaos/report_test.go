@@ -27,9 +27,11 @@ type report struct {
 		Values []float64 `json:"values_s"`
 	} `json:"failover"`
 	Registers struct {
-		Operations int     `json:"operations"`
-		Keys       int     `json:"keys"`
-		CheckS     float64 `json:"check_s"`
+		Operations int       `json:"operations"`
+		Keys       int       `json:"keys"`
+		MaxKeyOps  int       `json:"max_ops_per_key"`
+		CAS        casCounts `json:"cas"`
+		CheckS     float64   `json:"check_s"`
 	} `json:"registers"`
 	Queue      queueVerdict              `json:"queue"`
 	SmartQueue queueVerdict              `json:"smart_queue"`
@@ -78,7 +80,7 @@ func (r *report) summary() string {
 		kinds[f.Kind]++
 	}
 	var ks []string
-	for _, k := range []string{faultKill, faultPause, faultPartition, faultOneWay, faultWipe, faultRoll} {
+	for _, k := range faultKinds {
 		if kinds[k] > 0 {
 			ks = append(ks, fmt.Sprintf("%s %d", k, kinds[k]))
 		}
@@ -88,9 +90,10 @@ func (r *report) summary() string {
 		verdict = "FAIL"
 	}
 	o := r.Ops
-	return fmt.Sprintf("chaos %s seed=%d %s faults=%d (%s) failover p50=%.2fs max=%.2fs | registers %d/%d/%d %s | queue %d/%d/%d %s | smart queue %d/%d/%d %s | counters %d/%d/%d %s (ok/failed/unknown)",
+	return fmt.Sprintf("chaos %s seed=%d %s faults=%d (%s) failover p50=%.2fs max=%.2fs | registers %d/%d/%d %s (cas %d swapped, %d changed, %d differed) | queue %d/%d/%d %s | smart queue %d/%d/%d %s | counters %d/%d/%d %s (ok/failed/unknown)",
 		verdict, r.Seed, r.Duration, len(r.Faults), strings.Join(ks, ", "), r.Failover.P50, r.Failover.Max,
 		o.Registers.OK, o.Registers.Failed, o.Registers.Unknown, r.Verdicts.Linearizability,
+		r.Registers.CAS.Swapped, r.Registers.CAS.Changed, r.Registers.CAS.Differed,
 		o.Queue.OK, o.Queue.Failed, o.Queue.Unknown, firstWord(r.Verdicts.Queue),
 		o.SmartQueue.OK, o.SmartQueue.Failed, o.SmartQueue.Unknown, firstWord(r.Verdicts.SmartQueue),
 		o.Counters.OK, o.Counters.Failed, o.Counters.Unknown, r.Verdicts.Counters)
