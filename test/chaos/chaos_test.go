@@ -106,6 +106,7 @@ func runSchedule(t *testing.T, bin string, seed uint64, d time.Duration) *report
 	close(produced)
 	consumers.Wait()
 	r.Faults = nem.faults
+	r.ShutdownDeadlines = c.shutdownDeadlines
 	w.check(t, r, c, nem, dir)
 	if t.Failed() {
 		r.Verdicts.Problems = append(r.Verdicts.Problems, "the run failed outside the checkers (a nemesis step or the cluster; see the test log)")

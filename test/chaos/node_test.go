@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,7 +53,15 @@ type cluster struct {
 	bin   string // the kvorum-server binary
 	nodes []*node
 	extra []string // flags every node gets
+	// shutdownDeadlines lists the SIGTERMs a node answered by running out
+	// of its --shutdown-timeout (its log holds every goroutine's stack).
+	shutdownDeadlines []string
 }
+
+// nodeShutdownTimeout is each node's --shutdown-timeout: below
+// exitTimeout, so a stop that hangs ends by the server's own deadline,
+// with the stacks logged, and is reported rather than killed.
+const nodeShutdownTimeout = "10s"
 
 // startCluster starts n processes of bin (a kvorum-server) that form one
 // cluster by gossip, each behind a Raft proxy, logs under logDir, and
@@ -90,7 +99,8 @@ func (c *cluster) launch(nd *node) {
 	t.Helper()
 	args := append([]string{"--node-id", nd.id, "--data-dir", nd.dir, "--listen", nd.client,
 		"--raft-addr", nd.raft, "--advertise-raft", nd.advertiseRaft, "--gossip-addr", nd.gossip,
-		"--join", nd.seeds, "--bootstrap-expect", strconv.Itoa(len(c.nodes)), "--protocol", "resp2"}, c.extra...)
+		"--join", nd.seeds, "--bootstrap-expect", strconv.Itoa(len(c.nodes)), "--protocol", "resp2",
+		"--shutdown-timeout", nodeShutdownTimeout}, c.extra...)
 	logf, err := os.OpenFile(nd.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +174,14 @@ func (c *cluster) stop(nd *node, sig syscall.Signal) {
 		c.signal(nd, syscall.SIGKILL)
 		<-nd.p.exited
 		c.t.Errorf("%s still running %v after %v; goroutine dump (SIGQUIT) in %s", nd.id, exitTimeout, sig, nd.logPath)
+	}
+	if sig == syscall.SIGTERM && nd.p.waitErr != nil {
+		// Not a safety matter (Raft's state is on disk; the node restarts
+		// as after a kill), but a stop that hung: reported with its stacks.
+		if b, err := os.ReadFile(nd.logPath); err == nil && bytes.Contains(b, []byte("shutdown did not finish")) {
+			c.shutdownDeadlines = append(c.shutdownDeadlines, fmt.Sprintf("%s at %s (stacks in %s)", nd.id, time.Now().Format(time.RFC3339), nd.logPath))
+			c.t.Logf("%s ran out of its %s shutdown deadline after SIGTERM; goroutine stacks in %s", nd.id, nodeShutdownTimeout, nd.logPath)
+		}
 	}
 	nd.p = nil
 }

@@ -38,6 +38,9 @@ type report struct {
 	SmartErrs  []string                  `json:"smart_queue_errors,omitempty"`
 	Counters   map[string]*counterRecord `json:"counters"`
 	Logs       string                    `json:"logs"`
+	// ShutdownDeadlines are the SIGTERMs a node answered by running out of
+	// its --shutdown-timeout: not a safety violation, a stop that hung.
+	ShutdownDeadlines []string `json:"shutdown_deadlines,omitempty"`
 }
 
 type opsBlock struct {
@@ -90,13 +93,17 @@ func (r *report) summary() string {
 		verdict = "FAIL"
 	}
 	o := r.Ops
-	return fmt.Sprintf("chaos %s seed=%d %s faults=%d (%s) failover p50=%.2fs max=%.2fs | registers %d/%d/%d %s (cas %d swapped, %d changed, %d differed) | queue %d/%d/%d %s | smart queue %d/%d/%d %s | counters %d/%d/%d %s (ok/failed/unknown)",
+	line := fmt.Sprintf("chaos %s seed=%d %s faults=%d (%s) failover p50=%.2fs max=%.2fs | registers %d/%d/%d %s (cas %d swapped, %d changed, %d differed) | queue %d/%d/%d %s | smart queue %d/%d/%d %s | counters %d/%d/%d %s (ok/failed/unknown)",
 		verdict, r.Seed, r.Duration, len(r.Faults), strings.Join(ks, ", "), r.Failover.P50, r.Failover.Max,
 		o.Registers.OK, o.Registers.Failed, o.Registers.Unknown, r.Verdicts.Linearizability,
 		r.Registers.CAS.Swapped, r.Registers.CAS.Changed, r.Registers.CAS.Differed,
 		o.Queue.OK, o.Queue.Failed, o.Queue.Unknown, firstWord(r.Verdicts.Queue),
 		o.SmartQueue.OK, o.SmartQueue.Failed, o.SmartQueue.Unknown, firstWord(r.Verdicts.SmartQueue),
 		o.Counters.OK, o.Counters.Failed, o.Counters.Unknown, r.Verdicts.Counters)
+	if n := len(r.ShutdownDeadlines); n > 0 {
+		line += fmt.Sprintf(" | %d stop(s) ran out of the shutdown deadline", n)
+	}
+	return line
 }
 
 func firstWord(s string) string {
