@@ -29,7 +29,11 @@ type Config struct {
 	SentinelAddr string
 	// TLSAddr is a client listener speaking TLS with TLS's configuration
 	// (certificates, client verification), serving the same front door as
-	// ClientAddr. "" for none.
+	// ClientAddr. "" for none. With RaftTLS it also serves the follower
+	// proxies' upstreams: New adds to TLS a configuration chosen by the
+	// server name the proxy asks for, mutual TLS with RaftTLS's
+	// certificates (tlslayer.go, listenerConfig), and the node advertises
+	// the address in gossip (Member.TLSAddr). Clients see no change.
 	TLSAddr         string
 	TLS             *tls.Config
 	AdvertiseClient string // client address put in redirects (default: ClientAddr's bound address, or Advertise host + port)
@@ -155,6 +159,11 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.RaftTLS != nil && c.TLS != nil {
+		// The proxies' upstreams (TLSAddr). Applied twice, it would only
+		// check the server name twice.
+		c.TLS = c.RaftTLS.listenerConfig(c.TLS)
 	}
 	return c
 }

@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"context"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +44,25 @@ func (n *Node) Leading() <-chan struct{} {
 		return t.lost
 	}
 	return nil
+}
+
+// DialLeader opens a follower proxy's connection to the leader whose client
+// address is leader, within ctx (door.Config.DialLeader; cmd wires it). It
+// is plain TCP to that address unless the node runs RaftTLS; then it is
+// mutual TLS, checked as Raft's is, to the TLS client listener the leader
+// advertises in gossip (Member.TLSAddr). A leader that advertises none is
+// not dialed in clear text: the error wraps door.ErrNoUpstream. The door
+// calls it from a client connection's goroutine.
+func (n *Node) DialLeader(ctx context.Context, leader string) (net.Conn, error) {
+	addr, err := n.members.upstream(leader, n.cfg.RaftTLS != nil)
+	if err != nil {
+		return nil, err
+	}
+	if n.cfg.RaftTLS == nil {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	return n.cfg.RaftTLS.dialRelay(ctx, addr)
 }
 
 // Conns lists the client connections being served.

@@ -35,6 +35,10 @@ func (n *Node) startGossip() error {
 	}
 	self, _ := n.members.get(n.cfg.NodeID)
 	self.HasState = has
+	if n.cfg.RaftTLS != nil && n.tlsLn != nil {
+		// Where follower proxies dial this node under mutual TLS.
+		self.TLSAddr = advertise("", n.advertiseHost(), n.tlsLn.Addr())
+	}
 	n.members.upsert(self)
 
 	mc := memberlist.DefaultLANConfig()
@@ -90,6 +94,18 @@ func (n *Node) startGossip() error {
 	}
 	n.gossip = ml
 	return nil
+}
+
+// advertiseHost is the host others reach this node's client listeners at:
+// Advertise, else the host of AdvertiseClient, else "" (the bound one).
+func (n *Node) advertiseHost() string {
+	if n.cfg.Advertise != "" {
+		return n.cfg.Advertise
+	}
+	if host, _, err := net.SplitHostPort(n.cfg.AdvertiseClient); err == nil {
+		return host
+	}
+	return ""
 }
 
 // joinLoop contacts the seeds with capped exponential backoff until one

@@ -22,7 +22,9 @@ import (
 // member has shown one at its Raft address (reconcile.go, admission).
 //
 // This file is the one place that turns a RaftTLS into tls.Configs: the
-// transport's two sides and the leader's admission probe all use them.
+// transport's two sides, the leader's admission probe, and the follower
+// proxy's upstream to the leader's TLS client listener (dialRelay,
+// listenerConfig) all use them.
 type RaftTLS struct {
 	// Certificate returns this node's certificate and key, presented both
 	// when it accepts a connection and when it dials one. It is called at
@@ -134,7 +136,7 @@ func clientHandshake(ctx context.Context, conn net.Conn, cfg *tls.Config) (*tls.
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("raft TLS handshake with %s: %w", conn.RemoteAddr(), err)
+		return nil, fmt.Errorf("mutual TLS handshake with %s: %w", conn.RemoteAddr(), err)
 	}
 	return tc, nil
 }
@@ -166,6 +168,50 @@ func (c *RaftTLS) probe(ctx context.Context, addr string) error {
 		return fmt.Errorf("raft TLS probe of %s: %w", addr, err)
 	}
 	return nil
+}
+
+// relayServerName is the server name (SNI) a follower proxy's upstream
+// asks for at the leader's TLS client listener. It selects the nodes'
+// configuration there (listenerConfig): mutual TLS with the Raft
+// certificates, as a Raft connection has, instead of the one for clients.
+// A name under .invalid (RFC 2606) is no host's, so no client asks for it
+// by accident; one that asks for it on purpose must hold a certificate
+// from the cluster CA.
+const relayServerName = "relay.kvorum.invalid"
+
+// dialRelay connects to addr, a leader's TLS client listener, and completes
+// a mutual TLS handshake within ctx, checked as a Raft dial checks it: the
+// leader's chain to CAs, with no host name, and this node's certificate
+// presented. On error nothing is left open.
+func (c *RaftTLS) dialRelay(ctx context.Context, addr string) (*tls.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := c.clientConfig()
+	cfg.ServerName = relayServerName
+	return clientHandshake(ctx, conn, cfg)
+}
+
+// listenerConfig returns the TLS client listener's configuration with the
+// follower proxy's upstream added (Config.TLS; withDefaults): a handshake
+// that asks for relayServerName gets serverConfig, which requires a
+// certificate from CAs and presents this node's; any other is served by
+// clients as before, so clients see no change.
+func (c *RaftTLS) listenerConfig(clients *tls.Config) *tls.Config {
+	cfg := clients.Clone()
+	relay, next := c.serverConfig(), clients.GetConfigForClient
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		if hello.ServerName == relayServerName {
+			return relay, nil
+		}
+		if next != nil {
+			return next(hello)
+		}
+		return nil, nil // clients' configuration: cfg itself
+	}
+	return cfg
 }
 
 // tlsLayer is raft's StreamLayer with mutual TLS over another layer (the

@@ -22,6 +22,9 @@ type Config struct {
 	// Proxy makes a follower relay a plain client's connection to the
 	// leader instead of answering -MOVED (--follower-mode proxy; proxy.go).
 	Proxy bool
+	// DialLeader opens the proxy's connection to the leader (proxy.go);
+	// nil: plain TCP to its client address.
+	DialLeader Dialer
 	// Users are the ACL users (ParseUsers; acl.go, auth.go); nil: the
 	// default user, on, with no password and every permission.
 	Users *Users

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -23,6 +24,11 @@ import (
 // Leader loss closes the client's connection: the leader closes the
 // upstream as it steps down (it is a plain connection there), and the
 // follower closes it too once it sees another leader or none.
+//
+// The follower opens the upstream with Config.DialLeader: cmd wires
+// cluster.Node.DialLeader, which under --tls-cluster speaks mutual TLS to
+// the leader's TLS client listener and never falls back to clear text.
+// Without one, the upstream is plain TCP to the leader's client address.
 
 // proxyDialTimeout bounds the dial to the leader and the replay of the
 // connection's state; proxyCheck is how often the relays' leader is
@@ -31,6 +37,22 @@ const (
 	proxyDialTimeout = 2 * time.Second
 	proxyCheck       = 100 * time.Millisecond
 )
+
+// Dialer opens the proxy's connection to the leader whose client address
+// is leader (as Store.NotLeading names it), within ctx (Config.DialLeader).
+// A client connection's goroutine calls it. The connection should have
+// CloseWrite, as *net.TCPConn and *tls.Conn do, so that a client's
+// half-close reaches the leader; one without it is closed instead. An
+// error wrapping ErrNoUpstream says the leader may not be dialed at all.
+type Dialer func(ctx context.Context, leader string) (net.Conn, error)
+
+// ErrNoUpstream is wrapped by a Dialer's error when the leader offers no
+// address this node may relay to (cluster.Node.DialLeader under
+// --tls-cluster: a leader without a TLS listener). It lasts until the
+// leader changes, so the door logs it once per leader rather than at every
+// request; the request is answered as when the leader cannot be reached,
+// and the connection stays with this node.
+var ErrNoUpstream = errors.New("the leader offers no address this node may relay to")
 
 // relays reports whether this request hands c over to the leader.
 func (d *Door) relays(s *session, cmd *Command, args []resp.Value) bool {
@@ -57,9 +79,9 @@ func (d *Door) proxy(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
 	if leader == "" {
 		return resp.Now(errorValue(notLeading))
 	}
-	up, err := dialUpstream(leader, s.creds, s.proto, c.Name())
+	up, err := d.dialUpstream(c.Context(), leader, s.creds, s.proto, c.Name())
 	if err != nil {
-		d.log.Warn("proxy: cannot reach the leader", "leader", leader, "err", err)
+		d.proxies.warn(d.log, leader, err)
 		return resp.Now(resp.TryAgain("proxy: " + err.Error()).Value())
 	}
 	// The upstream ends with the client's connection. The relay closes it
@@ -67,9 +89,9 @@ func (d *Door) proxy(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
 	// written, and never if the connection ends first (the client resets
 	// it, the server closes): then nothing else would close the upstream,
 	// and it would stay open on both nodes for good.
-	context.AfterFunc(c.Context(), func() { up.nc.Close() })
+	context.AfterFunc(c.Context(), func() { up.close() })
 	if _, err := up.nc.Write(resp.AppendValue(nil, resp.Array(args...))); err != nil {
-		up.nc.Close()
+		up.close()
 		return resp.Now(resp.TryAgain("proxy: sending to the leader: " + err.Error()).Value())
 	}
 	return resp.Handoff(func(in io.Reader, out io.Writer) { d.relay(c, up, in, out) })
@@ -77,20 +99,55 @@ func (d *Door) proxy(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
 
 // upstream is a proxied connection's connection to the leader.
 type upstream struct {
-	leader string // the leader's client address when dialed
-	nc     *net.TCPConn
+	leader string   // the leader's client address when dialed
+	nc     net.Conn // TCP, or TLS over it (Config.DialLeader)
 	br     *bufio.Reader
 }
 
-// dialUpstream connects to leader and replays the client's credentials,
+// closeWrite passes the client's half-close on to the leader, or closes
+// the upstream if it cannot be half-closed.
+func (up *upstream) closeWrite() {
+	if hc, ok := up.nc.(interface{ CloseWrite() error }); ok {
+		hc.CloseWrite()
+		return
+	}
+	up.close()
+}
+
+// close ends the upstream at once. Under TLS it closes the connection
+// underneath: tls.Conn.Close would first send close_notify, and wait up to
+// 5s for a leader that is not reading, holding up whoever closes it (the
+// watch, which holds its lock). The leader sees the end of its stream
+// either way.
+func (up *upstream) close() {
+	if tc, ok := up.nc.(interface{ NetConn() net.Conn }); ok {
+		tc.NetConn().Close()
+		return
+	}
+	up.nc.Close()
+}
+
+// dial opens a connection to leader with Config.DialLeader, or plain TCP.
+func (d *Door) dial(ctx context.Context, leader string) (net.Conn, error) {
+	if d.cfg.DialLeader != nil {
+		return d.cfg.DialLeader(ctx, leader)
+	}
+	var nd net.Dialer
+	return nd.DialContext(ctx, "tcp", leader)
+}
+
+// dialUpstream connects to leader, within proxyDialTimeout or until ctx
+// (the client's connection) ends, and replays the client's credentials,
 // protocol version and name, reading their replies so that what is
 // relayed later starts with the reply to the client's own request.
-func dialUpstream(leader string, creds []string, proto, name string) (*upstream, error) {
-	nc, err := net.DialTimeout("tcp", leader, proxyDialTimeout)
+func (d *Door) dialUpstream(ctx context.Context, leader string, creds []string, proto, name string) (*upstream, error) {
+	ctx, cancel := context.WithTimeout(ctx, proxyDialTimeout)
+	defer cancel()
+	nc, err := d.dial(ctx, leader)
 	if err != nil {
 		return nil, fmt.Errorf("dial leader: %w", err)
 	}
-	up := &upstream{leader: leader, nc: nc.(*net.TCPConn), br: bufio.NewReaderSize(nc, 16<<10)}
+	up := &upstream{leader: leader, nc: nc, br: bufio.NewReaderSize(nc, 16<<10)}
 	var prelude [][]string
 	if creds != nil {
 		prelude = append(prelude, append([]string{"AUTH"}, creds...))
@@ -108,7 +165,7 @@ func dialUpstream(leader string, creds []string, proto, name string) (*upstream,
 	nc.SetDeadline(time.Now().Add(proxyDialTimeout))
 	defer nc.SetDeadline(time.Time{})
 	if _, err := nc.Write(buf); err != nil {
-		nc.Close()
+		up.close()
 		return nil, fmt.Errorf("leader %s: %w", leader, err)
 	}
 	rd := resp.NewReader(up.br, resp.Limits{})
@@ -118,7 +175,7 @@ func dialUpstream(leader string, creds []string, proto, name string) (*upstream,
 			err = errors.New(v.Text())
 		}
 		if err != nil {
-			nc.Close()
+			up.close()
 			return nil, fmt.Errorf("leader %s refused %s: %w", leader, p[0], err)
 		}
 	}
@@ -131,7 +188,7 @@ func dialUpstream(leader string, creds []string, proto, name string) (*upstream,
 // leader's end closes the client's connection.
 func (d *Door) relay(c *resp.Conn, up *upstream, in io.Reader, out io.Writer) {
 	if !d.proxies.add(up) {
-		up.nc.Close()
+		up.close()
 		return
 	}
 	defer d.proxies.remove(up)
@@ -140,13 +197,13 @@ func (d *Door) relay(c *resp.Conn, up *upstream, in io.Reader, out io.Writer) {
 	go func() { // client -> leader
 		defer wg.Done()
 		if _, err := io.Copy(up.nc, in); err == nil {
-			up.nc.CloseWrite()
+			up.closeWrite()
 		} else {
-			up.nc.Close()
+			up.close()
 		}
 	}()
 	io.Copy(out, up.br) // leader -> client
-	up.nc.Close()
+	up.close()
 	c.Close() // ends the copy above
 	wg.Wait()
 }
@@ -160,10 +217,28 @@ type proxies struct {
 	mu      sync.Mutex
 	ups     map[*upstream]struct{}
 	running bool
+	// noUpstream is the leader an ErrNoUpstream was last logged for.
+	noUpstream string
 }
 
 func newProxies(leader func() string, g *group) *proxies {
 	return &proxies{leader: leader, g: g, ups: map[*upstream]struct{}{}}
+}
+
+// warn logs why a relay to leader could not start: at every request,
+// except an ErrNoUpstream, which is logged once per leader.
+func (p *proxies) warn(log *slog.Logger, leader string, err error) {
+	if !errors.Is(err, ErrNoUpstream) {
+		log.Warn("proxy: cannot reach the leader", "leader", leader, "err", err)
+		return
+	}
+	p.mu.Lock()
+	logged := p.noUpstream == leader
+	p.noUpstream = leader
+	p.mu.Unlock()
+	if !logged {
+		log.Warn("proxy: not relaying clients to the leader", "leader", leader, "err", err)
+	}
 }
 
 // add registers a relay; false once the door is closed.
@@ -206,7 +281,7 @@ func (p *proxies) watch(stop <-chan struct{}) {
 		}
 		for up := range p.ups {
 			if up.leader != leader {
-				up.nc.Close() // the relay ends and closes its client
+				up.close() // the relay ends and closes its client
 			}
 		}
 		p.mu.Unlock()

@@ -1,11 +1,21 @@
 package door_test
 
 import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kvorum/kvorum/cluster/door"
+	"github.com/kvorum/kvorum/internal/certs"
 	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
@@ -163,4 +173,172 @@ func TestProxy_NoUpstreamLeftByVanishedClient(t *testing.T) {
 	resptest.WaitFor(t, "the leader's connections from the proxy to close", 5*time.Second, func() bool {
 		return len(leader.Conns()) == 0
 	})
+}
+
+// A follower opens its upstream with Config.DialLeader, given the leader's
+// client address as redirects name it: here a mutual TLS dial to another
+// listener of the leader's door that speaks only TLS. The client's
+// requests and replies pass over it, nothing reaches the leader's plain
+// port, and a client's half-close still reaches the leader through TLS.
+func TestProxy_DialsThroughDialer(t *testing.T) {
+	t.Parallel()
+	leader := newFakeStore()
+	leaderDoor := door.New(door.Config{Store: leader})
+	leaderAddr := serve(t, leader, leaderDoor)
+	serverTLS, clientTLS := mutualTLS(t)
+	tlsSrv, tlsAddr := serveTLS(t, leaderDoor, serverTLS)
+
+	var mu sync.Mutex
+	var dialed []string
+	dial := func(ctx context.Context, to string) (net.Conn, error) {
+		mu.Lock()
+		dialed = append(dialed, to)
+		mu.Unlock()
+		d := tls.Dialer{Config: clientTLS}
+		return d.DialContext(ctx, "tcp", tlsAddr)
+	}
+	follower := newFakeStore()
+	follower.stepDown(leaderAddr)
+	followerAddr := serve(t, follower, door.New(door.Config{Store: follower, Proxy: true, DialLeader: dial}))
+
+	cn := resptest.Dial(t, followerAddr)
+	defer cn.Close()
+	cn.Do(t, "CLIENT", "SETNAME", "over-tls")
+	if v := cn.Do(t, "SET", "k", "v"); v.IsError() {
+		t.Fatalf("SET through the proxy = %v", v)
+	}
+	if v := cn.Do(t, "GET", "k"); v.Text() != "v" {
+		t.Fatalf("GET through the proxy = %v", v)
+	}
+	mu.Lock()
+	got := append([]string(nil), dialed...)
+	mu.Unlock()
+	if len(got) != 1 || got[0] != leaderAddr {
+		t.Fatalf("DialLeader called with %q, want once with the leader's client address %s", got, leaderAddr)
+	}
+	if n := len(leader.Conns()); n != 0 {
+		t.Fatalf("the leader's plain port serves %d connections, want none: the upstream must come over the dialer", n)
+	}
+	if conns := tlsSrv.Conns(); len(conns) != 1 || conns[0].Name() != "over-tls" {
+		t.Fatalf("the leader's TLS port serves %d connections, want the relay's, named over-tls", len(conns))
+	}
+
+	// A request then the client's half-close: the leader answers it, and
+	// its end closes the client's connection.
+	cn.Write(resp.AppendCommand(nil, "GET", "k"))
+	cn.Conn.(*net.TCPConn).CloseWrite()
+	cn.SetDeadline(time.Now().Add(10 * time.Second))
+	if v, err := cn.ReadValue(); err != nil || v.Text() != "v" {
+		t.Fatalf("GET before a half-close = %v, %v", v, err)
+	}
+	wantClosed(t, cn, "relayed connection after the client's half-close")
+	resptest.WaitFor(t, "the relay's connection on the leader's TLS port to close", 5*time.Second, func() bool {
+		return len(tlsSrv.Conns()) == 0
+	})
+}
+
+// A DialLeader that refuses with ErrNoUpstream (under --tls-cluster, a
+// leader without a TLS listener) is never bypassed: the request answers
+// TRYAGAIN with the reason, nothing reaches the leader in clear text, and
+// the follower logs the reason once, not at every request.
+func TestProxy_NoUpstreamNoPlaintext(t *testing.T) {
+	t.Parallel()
+	leader, leaderAddr := startDoor(t)
+	refuse := func(ctx context.Context, to string) (net.Conn, error) {
+		return nil, fmt.Errorf("leader at %s offers no TLS address: %w", to, door.ErrNoUpstream)
+	}
+	var log syncBuffer
+	follower := newFakeStore()
+	follower.stepDown(leaderAddr)
+	followerAddr := serve(t, follower, door.New(door.Config{Store: follower, Proxy: true, DialLeader: refuse,
+		Logger: slog.New(slog.NewTextHandler(&log, nil))}))
+	for i := range 3 {
+		cn := resptest.Dial(t, followerAddr)
+		v := cn.Do(t, "SET", "k", "v")
+		if v.Code() != "TRYAGAIN" || !strings.Contains(v.Text(), "offers no TLS address") {
+			t.Fatalf("SET %d on a follower whose dialer refuses the leader = %v, want TRYAGAIN with the reason", i, v)
+		}
+		if v := cn.Do(t, "PING"); v.Text() != "PONG" {
+			t.Fatalf("PING after the refused relay = %v: the connection stays with the follower", v)
+		}
+		cn.Close()
+	}
+	if n := len(leader.Conns()); n != 0 {
+		t.Fatalf("the leader serves %d connections, want none", n)
+	}
+	if v := resptest.Do(t, leaderAddr, "EXISTS", "k"); v.Int() != 0 {
+		t.Fatalf("EXISTS k on the leader = %v, want 0", v)
+	}
+	if n := strings.Count(log.String(), "proxy: not relaying clients to the leader"); n != 1 {
+		t.Fatalf("the follower logged the refusal %d times, want once:\n%s", n, log.String())
+	}
+	if !strings.Contains(log.String(), "offers no TLS address") {
+		t.Fatalf("the follower's log does not say why:\n%s", log.String())
+	}
+}
+
+// mutualTLS returns a server's and a client's TLS configuration, each
+// requiring the other's certificate from one throwaway CA.
+func mutualTLS(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	ca, err := certs.NewCA("test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair := func(name string) tls.Certificate {
+		c, k, err := ca.Issue(name, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := tls.X509KeyPair(c, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cert
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	server = &tls.Config{Certificates: []tls.Certificate{pair("leader")}, ClientAuth: tls.RequireAndVerifyClientCert,
+		ClientCAs: pool, MinVersion: tls.VersionTLS13}
+	client = &tls.Config{Certificates: []tls.Certificate{pair("follower")}, RootCAs: pool, ServerName: "127.0.0.1",
+		MinVersion: tls.VersionTLS13}
+	return server, client
+}
+
+// serveTLS serves d on a loopback TLS listener with cfg until t's cleanup,
+// with a server of its own, and returns the server and the address.
+func serveTLS(t *testing.T, d *door.Door, cfg *tls.Config) (*resp.Server, string) {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	srv := resp.NewServer(resp.Config{}, d)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		if err := <-served; !errors.Is(err, resp.ErrServerClosed) {
+			t.Errorf("Serve = %v, want ErrServerClosed", err)
+		}
+	})
+	return srv, ln.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer for a logger's writes from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

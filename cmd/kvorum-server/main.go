@@ -61,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	doorCfg.Store, doorCfg.WakeTimeout, doorCfg.Logger = node, cfg.ApplyTimeout, log
+	doorCfg.DialLeader = node.DialLeader // the follower proxy's upstream: mutual TLS with --tls-cluster
 	// A fresh node's first election takes one to two election timeouts:
 	// requests that come sooner wait for it rather than get CLUSTERDOWN.
 	doorCfg.FirstLeaderWait = 4 * cfg.ElectionTimeout
@@ -252,7 +253,7 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&c.SentinelAddr, "sentinel-listen", "", `a second client address for Sentinel clients that insist on Sentinel's port, e.g. ":26379" ("": none)`)
 	raw.sec.register(fs)
 	raw.tls.register(fs)
-	fs.StringVar(&raw.follower, "follower-mode", raw.follower, "what a follower does with a plain client's command for the leader: redirect (-MOVED) or proxy (relay the connection to the leader)")
+	fs.StringVar(&raw.follower, "follower-mode", raw.follower, "what a follower does with a plain client's command for the leader: redirect (-MOVED) or proxy (relay the connection to the leader, over mutual TLS with --tls-cluster yes)")
 	return fs
 }
 

@@ -28,7 +28,7 @@ func (t *tlsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.keyFile, "tls-key-file", "", "the private key (PEM) of --tls-cert-file")
 	fs.StringVar(&t.caFile, "tls-ca-cert-file", "", "CA certificates (PEM) that client certificates are checked against (with --tls-auth-clients), and other nodes' (with --tls-cluster)")
 	fs.StringVar(&t.authClients, "tls-auth-clients", t.authClients, "yes: require a client certificate signed by --tls-ca-cert-file; optional: check one if given; no: none asked")
-	fs.StringVar(&t.cluster, "tls-cluster", t.cluster, "yes: Raft traffic between nodes is mutual TLS (both sides present a certificate from the cluster CA), and the leader makes a gossip member a voter only after such a handshake at its Raft address; no: plain TCP")
+	fs.StringVar(&t.cluster, "tls-cluster", t.cluster, "yes: Raft traffic between nodes is mutual TLS (both sides present a certificate from the cluster CA), and so is a proxying follower's connection to the leader (to its --tls-listen, which --follower-mode proxy then needs); the leader makes a gossip member a voter only after such a handshake at its Raft address; no: plain TCP")
 	fs.StringVar(&t.clusterCert, "tls-cluster-cert-file", "", "the certificate (PEM) nodes present to each other with --tls-cluster (default: --tls-cert-file); reloaded with its key on SIGHUP")
 	fs.StringVar(&t.clusterKey, "tls-cluster-key-file", "", "the private key (PEM) of --tls-cluster-cert-file (default: --tls-key-file)")
 	fs.StringVar(&t.clusterCA, "tls-cluster-ca-cert-file", "", "CA certificates (PEM) other nodes' certificates must chain to with --tls-cluster (default: --tls-ca-cert-file)")
@@ -115,7 +115,9 @@ func loadCAs(flag, file string) (*x509.CertPool, error) {
 
 // convertTLS builds the TLS listener's configuration (with --tls-listen)
 // and the Raft transport's (with --tls-cluster yes), sharing their
-// certificates' reloading.
+// certificates' reloading. With both, the listener also takes the follower
+// proxies' upstreams (cluster.Config.TLSAddr), which --follower-mode proxy
+// then needs: o.door.Proxy must be set before.
 func (o *options) convertTLS(t tlsFlags) error {
 	r := &certReloader{}
 	if err := o.convertTLSListener(t, r); err != nil {
@@ -123,6 +125,11 @@ func (o *options) convertTLS(t tlsFlags) error {
 	}
 	if err := o.convertTLSCluster(t, r); err != nil {
 		return err
+	}
+	if o.door.Proxy && o.cfg.RaftTLS != nil && t.listen == "" {
+		// A follower relays clients to the leader's TLS listener, never in
+		// clear text, so every node of such a cluster must offer one.
+		return errors.New("--follower-mode proxy with --tls-cluster yes needs --tls-listen: followers relay clients to the leader's TLS listener over mutual TLS, never in clear text")
 	}
 	if len(r.pairs) > 0 {
 		o.certs = r
