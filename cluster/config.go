@@ -73,6 +73,10 @@ type Config struct {
 	MaxClients   int           // default 10,000
 	// MaxClientsPerIP bounds one remote address's connections (0: none).
 	MaxClientsPerIP int
+	// MinFreeDisk is the free space, in bytes, below which the data
+	// directory's filesystem is too full for writes: they are refused with
+	// MISCONF and reads go on (diskguard.go). 0: no check.
+	MinFreeDisk uint64
 	// IdleTimeout closes a client connection idle this long, as Redis's
 	// timeout (0: never); blocked clients and subscribers are spared.
 	IdleTimeout time.Duration

@@ -23,6 +23,9 @@ func (n *Node) FSM() *fsm.FSM { return n.fsm }
 // Propose hands a write to the current term's proposer; on a node that
 // does not lead, its Wait fails with NotLeading's error.
 func (n *Node) Propose(mode resp.Mode, args []resp.Value) door.Proposal {
+	if err := n.disk.refusal(); err != nil {
+		return &batchedWrite{n: n, b: &proposal{err: err}}
+	}
 	if t := n.lead.current(); t != nil {
 		return t.proposer.propose(mode, args)
 	}

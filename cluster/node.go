@@ -46,6 +46,7 @@ type Node struct {
 	leaderNote chan bool // raft NotifyCh
 
 	batches, commands atomic.Uint64 // proposed so far, for INFO
+	disk              *diskGuard    // nil without Config.MinFreeDisk
 	cycle             cycleStats    // the write path's accounting (accounting.go)
 
 	ctx    context.Context // ends at Close: every goroutine below watches it
@@ -189,6 +190,11 @@ func (n *Node) Start(front resp.Handler) error {
 		OutputLimit: n.cfg.OutputLimit, Limits: n.cfg.Limits, Mode: n.cfg.Protocol, Logger: n.log,
 	}, front)
 	n.goLoop(n.lead.run)
+	if n.cfg.MinFreeDisk > 0 {
+		n.disk = &diskGuard{dir: n.cfg.DataDir, min: n.cfg.MinFreeDisk, log: n.log}
+		n.disk.check()
+		n.goLoop(n.disk.run)
+	}
 	if n.gossip != nil {
 		if !has && n.cfg.BootstrapExpect > 1 {
 			n.goLoop(n.bootstrapLoop)

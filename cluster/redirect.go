@@ -31,7 +31,10 @@ func (n *Node) NotLeading() error {
 // writeError translates raft's error for a write into the named errors
 // the front door answers with (resp), which say whether a retry is safe.
 func (n *Node) writeError(err error) error {
+	var named *resp.Error
 	switch {
+	case errors.As(err, &named):
+		return err // kvorum's own refusal (MISCONF): its text is the reply
 	case errors.Is(err, errNotSent), errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
 		// Refused before it entered the log: safe to send to the leader.
 		return n.NotLeading()

@@ -401,6 +401,10 @@ func (p *param) parse(value string) (int64, string, string) {
 	return n, strconv.FormatInt(n, 10), ""
 }
 
+// ParseMemory parses a size as Redis writes one ("64mb", "1gb", "4096"):
+// memToULL's reading, for a flag that takes a size.
+func ParseMemory(s string) (uint64, bool) { return memToULL(s) }
+
 // memToULL parses a memory value as Redis 7.0's memtoull: leading digits
 // (none is 0) and an optional unit, b k kb m mb g gb in any case; no sign.
 // Like strtoull it saturates on overflow, and like memtoull the unit's

@@ -249,6 +249,8 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long a graceful stop after SIGTERM may take (leadership handover, last snapshot); past it the node logs every goroutine's stack and exits 1 (0: no limit)")
 	fs.BoolVar(&o.leave, "leave-on-terminate", false, "on SIGTERM, leave the cluster for good: gossip announces the leave and the leader removes this node from Raft (otherwise a stopped node stays a voter and rejoins on restart)")
 	fs.IntVar(&c.MaxClients, "max-clients", 10000, "most client connections at once")
+	c.MinFreeDisk = 64 << 20
+	fs.Var(sizeFlag{&c.MinFreeDisk}, "min-free-disk", "refuse writes with MISCONF, and go on serving reads, while the data directory's disk has less free space than this (e.g. 64mb, 1gb; 0: no check)")
 	fs.StringVar(&o.door.SentinelMaster, "sentinel-master", "mymaster", "master name the SENTINEL commands answer for (the Raft leader), as Sentinel clients are configured")
 	fs.StringVar(&c.SentinelAddr, "sentinel-listen", "", `a second client address for Sentinel clients that insist on Sentinel's port, e.g. ":26379" ("": none)`)
 	raw.sec.register(fs)
