@@ -139,11 +139,14 @@ func TestCluster_FourthNodeAddedByReconcile(t *testing.T) {
 		}
 		return false
 	})
-	resptest.Do(t, leader.ClientAddr(), "SET", "four", "4")
+	// On whichever node leads now: an election may have moved it.
+	testcluster.WaitFor(t, "SET four on the leader", 10*time.Second, func() bool {
+		return !resptest.Do(t, c.Leader(10*time.Second).ClientAddr(), "SET", "four", "4").IsError()
+	})
 	cn := resptest.Dial(t, n.ClientAddr())
 	defer cn.Close()
 	cn.Do(t, "READONLY")
-	testcluster.WaitFor(t, "fourth node replicates", 5*time.Second, func() bool { return cn.Do(t, "GET", "four").Text() == "4" })
+	testcluster.WaitFor(t, "fourth node replicates", 15*time.Second, func() bool { return cn.Do(t, "GET", "four").Text() == "4" })
 }
 
 func TestCluster_GracefulLeaveRemovesServer(t *testing.T) {
