@@ -1,8 +1,8 @@
 package cluster
 
 import (
-	"errors"
 	"bytes"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
