@@ -6,9 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
 
@@ -16,19 +14,7 @@ import (
 // as its commands), the log writes and their syncs per command, and the
 // time of each part of the commit cycle; nothing stays in flight after.
 func TestAccounting_CommitCycle(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.NodeID, cfg.DataDir = "n1", t.TempDir()
-	cfg.ClientAddr, cfg.RaftAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", ""
-	cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = 200*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	if err := n.Start(nil); err != nil {
-		t.Fatal(err)
-	}
-	resptest.WaitFor(t, "leadership", 10*time.Second, func() bool { return n.lead.current() != nil })
+	n := startSoleNode(t)
 	field := func(name string) float64 {
 		t.Helper()
 		for _, line := range n.raftInfo() {

@@ -10,12 +10,10 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
-// A leader writes fsm.EntryItems batches only while every server in its
-// configuration announces that it applies them; with a server that does
-// not (an older version, mid rolling upgrade), or that gossip has not
-// described, it writes the older fsm.EntryBatch, which every version
-// applies.
-func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
+// startSoleNode starts a one-node cluster without gossip, on loopback,
+// and waits until it leads; it is closed in t's cleanup.
+func startSoleNode(t *testing.T) *Node {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.NodeID, cfg.DataDir = "n1", t.TempDir()
 	cfg.ClientAddr, cfg.RaftAddr, cfg.GossipAddr = "127.0.0.1:0", "127.0.0.1:0", ""
@@ -29,6 +27,16 @@ func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	resptest.WaitFor(t, "leadership", 10*time.Second, func() bool { return n.lead.current() != nil })
+	return n
+}
+
+// A leader writes fsm.EntryItems batches only while every server in its
+// configuration announces that it applies them; with a server that does
+// not (an older version, mid rolling upgrade), or that gossip has not
+// described, it writes the older fsm.EntryBatch, which every version
+// applies.
+func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
+	n := startSoleNode(t)
 	tenure := n.lead.current()
 	lastKind := func(args ...string) fsm.EntryKind {
 		t.Helper()

@@ -81,24 +81,7 @@ func TestTutorialSession(t *testing.T) {
 		t.Fatalf("encoder: got %q, want %q", got, wantFirst)
 	}
 
-	t.Run("one-at-a-time", func(t *testing.T) {
-		c := dial(t, p.addr)
-		br := bufio.NewReader(c.conn)
-		for _, step := range tutorialSession {
-			c.conn.SetDeadline(time.Now().Add(ioTimeout))
-			if _, err := c.conn.Write(pyEncode(nil, step.args)); err != nil {
-				t.Fatalf("%s: write: %v", step.py, err)
-			}
-			got, err := readFrame(br)
-			if err != nil {
-				t.Fatalf("%s: read reply (got %q so far): %v", step.py, got, err)
-			}
-			if string(got) != step.reply {
-				t.Errorf("%s:\n got %q\nwant %q", step.py, got, step.reply)
-			}
-		}
-		expectPong(t, c.conn, br)
-	})
+	t.Run("one-at-a-time", func(t *testing.T) { tutorialOneAtATime(t, p.addr) })
 
 	t.Run("pipelined", func(t *testing.T) {
 		c := dial(t, p.addr)
@@ -198,4 +181,27 @@ func TestRedisCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tutorialOneAtATime runs the tutorial's session on one connection to
+// addr, one request at a time, checking each reply byte for byte, then a
+// PING.
+func tutorialOneAtATime(t *testing.T, addr string) {
+	t.Helper()
+	c := dial(t, addr)
+	br := bufio.NewReader(c.conn)
+	for _, step := range tutorialSession {
+		c.conn.SetDeadline(time.Now().Add(ioTimeout))
+		if _, err := c.conn.Write(pyEncode(nil, step.args)); err != nil {
+			t.Fatalf("%s: write: %v", step.py, err)
+		}
+		got, err := readFrame(br)
+		if err != nil {
+			t.Fatalf("%s: read reply (got %q so far): %v", step.py, got, err)
+		}
+		if string(got) != step.reply {
+			t.Errorf("%s:\n got %q\nwant %q", step.py, got, step.reply)
+		}
+	}
+	expectPong(t, c.conn, br)
 }
