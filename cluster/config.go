@@ -93,10 +93,11 @@ type Config struct {
 
 	// RaftTLS, if set, makes the Raft transport speak mutual TLS: every
 	// connection, accepted or dialed, needs a peer certificate that chains
-	// to RaftTLS.CAs, and the leader makes a gossip member a voter only
-	// after completing such a handshake at the member's Raft address
-	// (tlslayer.go; the server's --tls-cluster). nil: plain TCP, and
-	// gossip membership alone admits a voter (docs/security.md).
+	// to RaftTLS's CAs (read at each handshake), and the leader makes a
+	// gossip member a voter only after completing such a handshake at the
+	// member's Raft address (tlslayer.go; the server's --tls-cluster).
+	// nil: plain TCP, and gossip membership alone admits a voter
+	// (docs/security.md).
 	RaftTLS *RaftTLS
 
 	// WrapRaftLayer, if set, wraps the Raft stream layer (tests use it to

@@ -16,7 +16,7 @@ import (
 )
 
 // RaftTLS is the Raft transport's mutual TLS (Config.RaftTLS; the server's
-// --tls-cluster). A certificate that chains to CAs is the cluster's
+// --tls-cluster). A certificate that chains to its CAs is the cluster's
 // secret: a peer without one can neither send this node Raft traffic nor
 // be sent any, and the leader makes a gossip member a voter only after the
 // member has shown one at its Raft address (reconcile.go, admission).
@@ -31,11 +31,20 @@ type RaftTLS struct {
 	// every handshake, from the transport's and the reconcile loop's
 	// goroutines, so it must be safe for concurrent use; a certificate
 	// reloaded meanwhile (the server's SIGHUP) is presented from the next
-	// connection on. It must chain to CAs and allow both server and client
-	// authentication (or name no extended key usage).
+	// connection on. It must chain to the CAs and allow both server and
+	// client authentication (or name no extended key usage).
 	Certificate func() *tls.Certificate
-	// CAs are the roots a peer's certificate must chain to.
+	// CAs are the roots a peer's certificate must chain to, unless
+	// CurrentCAs is set.
 	CAs *x509.CertPool
+	// CurrentCAs, if set, returns the roots instead of CAs. Like
+	// Certificate, it is called at every handshake (accepted, dialed, the
+	// admission probe, the follower proxy's relay on either side), from
+	// the transport's, the reconcile loop's and client connections'
+	// goroutines, so it must be safe for concurrent use; CA files reloaded
+	// meanwhile (the server's SIGHUP) check the next handshake on. It must
+	// not return nil.
+	CurrentCAs func() *x509.CertPool
 }
 
 // handshakeTimeout bounds the TLS handshake of a Raft connection, on both
@@ -43,14 +52,18 @@ type RaftTLS struct {
 const handshakeTimeout = 10 * time.Second
 
 // errNoCertificate fails a handshake when RaftTLS.Certificate has no
-// certificate to present.
-var errNoCertificate = errors.New("raft TLS has no certificate to present")
+// certificate to present; errNoCAs fails one when there are no roots to
+// check the peer's against (x509 would otherwise take the system's).
+var (
+	errNoCertificate = errors.New("raft TLS has no certificate to present")
+	errNoCAs         = errors.New("raft TLS has no CA certificates to check a peer against")
+)
 
 // validate checks that c is complete and that this node's own certificate
 // would pass its peers' checks, so a wrong file fails at start-up with its
 // cause rather than as refused handshakes later.
 func (c *RaftTLS) validate() error {
-	if c.Certificate == nil || c.CAs == nil {
+	if c.Certificate == nil || c.roots() == nil {
 		return errors.New("config: raft TLS needs a certificate and CA certificates")
 	}
 	cert := c.Certificate()
@@ -68,11 +81,20 @@ func (c *RaftTLS) validate() error {
 	// A peer checks it as a server's when it dials this node and as a
 	// client's when this node dials it: both must pass.
 	for _, usage := range []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth} {
-		if err := verifyChain(c.CAs, chain, usage); err != nil {
+		if err := verifyChain(c.roots(), chain, usage); err != nil {
 			return fmt.Errorf("config: raft TLS: this node's certificate would be refused by its peers: %w", err)
 		}
 	}
 	return nil
+}
+
+// roots returns the CAs a peer's certificate must chain to now:
+// CurrentCAs's, or CAs.
+func (c *RaftTLS) roots() *x509.CertPool {
+	if c.CurrentCAs != nil {
+		return c.CurrentCAs()
+	}
+	return c.CAs
 }
 
 // current is Certificate for crypto/tls's callbacks.
@@ -84,41 +106,55 @@ func (c *RaftTLS) current() (*tls.Certificate, error) {
 }
 
 // serverConfig is the accepting side's: a peer must present a certificate
-// that chains to CAs (crypto/tls checks it, with client-auth usage).
+// (crypto/tls requires one) that chains to the CAs of the moment, with
+// client-auth usage (verifyPeer).
 func (c *RaftTLS) serverConfig() *tls.Config {
 	return &tls.Config{
 		// Both ends are kvorum nodes: no old peer needs anything older.
-		MinVersion:     tls.VersionTLS13,
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.current() },
-		ClientAuth:     tls.RequireAndVerifyClientCert,
-		ClientCAs:      c.CAs,
+		MinVersion:       tls.VersionTLS13,
+		GetCertificate:   func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.current() },
+		ClientAuth:       tls.RequireAnyClientCert, // not unverified: VerifyConnection verifies the chain
+		VerifyConnection: c.verifyPeer(x509.ExtKeyUsageClientAuth),
 	}
 }
 
 // clientConfig is the dialing side's: the peer's certificate must chain to
-// CAs, and this node presents its own.
+// the CAs of the moment, with server-auth usage (verifyPeer), and this node
+// presents its own.
 //
-// The chain is verified in VerifyConnection, not by crypto/tls's default
-// check, because that one also matches the dialed host against the
-// certificate's names. A Raft address is whatever a peer advertises — an
-// IP, a container name, a NAT'd address — and the same certificate often
-// serves several; what a peer must prove here is that it belongs to the
-// cluster (a certificate from the cluster CA), not that it owns a name.
-// Raft checks who the peer is by its server ID.
+// crypto/tls's default check is off because it also matches the dialed
+// host against the certificate's names. A Raft address is whatever a peer
+// advertises — an IP, a container name, a NAT'd address — and the same
+// certificate often serves several; what a peer must prove here is that
+// it belongs to the cluster (a certificate from the cluster CA), not that
+// it owns a name. Raft checks who the peer is by its server ID.
 func (c *RaftTLS) clientConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:           tls.VersionTLS13,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c.current() },
 		InsecureSkipVerify:   true, // not skipped: VerifyConnection verifies the chain, without the host name
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			return verifyChain(c.CAs, cs.PeerCertificates, x509.ExtKeyUsageServerAuth)
-		},
+		VerifyConnection:     c.verifyPeer(x509.ExtKeyUsageServerAuth),
+	}
+}
+
+// verifyPeer returns the one check of a peer's certificate, for both
+// sides' VerifyConnection (usage: server-auth when this node dialed,
+// client-auth when it accepted): the chain it presented leads to the roots
+// read at this handshake, so a CA file reloaded since (CurrentCAs) applies
+// from the next handshake on, on connections made by configurations built
+// before it. crypto/tls calls it on resumed sessions too.
+func (c *RaftTLS) verifyPeer(usage x509.ExtKeyUsage) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		return verifyChain(c.roots(), cs.PeerCertificates, usage)
 	}
 }
 
 // verifyChain checks that chain (leaf first, then intermediates) leads to
-// one of roots and allows usage.
+// one of roots and allows usage. nil roots fail it.
 func verifyChain(roots *x509.CertPool, chain []*x509.Certificate, usage x509.ExtKeyUsage) error {
+	if roots == nil {
+		return errNoCAs
+	}
 	if len(chain) == 0 {
 		return errors.New("peer presented no certificate")
 	}
@@ -142,7 +178,7 @@ func clientHandshake(ctx context.Context, conn net.Conn, cfg *tls.Config) (*tls.
 }
 
 // probe dials addr, a member's Raft address, and completes a mutual TLS
-// handshake within ctx: the peer there holds a certificate from CAs. It
+// handshake within ctx: the peer there holds a certificate from the CAs. It
 // then closes its side and reads to the end, which also surfaces a peer
 // that refused this node's certificate (with TLS 1.3 the dialing side's
 // handshake completes before the peer has checked it), and lets the peer's
@@ -181,8 +217,8 @@ const relayServerName = "relay.kvorum.invalid"
 
 // dialRelay connects to addr, a leader's TLS client listener, and completes
 // a mutual TLS handshake within ctx, checked as a Raft dial checks it: the
-// leader's chain to CAs, with no host name, and this node's certificate
-// presented. On error nothing is left open.
+// leader's chain to the CAs of the moment, with no host name, and this
+// node's certificate presented. On error nothing is left open.
 func (c *RaftTLS) dialRelay(ctx context.Context, addr string) (*tls.Conn, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
@@ -197,8 +233,8 @@ func (c *RaftTLS) dialRelay(ctx context.Context, addr string) (*tls.Conn, error)
 // listenerConfig returns the TLS client listener's configuration with the
 // follower proxy's upstream added (Config.TLS; withDefaults): a handshake
 // that asks for relayServerName gets serverConfig, which requires a
-// certificate from CAs and presents this node's; any other is served by
-// clients as before, so clients see no change.
+// certificate from the CAs of the moment and presents this node's; any
+// other is served by clients as before, so clients see no change.
 func (c *RaftTLS) listenerConfig(clients *tls.Config) *tls.Config {
 	cfg := clients.Clone()
 	relay, next := c.serverConfig(), clients.GetConfigForClient

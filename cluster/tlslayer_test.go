@@ -266,3 +266,127 @@ func TestRaftTLS_Validate(t *testing.T) {
 		}
 	}
 }
+
+// A layer whose CAs come from CurrentCAs checks every new handshake
+// against the pool of the moment, without being rebuilt: a peer with a
+// certificate from a CA it does not trust yet is refused on every path
+// (accepted and dialed Raft connections, the admission probe, the follower
+// proxy's relay on both sides), accepted on each once the pool holds its
+// CA, and refused again on new connections once the CA is dropped.
+func TestTLSLayer_FollowsCAChange(t *testing.T) {
+	ca, next := newTestCA(t, "cluster CA"), newTestCA(t, "next CA")
+	pool := func(cas ...*certs.CA) *x509.CertPool {
+		p := x509.NewCertPool()
+		for _, c := range cas {
+			p.AddCert(c.Cert)
+		}
+		return p
+	}
+	var cur atomic.Pointer[x509.CertPool]
+	cur.Store(pool(ca))
+	node := testRaftTLS(t, ca)
+	node.CAs, node.CurrentCAs = nil, cur.Load
+	peer := testRaftTLS(t, next, ca, next) // renewed from the next CA; trusts both
+	a, b := newTestTransport(t, node), newTestTransport(t, peer)
+	nodeRelay, peerRelay := newRelayServer(t, node), newRelayServer(t, peer)
+
+	// paths tries each path on a new connection and returns the error of
+	// each, nil where the peer got through.
+	paths := func() map[string]error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return map[string]error{
+			"raft accept":  b.appendTo(a.addr),
+			"raft dial":    a.appendTo(b.addr),
+			"probe":        node.probe(ctx, b.addr),
+			"relay accept": relayTo(ctx, peer, nodeRelay),
+			"relay dial":   relayTo(ctx, node, peerRelay),
+		}
+	}
+	for path, err := range paths() {
+		if err == nil {
+			t.Errorf("%s: a certificate from a CA not in the pool got through", path)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	if n := a.served.Load(); n != 0 {
+		t.Fatalf("the layer served %d RPCs from a peer outside its CAs", n)
+	}
+
+	cur.Store(pool(ca, next))
+	for path, err := range paths() {
+		if err != nil {
+			t.Errorf("%s after the pool took the next CA: %v", path, err)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	cur.Store(pool(ca))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := node.probe(ctx, b.addr); err == nil {
+		t.Error("probe: passed after the next CA was dropped")
+	}
+	if err := relayTo(ctx, peer, nodeRelay); err == nil {
+		t.Error("relay accept: served after the next CA was dropped")
+	}
+}
+
+// newRelayServer serves c.listenerConfig on 127.0.0.1:0 until the test
+// ends: each connection that completes the handshake gets "ok" and is
+// closed. It returns the address.
+func newRelayServer(t *testing.T, c *RaftTLS) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.current() }}
+	cfg := c.listenerConfig(clients)
+	stopped := make(chan struct{})
+	go func() { // owned: stopped in t.Cleanup
+		defer close(stopped)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			tc := tls.Server(conn, cfg)
+			if tc.Handshake() == nil {
+				tc.Write([]byte("ok"))
+			}
+			tc.Close()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-stopped
+	})
+	return ln.Addr().String()
+}
+
+// relayTo dials addr, a newRelayServer, as c's follower proxy does and
+// reads its answer: nil if it was "ok".
+func relayTo(ctx context.Context, c *RaftTLS, addr string) error {
+	conn, err := c.dialRelay(ctx, addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	got, err := io.ReadAll(conn)
+	if err != nil {
+		return err
+	}
+	if string(got) != "ok" {
+		return errors.New("relay server answered " + string(got))
+	}
+	return nil
+}

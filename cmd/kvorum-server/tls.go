@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,30 +28,28 @@ func (t *tlsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.listen, "tls-listen", "", `a client address speaking TLS, beside --listen, e.g. ":31336" ("": none); needs --tls-cert-file and --tls-key-file`)
 	fs.StringVar(&t.certFile, "tls-cert-file", "", "the TLS listener's certificate (PEM), and the nodes' with --tls-cluster; reloaded with the key on SIGHUP")
 	fs.StringVar(&t.keyFile, "tls-key-file", "", "the private key (PEM) of --tls-cert-file")
-	fs.StringVar(&t.caFile, "tls-ca-cert-file", "", "CA certificates (PEM) that client certificates are checked against (with --tls-auth-clients), and other nodes' (with --tls-cluster)")
+	fs.StringVar(&t.caFile, "tls-ca-cert-file", "", "CA certificates (PEM) that client certificates are checked against (with --tls-auth-clients), and other nodes' (with --tls-cluster); reloaded on SIGHUP")
 	fs.StringVar(&t.authClients, "tls-auth-clients", t.authClients, "yes: require a client certificate signed by --tls-ca-cert-file; optional: check one if given; no: none asked")
 	fs.StringVar(&t.cluster, "tls-cluster", t.cluster, "yes: Raft traffic between nodes is mutual TLS (both sides present a certificate from the cluster CA), and so is a proxying follower's connection to the leader (to its --tls-listen, which --follower-mode proxy then needs); the leader makes a gossip member a voter only after such a handshake at its Raft address; no: plain TCP")
 	fs.StringVar(&t.clusterCert, "tls-cluster-cert-file", "", "the certificate (PEM) nodes present to each other with --tls-cluster (default: --tls-cert-file); reloaded with its key on SIGHUP")
 	fs.StringVar(&t.clusterKey, "tls-cluster-key-file", "", "the private key (PEM) of --tls-cluster-cert-file (default: --tls-key-file)")
-	fs.StringVar(&t.clusterCA, "tls-cluster-ca-cert-file", "", "CA certificates (PEM) other nodes' certificates must chain to with --tls-cluster (default: --tls-ca-cert-file)")
+	fs.StringVar(&t.clusterCA, "tls-cluster-ca-cert-file", "", "CA certificates (PEM) other nodes' certificates must chain to with --tls-cluster (default: --tls-ca-cert-file); reloaded on SIGHUP")
 }
 
 // certPair is one certificate and key file pair, held in memory for the
 // handshakes that present it and loaded again on SIGHUP, so a renewed
-// certificate takes effect without a restart; a failed reload keeps the
-// old one.
+// certificate takes effect without a restart.
 type certPair struct {
 	certFile, keyFile string
 	cur               atomic.Pointer[tls.Certificate]
 }
 
-func (p *certPair) load() error {
+func (p *certPair) read() (*tls.Certificate, error) {
 	c, err := tls.LoadX509KeyPair(p.certFile, p.keyFile)
 	if err != nil {
-		return fmt.Errorf("load TLS certificate %s and key %s: %w", p.certFile, p.keyFile, err)
+		return nil, fmt.Errorf("load TLS certificate %s and key %s: %w", p.certFile, p.keyFile, err)
 	}
-	p.cur.Store(&c)
-	return nil
+	return &c, nil
 }
 
 // current returns the pair last loaded; any goroutine may call it.
@@ -59,11 +59,28 @@ func (p *certPair) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error
 	return p.current(), nil
 }
 
-// certReloader holds every certificate the node presents — the TLS
-// listener's and the cluster's, one pair when both name the same files —
-// and reloads them all at every SIGHUP.
+// caFile is one file of CA certificates, held in memory as the pool that
+// the handshakes checking a peer read (each at its start) and loaded again
+// on SIGHUP, so a CA added or dropped takes effect without a restart.
+type caFile struct {
+	flag, file string // flag named file first: for errors
+	cur        atomic.Pointer[x509.CertPool]
+}
+
+func (f *caFile) read() (*x509.CertPool, error) { return loadCAs(f.flag, f.file) }
+
+// current returns the pool last loaded, never nil; any goroutine may call
+// it. The pool must not be modified.
+func (f *caFile) current() *x509.CertPool { return f.cur.Load() }
+
+// certReloader holds every TLS file the node reads — the certificates it
+// presents (the TLS listener's and the cluster's, one pair when both name
+// the same files) and the CA files it checks peers against (one when
+// --tls-ca-cert-file serves both) — and reloads them all at every SIGHUP,
+// all or nothing.
 type certReloader struct {
 	pairs []*certPair
+	cas   []*caFile
 }
 
 // pair returns the pair for certFile and keyFile, loading it the first
@@ -75,47 +92,145 @@ func (r *certReloader) pair(certFile, keyFile string) (*certPair, error) {
 		}
 	}
 	p := &certPair{certFile: certFile, keyFile: keyFile}
-	if err := p.load(); err != nil {
+	c, err := p.read()
+	if err != nil {
 		return nil, err
 	}
+	p.cur.Store(c)
 	r.pairs = append(r.pairs, p)
 	return p, nil
 }
 
-// reloadOnHUP reloads every pair at every SIGHUP until done closes.
+// ca returns the CA file file, which flag names, loading it the first
+// time it is asked for.
+func (r *certReloader) ca(flag, file string) (*caFile, error) {
+	for _, f := range r.cas {
+		if f.file == file {
+			return f, nil
+		}
+	}
+	f := &caFile{flag: flag, file: file}
+	pool, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	f.cur.Store(pool)
+	r.cas = append(r.cas, f)
+	return f, nil
+}
+
+// reload reads every file again and, only if all of them load, puts them
+// all in place, one after the other (handshakes from then on see the new
+// ones). If any fails, nothing changes, and the error names every file
+// that failed and why: a renewed certificate never takes effect while the
+// CA file rotated with it was refused, nor the other way round.
+func (r *certReloader) reload() error {
+	certs := make([]*tls.Certificate, len(r.pairs))
+	pools := make([]*x509.CertPool, len(r.cas))
+	var errs []error
+	for i, p := range r.pairs {
+		c, err := p.read()
+		certs[i] = c
+		errs = append(errs, err)
+	}
+	for i, f := range r.cas {
+		pool, err := f.read()
+		pools[i] = pool
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, p := range r.pairs {
+		p.cur.Store(certs[i])
+	}
+	for i, f := range r.cas {
+		f.cur.Store(pools[i])
+	}
+	return nil
+}
+
+// files returns the files reload reads, for the log.
+func (r *certReloader) files() []string {
+	var files []string
+	for _, p := range r.pairs {
+		files = append(files, p.certFile, p.keyFile)
+	}
+	for _, f := range r.cas {
+		files = append(files, f.file)
+	}
+	return files
+}
+
+// reloadOnHUP reloads every file at every SIGHUP until done closes.
 func (r *certReloader) reloadOnHUP(hup <-chan os.Signal, done <-chan struct{}, log *slog.Logger) {
 	for {
 		select {
 		case <-done:
 			return
 		case <-hup:
-			for _, p := range r.pairs {
-				if err := p.load(); err != nil {
-					log.Error("TLS certificate not reloaded; the old one stays", "err", err)
-				} else {
-					log.Info("TLS certificate reloaded", "cert", p.certFile)
-				}
+			if err := r.reload(); err != nil {
+				log.Error("TLS files not reloaded; every certificate, key and CA file stays as it was", "err", err)
+			} else {
+				log.Info("TLS files reloaded", "files", r.files())
 			}
 		}
 	}
 }
 
-// loadCAs reads the CA certificates in file, which flag named.
+// loadCAs reads the CA certificates in file, which flag named. Every
+// certificate block in it must decode and parse, so a damaged or
+// half-written bundle is refused whole rather than read in part (which
+// could silently drop a CA its peers still need).
 func loadCAs(flag, file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
+	pool, n := x509.NewCertPool(), 0
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: certificate %d: %w", flag, file, n+1, err)
+		}
+		pool.AddCert(c)
+		n++
+	}
+	if begun := bytes.Count(data, []byte("-----BEGIN CERTIFICATE-----")); n != begun {
+		return nil, fmt.Errorf("%s %s: %d of its %d certificates are not well-formed PEM", flag, file, begun-n, begun)
+	}
+	if n == 0 {
 		return nil, fmt.Errorf("%s %s holds no PEM certificate", flag, file)
 	}
 	return pool, nil
 }
 
+// withClientCAs makes cfg, the TLS listener's, ask clients for a
+// certificate and check it (auth: required, or only if given) against
+// ca's pool of the moment: GetConfigForClient hands crypto/tls, at each
+// handshake, a copy of cfg with that pool as ClientCAs, so crypto/tls
+// checks it as it would a fixed pool (a resumed session too), and names
+// its CAs to the client.
+func withClientCAs(cfg *tls.Config, auth tls.ClientAuthType, ca *caFile) {
+	cfg.ClientAuth = auth
+	base := cfg.Clone()
+	cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		c := base.Clone()
+		c.ClientCAs = ca.current()
+		return c, nil
+	}
+}
+
 // convertTLS builds the TLS listener's configuration (with --tls-listen)
-// and the Raft transport's (with --tls-cluster yes), sharing their
-// certificates' reloading. With both, the listener also takes the follower
+// and the Raft transport's (with --tls-cluster yes), sharing the reloading
+// of their certificates and CA files. With both, the listener also takes the follower
 // proxies' upstreams (cluster.Config.TLSAddr), which --follower-mode proxy
 // then needs: o.door.Proxy must be set before.
 func (o *options) convertTLS(t tlsFlags) error {
@@ -131,7 +246,7 @@ func (o *options) convertTLS(t tlsFlags) error {
 		// clear text, so every node of such a cluster must offer one.
 		return errors.New("--follower-mode proxy with --tls-cluster yes needs --tls-listen: followers relay clients to the leader's TLS listener over mutual TLS, never in clear text")
 	}
-	if len(r.pairs) > 0 {
+	if len(r.pairs)+len(r.cas) > 0 {
 		o.certs = r
 	}
 	return nil
@@ -157,14 +272,15 @@ func (o *options) convertTLSListener(t tlsFlags, r *certReloader) error {
 		if t.caFile == "" {
 			return fmt.Errorf("--tls-auth-clients %s needs --tls-ca-cert-file", t.authClients)
 		}
-		pool, err := loadCAs("--tls-ca-cert-file", t.caFile)
+		ca, err := r.ca("--tls-ca-cert-file", t.caFile)
 		if err != nil {
 			return err
 		}
-		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		auth := tls.RequireAndVerifyClientCert
 		if t.authClients == "optional" {
-			cfg.ClientAuth = tls.VerifyClientCertIfGiven
+			auth = tls.VerifyClientCertIfGiven
 		}
+		withClientCAs(cfg, auth, ca)
 	default:
 		return fmt.Errorf("--tls-auth-clients: %q is none of yes, optional, no", t.authClients)
 	}
@@ -202,10 +318,10 @@ func (o *options) convertTLSCluster(t tlsFlags, r *certReloader) error {
 	if err != nil {
 		return fmt.Errorf("--tls-cluster: %w", err)
 	}
-	cas, err := loadCAs(caFlag, caFile)
+	ca, err := r.ca(caFlag, caFile)
 	if err != nil {
 		return err
 	}
-	o.cfg.RaftTLS = &cluster.RaftTLS{Certificate: p.current, CAs: cas}
+	o.cfg.RaftTLS = &cluster.RaftTLS{Certificate: p.current, CurrentCAs: ca.current}
 	return nil
 }

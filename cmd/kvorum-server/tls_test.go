@@ -135,3 +135,205 @@ func TestTLS_AuthClients(t *testing.T) {
 		}
 	}
 }
+
+// hupTLS sends p SIGHUP and waits for its log to say how the TLS reload
+// went; it returns that line ("TLS files reloaded" or "TLS files not
+// reloaded", with the reason).
+func hupTLS(t *testing.T, p *proc) string {
+	t.Helper()
+	before := len(reloadLines(p.log.String()))
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	resptest.WaitFor(t, "the TLS reload's outcome in the log after SIGHUP", startTimeout, func() bool {
+		if lines := reloadLines(p.log.String()); len(lines) > before {
+			line = lines[before]
+			return true
+		}
+		return false
+	})
+	return line
+}
+
+// reloadLines returns the complete lines of log that report a TLS reload.
+func reloadLines(log string) []string {
+	var out []string
+	lines := strings.Split(log, "\n")
+	for _, l := range lines[:len(lines)-1] { // the last is unfinished
+		if strings.Contains(l, `msg="TLS files reloaded"`) || strings.Contains(l, `msg="TLS files not reloaded`) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// startAuthClients starts a node whose TLS listener requires a client
+// certificate from the CAs in caFile, presenting node's certificate (from
+// ca); it returns the process and the listener's address.
+func startAuthClients(t *testing.T, node [2]string, caFile string) (*proc, string) {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", buildtest.FreePorts(t, 1)[0])
+	p := start(t, t.TempDir(), "--tls-listen", addr, "--tls-cert-file", node[0], "--tls-key-file", node[1],
+		"--tls-ca-cert-file", caFile, "--tls-auth-clients", "yes")
+	return p, addr
+}
+
+// issuePair issues a certificate and key from ca for 127.0.0.1.
+func issuePair(t *testing.T, ca *certs.CA, name string) tls.Certificate {
+	t.Helper()
+	c, k, err := ca.Issue(name, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(c, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pair
+}
+
+// --tls-ca-cert-file is reloaded on SIGHUP, as a CA rotation does it: a
+// client with a certificate from the next CA is refused while the node
+// trusts the current CA alone, served once the file holds both and the
+// node got SIGHUP (the old CA's clients still are), and the old CA's
+// clients are refused once the file holds the next CA alone.
+func TestTLS_ReloadClientCAOnHUP(t *testing.T) {
+	t.Parallel()
+	ca, err := certs.NewCA("current CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ca.WriteFiles(t.TempDir(), []string{"127.0.0.1"}, "node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := certs.NewCA("next CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, addr := startAuthClients(t, files["node"], files["ca"][0])
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert) // the node's certificate stays from the current CA
+	oldClient, newClient := issuePair(t, ca, "old client"), issuePair(t, next, "new client")
+	served := func(cert *tls.Certificate) error {
+		v, err := tlsDo(addr, roots, cert, "PING")
+		if err == nil && v.Text() != "PONG" {
+			err = fmt.Errorf("PING answered %v", v)
+		}
+		return err
+	}
+	check := func(step string, oldServed, newServed bool) {
+		t.Helper()
+		for _, c := range []struct {
+			name string
+			cert *tls.Certificate
+			want bool
+		}{{"the current CA's client", &oldClient, oldServed}, {"the next CA's client", &newClient, newServed}} {
+			if err := served(c.cert); (err == nil) != c.want {
+				t.Fatalf("%s: %s served %v (%v), want %v", step, c.name, err == nil, err, c.want)
+			}
+		}
+	}
+	check("at start", true, false)
+
+	if err := os.WriteFile(files["ca"][0], append(append([]byte{}, ca.PEM...), next.PEM...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if line := hupTLS(t, p); !strings.Contains(line, `msg="TLS files reloaded"`) {
+		t.Fatalf("SIGHUP with both CAs in the file: %s", line)
+	}
+	check("with both CAs", true, true)
+
+	if err := os.WriteFile(files["ca"][0], next.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if line := hupTLS(t, p); !strings.Contains(line, `msg="TLS files reloaded"`) {
+		t.Fatalf("SIGHUP with the next CA alone: %s", line)
+	}
+	check("with the next CA alone", false, true)
+}
+
+// A SIGHUP that finds a damaged CA file (here a bundle whose second
+// certificate is cut short) reloads nothing, all or nothing: the old CA's
+// clients are still served, the next CA's still refused, the renewed
+// certificate beside it is not served yet, and the log says why. Once the
+// file is mended, the next SIGHUP takes both.
+func TestTLS_DamagedCAFileKeepsTheOldOnHUP(t *testing.T) {
+	t.Parallel()
+	ca, err := certs.NewCA("current CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ca.WriteFiles(t.TempDir(), []string{"127.0.0.1"}, "node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := certs.NewCA("next CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, addr := startAuthClients(t, files["node"], files["ca"][0])
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	oldClient, newClient := issuePair(t, ca, "old client"), issuePair(t, next, "new client")
+	// servedSerial returns the serial of the certificate the listener
+	// presents to a client with cert, once PING is answered.
+	servedSerial := func(cert *tls.Certificate) (string, error) {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr,
+			&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{*cert}})
+		if err != nil {
+			return "", err
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(ioTimeout))
+		if _, err := conn.Write(resp.AppendCommand(nil, "PING")); err != nil {
+			return "", err
+		}
+		if v, err := resp.NewReader(conn, resp.Limits{}).ReadValue(); err != nil || v.Text() != "PONG" {
+			return "", fmt.Errorf("PING answered %v, %v", v, err)
+		}
+		return conn.ConnectionState().PeerCertificates[0].SerialNumber.String(), nil
+	}
+	before, err := servedSerial(&oldClient)
+	if err != nil {
+		t.Fatalf("the current CA's client at start: %v", err)
+	}
+
+	renewed, key, err := ca.Issue("node", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files["node"][0], renewed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files["node"][1], key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damaged := append(append([]byte{}, next.PEM...), ca.PEM[:len(ca.PEM)/2]...)
+	if err := os.WriteFile(files["ca"][0], damaged, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := hupTLS(t, p)
+	for _, want := range []string{`msg="TLS files not reloaded`, files["ca"][0], "not well-formed PEM"} {
+		if !strings.Contains(line, want) {
+			t.Fatalf("SIGHUP with a damaged CA file logged %q, want %q in it", line, want)
+		}
+	}
+	if after, err := servedSerial(&oldClient); err != nil || after != before {
+		t.Fatalf("after the failed reload the current CA's client got %v (certificate %s, before %s); want served the old certificate", err, after, before)
+	}
+	if _, err := servedSerial(&newClient); err == nil {
+		t.Fatal("after the failed reload the next CA's client was served")
+	}
+
+	if err := os.WriteFile(files["ca"][0], append(append([]byte{}, ca.PEM...), next.PEM...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if line := hupTLS(t, p); !strings.Contains(line, `msg="TLS files reloaded"`) {
+		t.Fatalf("SIGHUP with the mended CA file: %s", line)
+	}
+	if after, err := servedSerial(&newClient); err != nil || after == before {
+		t.Fatalf("after the mended reload the next CA's client got %v (certificate %s, before %s); want served the renewed certificate", err, after, before)
+	}
+}

@@ -272,3 +272,60 @@ func memberOf(addr, id string) (gossip, raftRole string, err error) {
 	}
 	return "", "", fmt.Errorf("KVORUM.MEMBERS has no %s: %v", id, v)
 }
+
+// --tls-cluster-ca-cert-file is reloaded on SIGHUP: a peer with a
+// certificate from the next CA is refused at the relays' server name on
+// the TLS listener (the cluster's mutual TLS, checked as on the Raft port)
+// while the node trusts the current CA alone, and served once the file
+// holds both and the node got SIGHUP. A client without a certificate is
+// served throughout (--tls-auth-clients no).
+func TestTLSCluster_ReloadCAOnHUP(t *testing.T) {
+	dir := t.TempDir()
+	ca, err := certs.NewCA("cluster CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ca.WriteFiles(dir, []string{"127.0.0.1"}, "node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := certs.NewCA("next CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterCA := dir + "/cluster-ca.crt"
+	if err := os.WriteFile(clusterCA, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tlsAddr := fmt.Sprintf("127.0.0.1:%d", buildtest.FreePorts(t, 1)[0])
+	p := start(t, t.TempDir(), "--tls-listen", tlsAddr, "--tls-cluster", "yes",
+		"--tls-cert-file", files["node"][0], "--tls-key-file", files["node"][1], "--tls-cluster-ca-cert-file", clusterCA)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	relay := &tls.Config{ServerName: relayServerName, Certificates: []tls.Certificate{issuePair(t, next, "renewed node")},
+		InsecureSkipVerify: true, // VerifyConnection checks the chain, without the relays' name
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots})
+			return err
+		}}
+	client := &tls.Config{ServerName: "127.0.0.1", RootCAs: roots}
+	if reply, err := pingTLS(tlsAddr, relay); err == nil {
+		t.Fatalf("a peer with the next CA's certificate got %q while the node trusts the cluster CA alone", reply)
+	}
+	if reply, err := pingTLS(tlsAddr, client); err != nil || reply != "PONG" {
+		t.Fatalf("a TLS client without a certificate: %q, %v; want PONG", reply, err)
+	}
+
+	if err := os.WriteFile(clusterCA, append(append([]byte{}, ca.PEM...), next.PEM...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if line := hupTLS(t, p); !strings.Contains(line, `msg="TLS files reloaded"`) {
+		t.Fatalf("SIGHUP with both CAs in the cluster CA file: %s", line)
+	}
+	if reply, err := pingTLS(tlsAddr, relay); err != nil || reply != "PONG" {
+		t.Fatalf("a peer with the next CA's certificate after the reload: %q, %v; want PONG", reply, err)
+	}
+	if reply, err := pingTLS(tlsAddr, client); err != nil || reply != "PONG" {
+		t.Fatalf("a TLS client without a certificate after the reload: %q, %v; want PONG", reply, err)
+	}
+}
