@@ -195,7 +195,7 @@ type options struct {
 	shutdownTimeout time.Duration
 	metricsAddr     string        // --metrics-listen: Prometheus /metrics, off if ""
 	version         bool          // --version: print it and exit
-	certs           *certReloader // the TLS listener's and the cluster's certificates, nil without any
+	certs           *certReloader // every TLS file (certificates, keys, CAs), reloaded on SIGHUP; nil without any
 }
 
 // rawFlags holds the flags that are converted after parsing.
