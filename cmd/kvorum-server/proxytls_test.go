@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvorum/kvorum/internal/certs"
 	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
@@ -33,14 +32,7 @@ const relayServerName = "relay.kvorum.invalid"
 // certificate from the cluster CA, while clients are served as before
 // (--tls-auth-clients no: no certificate asked).
 func TestProxyTLS_FollowerRelaysOverMutualTLS(t *testing.T) {
-	ca, err := certs.NewCA("cluster CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ca.WriteFiles(t.TempDir(), []string{"127.0.0.1"}, "node")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, files := caFiles(t, t.TempDir(), "cluster CA", "node")
 	nodes := startLocalClusterWith(t, 3, "", "--tls-cluster", "yes", "--tls-cert-file", files["node"][0],
 		"--tls-key-file", files["node"][1], "--tls-ca-cert-file", files["ca"][0], "--tls-listen", "127.0.0.1:0",
 		"--follower-mode", "proxy", "--protocol", "resp2")
@@ -127,14 +119,7 @@ func TestProxyTLS_FollowerRelaysOverMutualTLS(t *testing.T) {
 // --follower-mode proxy with --tls-cluster yes and no --tls-listen is
 // refused at start, exit 2 and one clear error, flags or KVORUM_ twins.
 func TestProxyTLS_RefusedWithoutTLSListener(t *testing.T) {
-	ca, err := certs.NewCA("cluster CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ca.WriteFiles(t.TempDir(), []string{"127.0.0.1"}, "node")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, files := caFiles(t, t.TempDir(), "cluster CA", "node")
 	tlsArgs := []string{"--tls-cert-file", files["node"][0], "--tls-key-file", files["node"][1], "--tls-ca-cert-file", files["ca"][0]}
 	const want = "--follower-mode proxy with --tls-cluster yes needs --tls-listen"
 	for _, tc := range []struct {

@@ -43,14 +43,7 @@ func tlsDo(addr string, roots *x509.CertPool, cert *tls.Certificate, args ...str
 func TestTLS_Listener(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ca, err := certs.NewCA("test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ca.WriteFiles(dir, []string{"127.0.0.1"}, "node")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, files := caFiles(t, dir, "test CA", "node")
 	tlsAddr := fmt.Sprintf("127.0.0.1:%d", buildtest.FreePorts(t, 1)[0])
 	p := start(t, t.TempDir(), "--protocol", "resp2", "--tls-listen", tlsAddr,
 		"--tls-cert-file", files["node"][0], "--tls-key-file", files["node"][1])
@@ -200,14 +193,7 @@ func issuePair(t *testing.T, ca *certs.CA, name string) tls.Certificate {
 // clients are refused once the file holds the next CA alone.
 func TestTLS_ReloadClientCAOnHUP(t *testing.T) {
 	t.Parallel()
-	ca, err := certs.NewCA("current CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ca.WriteFiles(t.TempDir(), []string{"127.0.0.1"}, "node")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, files := caFiles(t, t.TempDir(), "current CA", "node")
 	next, err := certs.NewCA("next CA")
 	if err != nil {
 		t.Fatal(err)
@@ -261,14 +247,7 @@ func TestTLS_ReloadClientCAOnHUP(t *testing.T) {
 // file is mended, the next SIGHUP takes both.
 func TestTLS_DamagedCAFileKeepsTheOldOnHUP(t *testing.T) {
 	t.Parallel()
-	ca, err := certs.NewCA("current CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ca.WriteFiles(t.TempDir(), []string{"127.0.0.1"}, "node")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, files := caFiles(t, t.TempDir(), "current CA", "node")
 	next, err := certs.NewCA("next CA")
 	if err != nil {
 		t.Fatal(err)
@@ -336,4 +315,20 @@ func TestTLS_DamagedCAFileKeepsTheOldOnHUP(t *testing.T) {
 	if after, err := servedSerial(&newClient); err != nil || after == before {
 		t.Fatalf("after the mended reload the next CA's client got %v (certificate %s, before %s); want served the renewed certificate", err, after, before)
 	}
+}
+
+// caFiles makes a throwaway CA called name and writes it, and a key and a
+// certificate for 127.0.0.1 for each of certNames, under dir
+// (certs.CA.WriteFiles), failing t on any error.
+func caFiles(t *testing.T, dir, name string, certNames ...string) (*certs.CA, map[string][2]string) {
+	t.Helper()
+	ca, err := certs.NewCA(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ca.WriteFiles(dir, []string{"127.0.0.1"}, certNames...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, files
 }

@@ -34,14 +34,7 @@ const admitTimeout = 90 * time.Second
 // at every reconcile pass, warns once a term, and the cluster keeps
 // serving.
 func TestTLSCluster_MutualTLSAndAdmission(t *testing.T) {
-	ca, err := certs.NewCA("cluster CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ca.WriteFiles(t.TempDir(), []string{"127.0.0.1"}, "node")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, files := caFiles(t, t.TempDir(), "cluster CA", "node")
 	nodes := startLocalClusterWith(t, 3, "", "--tls-cluster", "yes",
 		"--tls-cert-file", files["node"][0], "--tls-key-file", files["node"][1], "--tls-ca-cert-file", files["ca"][0])
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
@@ -138,14 +131,7 @@ func TestTLSCluster_MutualTLSAndAdmission(t *testing.T) {
 // with an override it would ignore; the KVORUM_TLS_CLUSTER twin counts.
 func TestTLSCluster_RefusedAtStart(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := certs.NewCA("cluster CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ca.WriteFiles(dir, []string{"127.0.0.1"}, "node")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, files := caFiles(t, dir, "cluster CA", "node")
 	other, err := certs.NewCA("another CA")
 	if err != nil {
 		t.Fatal(err)
@@ -186,14 +172,7 @@ func TestTLSCluster_RefusedAtStart(t *testing.T) {
 // cluster CA.
 func TestTLSCluster_ReloadOnHUP(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := certs.NewCA("cluster CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ca.WriteFiles(dir, []string{"127.0.0.1"}, "raft", "peer")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, files := caFiles(t, dir, "cluster CA", "raft", "peer")
 	raftAddr := fmt.Sprintf("127.0.0.1:%d", buildtest.FreePorts(t, 1)[0])
 	p := start(t, t.TempDir(), "--raft-addr", raftAddr, "--tls-cluster", "yes", "--tls-cluster-cert-file", files["raft"][0],
 		"--tls-cluster-key-file", files["raft"][1], "--tls-cluster-ca-cert-file", files["ca"][0])
@@ -281,14 +260,7 @@ func memberOf(addr, id string) (gossip, raftRole string, err error) {
 // served throughout (--tls-auth-clients no).
 func TestTLSCluster_ReloadCAOnHUP(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := certs.NewCA("cluster CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ca.WriteFiles(dir, []string{"127.0.0.1"}, "node")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, files := caFiles(t, dir, "cluster CA", "node")
 	next, err := certs.NewCA("next CA")
 	if err != nil {
 		t.Fatal(err)
