@@ -18,6 +18,7 @@ require (
 	github.com/tidwall/redcon v1.6.4
 	go.etcd.io/bbolt v1.3.11
 	go.uber.org/goleak v1.3.0
+	golang.org/x/sys v0.47.0
 )
 
 require (
@@ -49,6 +50,5 @@ require (
 	github.com/tidwall/match v1.1.1 // indirect
 	golang.org/x/exp v0.0.0-20220827204233-334a2380cb91 // indirect
 	golang.org/x/net v0.58.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

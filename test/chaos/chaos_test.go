@@ -59,13 +59,16 @@ func chaosEnv(t *testing.T) (runs int, d time.Duration, seed uint64) {
 	return runs, d, seed
 }
 
-// workloads are one run's workloads: registers, the plain queue, the
-// smart-client queue and counters.
+// workloads are one run's workloads: registers (plain connections and
+// redis-py), the plain queue, the smart-client queue, and counters (plain
+// connections and the smart client).
 type workloads struct {
-	reg *registers
-	q   *queue
-	sq  *queue
-	ctr *counters
+	reg  *registers
+	py   *redisPy
+	q    *queue
+	sq   *queue
+	ctr  *counters
+	sctr *counters
 }
 
 // runSchedule starts a cluster of bin, runs the workloads for d under the
@@ -81,8 +84,8 @@ func runSchedule(t *testing.T, bin string, seed uint64, d time.Duration) *report
 		Schedule: plan(seed, d)}
 	c := startCluster(t, bin, 3, dir, "--snapshot-threshold", "1024", "--snapshot-interval", "1s")
 	clk := &clock{start: time.Now()}
-	w := workloads{reg: &registers{clock: clk, keys: 3, rotate: 2 * time.Second}, q: newQueue("queue"),
-		sq: newQueue("smartqueue"), ctr: newCounters(3)}
+	w := workloads{reg: &registers{clock: clk, keys: 3, rotate: 2 * time.Second}, py: newRedisPy(clk),
+		q: newQueue("queue"), sq: newQueue("smartqueue"), ctr: newCounters("ctr", 3), sctr: newCounters("sctr", 3)}
 	nem := &nemesis{c: c, clock: clk}
 
 	run, stop := context.WithTimeout(context.Background(), d)
@@ -97,7 +100,8 @@ func runSchedule(t *testing.T, bin string, seed uint64, d time.Duration) *report
 	}()
 	produced := make(chan struct{})
 	w.start(run, drain, c.addrs(), seed, &producers, &others, &consumers, produced)
-	w.startSmart(t, run, drain, c.addrs(), &producers, &consumers, produced)
+	w.startSmart(t, run, drain, c.addrs(), seed, &producers, &others, &consumers, produced)
+	w.py.start(t, c.addrs(), seed, d, dir)
 
 	nem.run(run, r.Schedule, clk.start.Add(d))
 	<-run.Done()
@@ -105,6 +109,7 @@ func runSchedule(t *testing.T, bin string, seed uint64, d time.Duration) *report
 	others.Wait()
 	close(produced)
 	consumers.Wait()
+	w.py.stop(redisPyGrace)
 	r.Faults = nem.faults
 	r.ShutdownDeadlines = c.shutdownDeadlines
 	w.check(t, r, c, nem, dir)
@@ -137,13 +142,14 @@ func (w workloads) start(run, drain context.Context, seeds []string, seed uint64
 	}
 }
 
-// startSmart launches the smart-client queue: one producer client and
-// one consumer client (each with its own session), one producer and two
-// consumers. The clients close in t.Cleanup, after the workers are done.
-func (w workloads) startSmart(t *testing.T, run, drain context.Context, seeds []string,
-	producers, consumers *sync.WaitGroup, produced chan struct{}) {
+// startSmart launches the smart-client workloads: the queue, with one
+// producer client and one consumer client (each with its own session), one
+// producer and two consumers; and counters, two workers sharing a third
+// client. The clients close in t.Cleanup, after the workers are done.
+func (w workloads) startSmart(t *testing.T, run, drain context.Context, seeds []string, seed uint64,
+	producers, others, consumers *sync.WaitGroup, produced chan struct{}) {
 	var cls []*client.Client
-	for range 2 {
+	for range 3 {
 		cl, err := client.New(client.Options{Addrs: seeds, MinRetryBackoff: 5 * time.Millisecond, MaxRetryBackoff: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
@@ -155,6 +161,9 @@ func (w workloads) startSmart(t *testing.T, run, drain context.Context, seeds []
 	for range 2 {
 		consumers.Go(func() { w.sq.smartConsumer(drain, cls[1], produced) })
 	}
+	for i := range 2 {
+		others.Go(func() { w.sctr.smartWorker(run, cls[2], i, seed) })
+	}
 }
 
 // check runs the checkers on a healed cluster and fills in r.
@@ -163,7 +172,9 @@ func (w workloads) check(t *testing.T, r *report, c *cluster, nem *nemesis, dir 
 	defer cancel()
 	seeds := c.addrs()
 	r.SmartErrs = w.sq.errs
-	r.Ops = opsBlock{Registers: w.reg.counts, Queue: w.q.counts, SmartQueue: w.sq.counts, Counters: w.ctr.counts}
+	r.SmartCtrErrs = w.sctr.errs
+	r.Ops = opsBlock{Registers: w.reg.counts, RedisPyRegisters: w.py.reg.counts, Queue: w.q.counts,
+		SmartQueue: w.sq.counts, Counters: w.ctr.counts, SmartCounters: w.sctr.counts}
 	for _, q := range []struct {
 		name    string
 		q       *queue
@@ -179,16 +190,9 @@ func (w workloads) check(t *testing.T, r *report, c *cluster, nem *nemesis, dir 
 			r.Verdicts.Problems = append(r.Verdicts.Problems, q.name+": "+q.out.String())
 		}
 	}
-	probs, err := w.ctr.readFinal(ctx, seeds)
-	if err != nil {
-		probs = append(probs, err.Error())
-	}
-	r.Counters = w.ctr.rec
-	r.Verdicts.Counters = "ok"
-	if len(probs) > 0 {
-		r.Verdicts.Counters = "VIOLATION"
-		r.Verdicts.Problems = append(r.Verdicts.Problems, probs...)
-	}
+	r.Counters, r.SmartCounters = w.ctr.rec, w.sctr.rec
+	r.Verdicts.Counters = w.ctr.check(ctx, seeds, r)
+	r.Verdicts.SmartCounters = w.sctr.check(ctx, seeds, r)
 	verdict, vis, took := w.reg.check(30*time.Second, nem.notes, dir)
 	r.Verdicts.Linearizability, r.Verdicts.Visualization = verdict, vis
 	r.Registers.Operations, r.Registers.Keys, r.Registers.CheckS = len(w.reg.history), w.reg.nkeys, took.Seconds()
@@ -197,11 +201,36 @@ func (w workloads) check(t *testing.T, r *report, c *cluster, nem *nemesis, dir 
 		r.Verdicts.Problems = append(r.Verdicts.Problems, "registers: not linearizable; visualization "+vis)
 		t.Logf("linearizability visualization: %s", vis)
 	}
-	if len(w.reg.history) == 0 || w.q.counts.OK == 0 || w.sq.counts.OK == 0 || w.ctr.counts.OK == 0 {
+	w.checkRedisPy(t, r, nem, dir)
+	if len(w.reg.history) == 0 || w.q.counts.OK == 0 || w.sq.counts.OK == 0 || w.ctr.counts.OK == 0 ||
+		w.sctr.counts.OK == 0 || w.py.skipped == "" && w.py.reg.counts.OK == 0 {
 		r.Verdicts.Problems = append(r.Verdicts.Problems, "a workload completed no operation: the run checks nothing")
 	}
 	if w.reg.cas.Swapped == 0 {
 		r.Verdicts.Problems = append(r.Verdicts.Problems, "registers: no compare-and-set swapped: EXEC went unchecked")
+	}
+}
+
+// checkRedisPy checks the redis-py registers' history, unless the
+// workload was skipped, and fills in r.
+func (w workloads) checkRedisPy(t *testing.T, r *report, nem *nemesis, dir string) {
+	p := w.py
+	r.RedisPy.Skipped, r.RedisPy.Version, r.RedisPy.Errors, r.RedisPy.Killed = p.skipped, p.version, p.errs, p.killed.Load()
+	if p.skipped != "" {
+		r.Verdicts.RedisPy = "skipped"
+		return
+	}
+	r.Verdicts.Problems = append(r.Verdicts.Problems, p.problems...)
+	verdict, vis, took := p.reg.check(30*time.Second, nem.notes, dir)
+	r.Verdicts.RedisPy, r.Verdicts.RedisPyVisualization = verdict, vis
+	r.RedisPy.Operations, r.RedisPy.Keys, r.RedisPy.CheckS = len(p.reg.history), p.reg.nkeys, took.Seconds()
+	r.RedisPy.MaxKeyOps = p.reg.maxOps
+	if verdict == "ILLEGAL" {
+		r.Verdicts.Problems = append(r.Verdicts.Problems, "redis-py registers: not linearizable; visualization "+vis)
+		t.Logf("redis-py linearizability visualization: %s", vis)
+	}
+	if p.reg.maxOps > 1000 {
+		r.Verdicts.Problems = append(r.Verdicts.Problems, fmt.Sprintf("redis-py registers: %d operations on one key, over the 1,000 the script allows", p.reg.maxOps))
 	}
 }
 

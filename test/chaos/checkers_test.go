@@ -63,6 +63,7 @@ func TestCheckCounter(t *testing.T) {
 		{counterRecord{Acked: 3, Replies: []int64{1, 2, 3}, Final: 2}, true},          // an acknowledged INCR lost
 		{counterRecord{Acked: 2, Unknown: 1, Replies: []int64{1, 2}, Final: 4}, true}, // applied twice
 		{counterRecord{Acked: 2, Replies: []int64{1, 1}, Final: 2}, true},             // two INCRs saw one value
+		{counterRecord{Acked: 3, Replies: []int64{1, 2, 3}, Final: 4}, true},          // none unknown, yet applied once more
 	} {
 		if got := checkCounter("c", tc.r) != ""; got != tc.fail {
 			t.Errorf("%+v: violation %v, want %v (%q)", tc.r, got, tc.fail, checkCounter("c", tc.r))
@@ -151,5 +152,41 @@ func TestPlan_EveryKind(t *testing.T) {
 		if !seen[k] {
 			t.Errorf("no %s step in a 10-minute plan", k)
 		}
+	}
+}
+
+// The redis-py script's lines become a register history on the run's
+// clock: an answered operation as seen, a SET of unknown outcome as one
+// that may apply any time after its call, a failed one only counted; a
+// line that is not JSON is a problem. A stale read among them is illegal.
+func TestRedisPy_LinesToHistory(t *testing.T) {
+	p := newRedisPy(nil)
+	p.offset = -1000
+	p.read(strings.NewReader(`{"start": true, "redis_py": "4.3.4"}
+{"worker": 0, "kind": "set", "key": "py:0.0:0", "value": "py0-0", "output": "", "outcome": "ok", "call": 1010, "return": 1020}
+{"worker": 1, "kind": "set", "key": "py:0.0:0", "value": "py1-0", "output": "py0-0", "outcome": "ok", "call": 1030, "return": 1040}
+{"worker": 0, "kind": "get", "key": "py:0.0:0", "value": "", "output": "py0-0", "outcome": "ok", "call": 1050, "return": 1060}
+{"worker": 1, "kind": "set", "key": "py:0.0:0", "value": "py1-1", "output": "", "outcome": "unknown", "call": 1070, "return": 1080, "error": "ConnectionError after send"}
+{"worker": 1, "kind": "get", "key": "py:0.0:0", "value": "", "output": "", "outcome": "failed", "call": 1090, "return": 1095, "error": "ClusterDownError: no leader"}
+not json
+{"end": true, "ops": 5}
+`))
+	if !p.ended || p.version != "4.3.4" || len(p.problems) != 1 || len(p.errs) != 2 {
+		t.Fatalf("ended %v, version %q, problems %q, errs %q", p.ended, p.version, p.problems, p.errs)
+	}
+	if c := p.reg.counts; c != (opCounts{OK: 3, Failed: 1, Unknown: 1}) {
+		t.Errorf("counts %+v", c)
+	}
+	h := p.reg.history
+	if len(h) != 4 || h[0].Call != 10 || h[0].Return != 20 || h[3].Return != math.MaxInt64 || !h[3].Output.(regmodel.Output).Unknown {
+		t.Fatalf("history %+v", h)
+	}
+	verdict, vis, _ := p.reg.check(10e9, nil, t.TempDir())
+	if verdict != "ILLEGAL" || !strings.Contains(vis, "linearizability-redispy-") {
+		t.Fatalf("verdict %q (visualization %q), want ILLEGAL: the GET read py0-0 after py1-0 replaced it", verdict, vis)
+	}
+	h[2].Output = regmodel.Output{Value: "py1-0"}
+	if verdict, _, _ := p.reg.check(10e9, nil, t.TempDir()); verdict != "linearizable" {
+		t.Errorf("with a fresh read: %q, want linearizable", verdict)
 	}
 }

@@ -37,10 +37,24 @@
 //     increments and those plus the unknown ones, and whose acknowledged
 //     replies are distinct.
 //
-// A fourth workload runs the queue through the smart client (package
-// client: Push, Reserve, Ack, with its write sessions) on lists of its own,
-// never resending anything itself: the same check then allows no
-// duplicate unless a call ended with client.ErrUnknownOutcome.
+// Two workloads run through the smart client (package client, with its
+// write sessions) on keys of their own, never resending anything
+// themselves, each call with 10 s of its own: the queue (Push, Reserve,
+// Ack), whose check then allows no duplicate unless a call ended with
+// client.ErrUnknownOutcome; and counters (INCR through Do), whose final
+// value must equal the acknowledged INCRs exactly when no call ended so,
+// with the same distinct-replies check.
+//
+// One runs through unmodified redis-py: testdata/redispy_registers.py,
+// run by Debian's /usr/bin/python3 (skipped, with a note, if it cannot
+// import redis), GET through redis.RedisCluster and SET k v GET through
+// plain redis.Redis connections that follow -MOVED themselves (RedisCluster
+// resends a command after a broken connection, so writes cannot use it),
+// on keys of its own. It writes one JSON line per operation, with
+// CLOCK_MONOTONIC times the Go side shifts onto the run's clock; the lines
+// become a register history checked like the plain registers' (its own
+// verdict and visualization). The process is killed if it has not ended
+// 30 s after the run.
 //
 // TestPausedLeader_NeverServesStaleOrAcksLostWrite is the stale-leader
 // trap on its own: a leader stopped with a GET and a SET in its sockets,
@@ -64,7 +78,7 @@
 // KVORUM_CHAOS_RUNS=n and KVORUM_CHAOS_DURATION=d run n schedules of d
 // each. docs/RELIABILITY.md records the runs made.
 //
-// It imports the resp codec, the client, porcupine, and hashicorp/raft's
-// request types (for the proxy), never cluster or fsm: what it checks is
-// what a client sees.
+// It imports the resp codec, the client, porcupine, hashicorp/raft's
+// request types (for the proxy) and x/sys/unix (CLOCK_MONOTONIC), never
+// cluster or fsm: what it checks is what a client sees.
 package chaos

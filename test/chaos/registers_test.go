@@ -20,6 +20,7 @@ type registers struct {
 	clock  *clock
 	keys   int           // registers live at once
 	rotate time.Duration // a new set of keys every rotate, so each key's history stays short
+	label  string        // names the visualization's file: linearizability-<label>*.html
 
 	mu      sync.Mutex
 	history []porcupine.Operation
@@ -214,7 +215,7 @@ func (r *registers) check(timeout time.Duration, notes []porcupine.Annotation, d
 		return "unknown (check timed out)", "", took
 	}
 	info.AddAnnotations(notes)
-	f, err := os.CreateTemp(dir, "linearizability-*.html")
+	f, err := os.CreateTemp(dir, "linearizability-"+r.label+"*.html")
 	if err == nil {
 		f.Close()
 		vis = f.Name()

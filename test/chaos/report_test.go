@@ -33,30 +33,49 @@ type report struct {
 		CAS        casCounts `json:"cas"`
 		CheckS     float64   `json:"check_s"`
 	} `json:"registers"`
-	Queue      queueVerdict              `json:"queue"`
-	SmartQueue queueVerdict              `json:"smart_queue"`
-	SmartErrs  []string                  `json:"smart_queue_errors,omitempty"`
-	Counters   map[string]*counterRecord `json:"counters"`
-	Logs       string                    `json:"logs"`
+	// RedisPy is the redis-py register workload (pyregisters_test.go).
+	RedisPy struct {
+		Skipped    string   `json:"skipped,omitempty"` // why it did not run
+		Version    string   `json:"redis_py_version,omitempty"`
+		Operations int      `json:"operations"`
+		Keys       int      `json:"keys"`
+		MaxKeyOps  int      `json:"max_ops_per_key"`
+		CheckS     float64  `json:"check_s"`
+		Killed     bool     `json:"killed,omitempty"` // still running redisPyGrace after the run: killed
+		Errors     []string `json:"errors,omitempty"` // the first failed or unknown operations' errors
+	} `json:"redispy_registers"`
+	Queue         queueVerdict              `json:"queue"`
+	SmartQueue    queueVerdict              `json:"smart_queue"`
+	SmartErrs     []string                  `json:"smart_queue_errors,omitempty"`
+	Counters      map[string]*counterRecord `json:"counters"`
+	SmartCounters map[string]*counterRecord `json:"smart_counters"`
+	SmartCtrErrs  []string                  `json:"smart_counters_errors,omitempty"`
+	Logs          string                    `json:"logs"`
 	// ShutdownDeadlines are the SIGTERMs a node answered by running out of
 	// its --shutdown-timeout: not a safety violation, a stop that hung.
 	ShutdownDeadlines []string `json:"shutdown_deadlines,omitempty"`
 }
 
 type opsBlock struct {
-	Registers  opCounts `json:"registers"`
-	Queue      opCounts `json:"queue"`
-	SmartQueue opCounts `json:"smart_queue"`
-	Counters   opCounts `json:"counters"`
+	Registers        opCounts `json:"registers"`
+	RedisPyRegisters opCounts `json:"redispy_registers"`
+	Queue            opCounts `json:"queue"`
+	SmartQueue       opCounts `json:"smart_queue"`
+	Counters         opCounts `json:"counters"`
+	SmartCounters    opCounts `json:"smart_counters"`
 }
 
 type verdicts struct {
-	Linearizability string   `json:"linearizability"`
-	Visualization   string   `json:"visualization,omitempty"`
-	Queue           string   `json:"queue"`
-	SmartQueue      string   `json:"smart_queue"`
-	Counters        string   `json:"counters"`
-	Problems        []string `json:"problems,omitempty"`
+	Linearizability string `json:"linearizability"`
+	Visualization   string `json:"visualization,omitempty"`
+	// RedisPy is the redis-py registers' porcupine verdict, or "skipped".
+	RedisPy              string   `json:"redispy_linearizability"`
+	RedisPyVisualization string   `json:"redispy_visualization,omitempty"`
+	Queue                string   `json:"queue"`
+	SmartQueue           string   `json:"smart_queue"`
+	Counters             string   `json:"counters"`
+	SmartCounters        string   `json:"smart_counters"`
+	Problems             []string `json:"problems,omitempty"`
 }
 
 // ok reports whether no checker found a violation and nothing failed.
@@ -93,13 +112,22 @@ func (r *report) summary() string {
 		verdict = "FAIL"
 	}
 	o := r.Ops
-	line := fmt.Sprintf("chaos %s seed=%d %s faults=%d (%s) failover p50=%.2fs max=%.2fs | registers %d/%d/%d %s (cas %d swapped, %d changed, %d differed) | queue %d/%d/%d %s | smart queue %d/%d/%d %s | counters %d/%d/%d %s (ok/failed/unknown)",
+	py := "redis-py registers skipped"
+	if r.RedisPy.Skipped == "" {
+		py = fmt.Sprintf("redis-py registers %d/%d/%d %s", o.RedisPyRegisters.OK, o.RedisPyRegisters.Failed,
+			o.RedisPyRegisters.Unknown, r.Verdicts.RedisPy)
+		if r.RedisPy.Killed {
+			py += " (script killed after the run)"
+		}
+	}
+	line := fmt.Sprintf("chaos %s seed=%d %s faults=%d (%s) failover p50=%.2fs max=%.2fs | registers %d/%d/%d %s (cas %d swapped, %d changed, %d differed) | %s | queue %d/%d/%d %s | smart queue %d/%d/%d %s | counters %d/%d/%d %s | smart counters %d/%d/%d %s (ok/failed/unknown)",
 		verdict, r.Seed, r.Duration, len(r.Faults), strings.Join(ks, ", "), r.Failover.P50, r.Failover.Max,
 		o.Registers.OK, o.Registers.Failed, o.Registers.Unknown, r.Verdicts.Linearizability,
-		r.Registers.CAS.Swapped, r.Registers.CAS.Changed, r.Registers.CAS.Differed,
+		r.Registers.CAS.Swapped, r.Registers.CAS.Changed, r.Registers.CAS.Differed, py,
 		o.Queue.OK, o.Queue.Failed, o.Queue.Unknown, firstWord(r.Verdicts.Queue),
 		o.SmartQueue.OK, o.SmartQueue.Failed, o.SmartQueue.Unknown, firstWord(r.Verdicts.SmartQueue),
-		o.Counters.OK, o.Counters.Failed, o.Counters.Unknown, r.Verdicts.Counters)
+		o.Counters.OK, o.Counters.Failed, o.Counters.Unknown, r.Verdicts.Counters,
+		o.SmartCounters.OK, o.SmartCounters.Failed, o.SmartCounters.Unknown, r.Verdicts.SmartCounters)
 	if n := len(r.ShutdownDeadlines); n > 0 {
 		line += fmt.Sprintf(" | %d stop(s) ran out of the shutdown deadline", n)
 	}

@@ -18,6 +18,18 @@ import (
 // the calls' contexts last. Each call has 10 s of its own, so the run's
 // end stops the workers between calls, never cuts one off.
 
+// smartOutcome classifies a client call's error: none is ok, one matching
+// client.ErrUnknownOutcome unknown, any other failed (not applied).
+func smartOutcome(err error) outcome {
+	switch {
+	case err == nil:
+		return ok
+	case errors.Is(err, client.ErrUnknownOutcome):
+		return unknown
+	}
+	return failed
+}
+
 // smartOutcome classifies a client call's error, and keeps the first
 // errors' text for the report.
 func (q *queue) smartOutcome(call string, err error) outcome {
@@ -28,13 +40,7 @@ func (q *queue) smartOutcome(call string, err error) outcome {
 		}
 		q.mu.Unlock()
 	}
-	switch {
-	case err == nil:
-		return ok
-	case errors.Is(err, client.ErrUnknownOutcome):
-		return unknown
-	}
-	return failed
+	return smartOutcome(err)
 }
 
 // smartProducer pushes unique items through cl until ctx ends.
