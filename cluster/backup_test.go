@@ -2,6 +2,8 @@ package cluster_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -86,14 +88,14 @@ func TestBackup_RestoreIntoAnotherCluster(t *testing.T) {
 	damaged := bytes.Clone(backup.Bytes())
 	damaged[len(damaged)-10] ^= 0xff
 	for name, b := range map[string][]byte{"damaged": damaged, "truncated": backup.Bytes()[:backup.Len()/2], "not a backup": []byte("hello\n")} {
-		if err := dl.Restore(bytes.NewReader(b)); !errors.Is(err, cluster.ErrBackupFormat) {
+		if err := dl.Restore(b); !errors.Is(err, cluster.ErrBackupFormat) {
 			t.Fatalf("%s backup: err = %v, want ErrBackupFormat", name, err)
 		}
 	}
 	if v := resptest.Do(t, dl.ClientAddr(), "GET", "before"); v.Text() != "restore" {
 		t.Fatalf("after refused restores GET before = %v: the state changed", v)
 	}
-	dl, err := onLeader(t, dst, func(n *testcluster.Node) error { return n.Restore(bytes.NewReader(backup.Bytes())) })
+	dl, err := onLeader(t, dst, func(n *testcluster.Node) error { return n.Restore(backup.Bytes()) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,5 +118,47 @@ func TestBackup_RestoreIntoAnotherCluster(t *testing.T) {
 		resptest.WaitFor(t, f.ID()+" has the restored state", 10*time.Second, func() bool {
 			return fc.Do(t, "GET", "after").Text() == "1" && answers(t, fc, reads) == strings.Replace(want, "[DBSIZE]="+resp.Int(6).String(), "[DBSIZE]="+resp.Int(7).String(), 1)
 		})
+	}
+}
+
+// sealed returns a backup whose header claims index and holds stream with
+// its true size and checksum: what anyone can make.
+func sealed(index uint64, stream []byte) []byte {
+	sum := sha256.Sum256(stream)
+	return append([]byte(fmt.Sprintf("KVORUM-BACKUP 1 %d 1 %d %s\n", index, len(stream), hex.EncodeToString(sum[:]))), stream...)
+}
+
+// A backup whose checksum matches but whose stream the state machine
+// cannot read, or whose header names another index or one near the top of
+// uint64, is refused before Raft sees it (Raft's restore would panic on an
+// unreadable stream and leave it on disk), and the node goes on serving.
+func TestBackup_RestoreRefusesWhatItCannotRead(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 1})
+	n := c.Leader(10 * time.Second)
+	resptest.Do(t, n.ClientAddr(), "SET", "k", "v")
+	var good bytes.Buffer
+	if err := n.Backup(&good); err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := bytes.Cut(good.Bytes(), []byte("\n"))
+	var index uint64
+	fmt.Sscanf(good.String(), "KVORUM-BACKUP 1 %d", &index)
+	newer := resp.AppendValue(nil, resp.Array(resp.BulkString("kvorum-snapshot"), resp.Int(99), resp.Int(int64(index)), resp.Int(0)))
+	for name, b := range map[string][]byte{
+		"a newer format":              sealed(index, newer),
+		"cut and resealed":            sealed(index, rest[:len(rest)/2]),
+		"an index below its stream's": sealed(1, rest),
+		"an index near 2^64":          sealed(1<<64-1, rest),
+		"a size that is a lie":        []byte(strings.Replace(string(sealed(index, rest)), fmt.Sprintf(" %d ", len(rest)), " 4294967296 ", 1)),
+	} {
+		if err := n.Restore(b); !errors.Is(err, cluster.ErrBackupFormat) {
+			t.Fatalf("%s: err = %v, want ErrBackupFormat", name, err)
+		}
+	}
+	if v := resptest.Do(t, n.ClientAddr(), "GET", "k"); v.Text() != "v" {
+		t.Fatalf("GET k after refused restores = %v", v)
+	}
+	if err := n.Restore(good.Bytes()); err != nil {
+		t.Fatalf("the good backup: %v", err)
 	}
 }

@@ -57,7 +57,7 @@ func cmdRestore(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 		if n := d.fsm.Keys(); n > 0 && !force {
 			return restoreOverKeys(n)
 		}
-		if err := d.store.Restore(bytes.NewReader(data)); err != nil {
+		if err := d.store.Restore(data); err != nil {
 			var re *resp.RedirectError
 			if errors.As(err, &re) {
 				return re.Value()

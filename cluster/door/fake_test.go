@@ -1,6 +1,7 @@
 package door_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -115,10 +116,10 @@ func (s *fakeStore) Backup(w io.Writer) error {
 	return snap.Persist(&writerSink{w})
 }
 
-func (s *fakeStore) Restore(r io.Reader) error {
+func (s *fakeStore) Restore(backup []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fsm.Restore(io.NopCloser(r))
+	return s.fsm.Restore(io.NopCloser(bytes.NewReader(backup)))
 }
 
 // writerSink is a raft.SnapshotSink that writes to w.

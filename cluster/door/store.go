@@ -42,7 +42,7 @@ type Store interface {
 	// Backup writes a backup of the whole state to w, on the leader
 	// (KVORUM.BACKUP); Restore replaces the state with one (KVORUM.RESTORE).
 	Backup(w io.Writer) error
-	Restore(r io.Reader) error
+	Restore(backup []byte) error
 }
 
 // Proposal is a write handed to the log.
