@@ -117,6 +117,12 @@ func run(argv []string) int {
 		Username:   cfg.user,
 		Password:   cfg.password,
 	}
+	if cfg.backup != "" || cfg.restore != "" {
+		// A backup is the whole state in one reply, and a restore waits
+		// for the state to be installed: no per-round-trip limit (^C ends
+		// them).
+		opt.ReadTimeout, opt.WriteTimeout = -1, -1
+	}
 	switch {
 	case cfg.resp3:
 		opt.Protocol = resp.RESP3
@@ -168,8 +174,6 @@ func (s *session) redirected(_, to string) {
 	fmt.Fprintf(w, "-> Redirected to leader %s\n", to)
 }
 
-// exec sends one command and prints its reply; a Ctrl-C cancels it. It
-// reports false for an error reply or a failure.
 // transfer runs --backup or --restore and reports it, as redis-cli
 // reports --rdb.
 func (s *session) transfer(cfg config) int {
@@ -195,6 +199,8 @@ func (s *session) transfer(cfg config) int {
 	return 0
 }
 
+// exec sends one command and prints its reply; a Ctrl-C cancels it. It
+// reports false for an error reply or a failure.
 func (s *session) exec(args []resp.Value) bool {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
