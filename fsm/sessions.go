@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"math/bits"
+	"slices"
 	"sort"
 
 	"github.com/kvorum/kvorum/resp"
@@ -33,9 +34,14 @@ const (
 	SeqCommand = "KVORUM.SEQ"
 	// DefaultSessionIdle is how long a session lives without a write.
 	DefaultSessionIdle = 3_600_000 // ms
-	// maxSessionReplies bounds a session's window: a write's seq may be at
-	// most this far above the floor, so the replies it keeps are bounded.
+	// maxSessionReplies bounds the replies a session keeps (its writes
+	// applied and not yet acknowledged): a write beyond it is refused.
 	maxSessionReplies = 65536
+	// ringReach is how far above the floor a session's ring of replies
+	// reaches (a power of two); replies of seqs beyond it are kept in a
+	// map, so a session's memory follows the replies it keeps, however
+	// far a client numbers ahead.
+	ringReach = 4096
 	// sweepEvery is how often, in log time, idle sessions are looked for.
 	sweepEvery = 1000 // ms
 )
@@ -45,23 +51,26 @@ type session struct {
 	idle     int64 // ms without a write after which it expires
 	lastSeen int64 // log time of its last write
 	floor    uint64
-	// replies is the window of seqs floor, floor+1, ...: a client numbers
-	// its writes densely and acknowledges them in order, so a ring indexed
-	// by seq-floor serves where a map would cost a hash per lookup, insert
-	// and acknowledgement on every replica, and allocates nothing once it
-	// has grown to the client's writes in flight.
+	// replies holds the replies of seqs from the floor up. A client
+	// numbers its writes densely and acknowledges them in order, so a
+	// ring indexed by seq-floor serves where a map would cost a hash per
+	// lookup, insert and acknowledgement on every replica, and allocates
+	// nothing once it has grown to the client's writes in flight.
 	replies window
 }
 
-// window is a ring of reply slots for the seqs floor, floor+1, ... (slot
-// i holds seq floor+i), grown by doubling.
+// window is a session's kept replies: a ring for the seqs within
+// ringReach of the floor (slot i holds seq floor+i; grown by doubling,
+// shrunk when mostly empty) and a map by seq for any further out.
 type window struct {
-	slots []cached // len is a power of two, or 0
+	slots []cached // len is a power of two up to ringReach, or 0
 	head  int      // the slot of seq floor
 	n     int      // slots in use: seqs floor .. floor+n-1
+	far   map[uint64]resp.Value
+	count int // replies kept, in the ring and in far
 }
 
-// cached is one slot of a session's window: the reply of the write with
+// cached is one slot of a session's ring: the reply of the write with
 // that seq, if it was applied.
 type cached struct {
 	reply resp.Value
@@ -70,53 +79,89 @@ type cached struct {
 
 func (w *window) at(i int) *cached { return &w.slots[(w.head+i)&(len(w.slots)-1)] }
 
-// get returns the slot i places past the floor's, if in use.
-func (w *window) get(i uint64) (resp.Value, bool) {
-	if i >= uint64(w.n) {
-		return resp.Value{}, false
-	}
-	c := w.at(int(i))
-	return c.reply, c.ok
-}
-
-// put stores r in the slot i places past the floor's.
-func (w *window) put(i int, r resp.Value) {
-	if i >= len(w.slots) {
-		grown := make([]cached, max(16, 2*len(w.slots), 1<<bits.Len(uint(i))))
-		for j := range w.n {
-			grown[j] = *w.at(j)
+// get returns the reply of seq, floor <= seq.
+func (w *window) get(floor, seq uint64) (resp.Value, bool) {
+	if i := seq - floor; i < uint64(w.n) {
+		if c := w.at(int(i)); c.ok {
+			return c.reply, true
 		}
-		w.slots, w.head = grown, 0
 	}
-	w.n = max(w.n, i+1)
-	*w.at(i) = cached{reply: r, ok: true}
+	r, ok := w.far[seq] // nil map: not found
+	return r, ok
 }
 
-// drop frees the first k slots: the floor moved up by k.
-func (w *window) drop(k uint64) {
-	k = min(k, uint64(w.n))
-	for j := range int(k) {
+// put keeps r as the reply of seq, floor <= seq, which has none yet.
+func (w *window) put(floor, seq uint64, r resp.Value) {
+	w.count++
+	i := seq - floor
+	if i >= ringReach {
+		if w.far == nil {
+			w.far = make(map[uint64]resp.Value)
+		}
+		w.far[seq] = r
+		return
+	}
+	if int(i) >= len(w.slots) {
+		w.resize(max(16, 1<<bits.Len(uint(i))))
+	}
+	w.n = max(w.n, int(i)+1)
+	*w.at(int(i)) = cached{reply: r, ok: true}
+}
+
+// resize moves the ring's slots in use to a ring of size slots.
+func (w *window) resize(size int) {
+	ring := make([]cached, size)
+	for j := range w.n {
+		ring[j] = *w.at(j)
+	}
+	w.slots, w.head = ring, 0
+}
+
+// drop forgets the replies below floor: the floor moved up from old.
+func (w *window) drop(old, floor uint64) {
+	k := int(min(floor-old, uint64(w.n)))
+	for j := range k {
+		if c := w.at(j); c.ok {
+			w.count--
+		}
 		*w.at(j) = cached{}
 	}
 	if len(w.slots) > 0 {
-		w.head = (w.head + int(k)) & (len(w.slots) - 1)
+		w.head = (w.head + k) & (len(w.slots) - 1)
 	}
-	w.n -= int(k)
+	w.n -= k
+	if len(w.slots) > 64 && 4*w.n < len(w.slots) { // a burst has passed
+		w.resize(max(16, 1<<bits.Len(uint(2*w.n))))
+	}
+	for seq := range w.far {
+		if seq < floor {
+			delete(w.far, seq)
+			w.count--
+		}
+	}
 }
 
 // reply returns the cached reply of seq (at or above the floor).
-func (s *session) reply(seq uint64) (resp.Value, bool) { return s.replies.get(seq - s.floor) }
+func (s *session) reply(seq uint64) (resp.Value, bool) { return s.replies.get(s.floor, seq) }
 
-// keep caches r as the reply of seq, which is at or above the floor and
-// less than maxSessionReplies beyond it.
-func (s *session) keep(seq uint64, r resp.Value) { s.replies.put(int(seq-s.floor), r) }
+// keep caches r as the reply of seq, which is at or above the floor.
+func (s *session) keep(seq uint64, r resp.Value) { s.replies.put(s.floor, seq, r) }
 
 // each calls fn with every cached reply and its seq, by seq.
 func (s *session) each(fn func(seq uint64, r resp.Value)) {
+	seqs := make([]uint64, 0, s.replies.count)
 	for i := range s.replies.n {
-		if c := s.replies.at(i); c.ok {
-			fn(s.floor+uint64(i), c.reply)
+		if s.replies.at(i).ok {
+			seqs = append(seqs, s.floor+uint64(i))
 		}
+	}
+	for seq := range s.replies.far {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	for _, seq := range seqs {
+		r, _ := s.reply(seq)
+		fn(seq, r)
 	}
 }
 
@@ -209,7 +254,7 @@ func (t *Table) applySeq(c *Ctx, id, seq, floor int64, inner []resp.Value) resp.
 		return UnknownCommand(inner[0].TextBytes())
 	case cmd.Name == SeqCommand || cmd.Name == SessionCommand || (cmd.IsInternal() && cmd.Name != ExecCommand):
 		return errSeqNesting
-	case uint64(seq)-s.floor >= maxSessionReplies:
+	case s.replies.count >= maxSessionReplies:
 		return errSeqFull
 	}
 	if v, ok := cmd.CheckArity(inner); !ok {
@@ -233,7 +278,7 @@ func (s *session) ack(floor uint64) {
 	if floor <= s.floor {
 		return
 	}
-	s.replies.drop(floor - s.floor)
+	s.replies.drop(s.floor, floor)
 	s.floor = floor
 }
 
@@ -295,7 +340,7 @@ func (st *State) restoreSession(f []resp.Value) bool {
 	r := f[5].Elems()
 	for i := 0; i < len(r); i += 2 {
 		seq := uint64(r[i].Int())
-		if !isCount(r[i]) || seq < s.floor || seq-s.floor >= maxSessionReplies {
+		if _, dup := s.reply(seq); !isCount(r[i]) || seq < s.floor || dup {
 			return false
 		}
 		s.keep(seq, r[i+1])

@@ -250,11 +250,15 @@ func TestSessions_Window(t *testing.T) {
 	if v := n.apply(seq(id, floor-1, floor, "INCR", "c")...); v.Text() != "ERR seq below the acknowledged floor" {
 		t.Fatalf("below the floor = %v", v)
 	}
-	if v := n.apply(seq(id, floor+65536, floor, "INCR", "c")...); v.Text() != "ERR too many unacknowledged writes in this session" {
-		t.Fatalf("a seq 65536 above the floor = %v, want the window's error", v)
+	// A seq far beyond the ring's reach is kept too (in the session's map),
+	// answered on a resend, and survives the snapshot below.
+	far := floor + 100_000
+	if v := n.apply(seq(id, far, floor, "INCR", "c")...); v.Int() != 801 {
+		t.Fatalf("a seq 100,000 above the floor = %v, want 801", v)
 	}
-	if v := n.read("GET", "c"); v.Text() != "800" {
-		t.Fatalf("GET c = %v after a refused write, want 800", v)
+	first[far] = 801
+	if v := n.apply(seq(id, far, floor, "INCR", "c")...); v.Int() != 801 {
+		t.Fatalf("resend of the far seq = %v, want 801", v)
 	}
 	restored := newNode(t, resp.RESP2)
 	if err := restore(restored.f, snapshotOf(t, n.f)); err != nil {
@@ -264,9 +268,46 @@ func TestSessions_Window(t *testing.T) {
 	if !bytes.Equal(dump(t, restored.f), dump(t, n.f)) {
 		t.Fatal("the restored state differs")
 	}
-	for s := floor; s < next; s++ {
+	for _, s := range append(seqRange(floor, next), far) {
 		if v := restored.apply(seq(id, s, floor, "INCR", "c")...); v.IsError() || v.Int() != first[s] {
 			t.Fatalf("resend of seq %d after the snapshot = %v, want its first reply %d", s, v, first[s])
 		}
+	}
+	// Acknowledged, the far reply is gone: a resend is below the floor.
+	if v := n.apply(seq(id, far+1, far+1, "INCR", "c")...); v.IsError() {
+		t.Fatalf("a write that acknowledges the far seq = %v", v)
+	}
+	if v := n.apply(seq(id, far, far+1, "INCR", "c")...); v.Text() != "ERR seq below the acknowledged floor" {
+		t.Fatalf("resend of the far seq once acknowledged = %v", v)
+	}
+}
+
+func seqRange(from, to int64) []int64 {
+	var out []int64
+	for s := from; s < to; s++ {
+		out = append(out, s)
+	}
+	return out
+}
+
+// A session keeps at most maxSessionReplies unacknowledged replies: the
+// next write is refused and applies nothing, however the seqs are spread.
+func TestSessions_ReplyBound(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	id := openSession(t, n)
+	for s := int64(1); s <= 65536; s++ {
+		at := s
+		if s%2 == 0 {
+			at = s * 3 // spread: many beyond the ring's reach
+		}
+		if v := n.apply(seq(id, at, 1, "INCR", "c")...); v.IsError() {
+			t.Fatalf("write %d (seq %d): %v", s, at, v)
+		}
+	}
+	if v := n.apply(seq(id, 300000, 1, "INCR", "c")...); v.Text() != "ERR too many unacknowledged writes in this session" {
+		t.Fatalf("write 65,537 unacknowledged = %v, want the bound's error", v)
+	}
+	if v := n.read("GET", "c"); v.Text() != "65536" {
+		t.Fatalf("GET c = %v, want 65536: the refused write applied", v)
 	}
 }
