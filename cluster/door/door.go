@@ -58,8 +58,10 @@ type Door struct {
 	commands atomic.Uint64 // requests served (INFO stats)
 	stats    *stats        // INFO stats and commandstats beyond commands (server.go)
 	params   *params       // what CONFIG SET changed (config.go)
-	// leaderSeen: the node has known a leader once (firstleader.go).
-	leaderSeen atomic.Bool
+	// leaderSeen: the node has known a leader once; firstLeaderBy: until
+	// when requests wait for the first one (firstleader.go).
+	leaderSeen    atomic.Bool
+	firstLeaderBy time.Time
 	// users by name, their names sorted (ACL LIST), and the user a new
 	// connection is authenticated as, nil if it must AUTH.
 	users     map[string]*user
@@ -83,7 +85,8 @@ func New(cfg Config) *Door {
 	cfg.Store = brokenStore(cfg.Store) // the identity but in a kvorum_broken build (broken.go): a planted bug
 	bg := newGroup()
 	d := &Door{store: cfg.Store, fsm: cfg.Store.FSM(), log: cfg.Logger, cfg: cfg, waiters: newWaiters(), pubsub: newPubsub(),
-		tenures: newTenures(bg), sentinel: newSentinel(cfg.SentinelMaster), bg: bg, stats: &stats{}, params: newParams()}
+		tenures: newTenures(bg), sentinel: newSentinel(cfg.SentinelMaster), bg: bg, stats: &stats{}, params: newParams(),
+		firstLeaderBy: time.Now().Add(cfg.FirstLeaderWait)}
 	reg, err := NewRegistry(d.fsm.Table(), families()...)
 	if err != nil {
 		panic(err)
@@ -177,7 +180,7 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 		d.countRefused(args)
 		return refused
 	}
-	if cmd.Kind != Local && !(s.readonly && cmd.Kind == Read) {
+	if needsLeader(cmd, s) {
 		d.awaitFirstLeader(c.Context())
 	}
 	r := d.route(c, s, cmd, args)
