@@ -33,27 +33,29 @@ const metricsExpiry = 5 * time.Minute
 
 // startMetrics serves /metrics on addr until the returned stop is called.
 func startMetrics(addr string, node *cluster.Node, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	sink, err := gmprom.NewPrometheusSinkFrom(gmprom.PrometheusOpts{Registerer: reg, Expiration: metricsExpiry})
 	if err != nil {
+		ln.Close()
 		return nil, fmt.Errorf("metrics sink: %w", err)
 	}
 	cfg := gometrics.DefaultConfig("") // no prefix: raft_apply, memberlist_gossip
 	cfg.EnableHostname, cfg.EnableHostnameLabel, cfg.EnableRuntimeMetrics = false, false, false
 	if _, err := gometrics.NewGlobal(cfg, sink); err != nil {
+		ln.Close()
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		nodeCollector{node})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics listen: %w", err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
-	go sink.RunBackgroundCleanup(ctx)
+	sink.RunBackgroundCleanup(ctx) // starts its own goroutine, which ends with ctx
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -63,6 +65,9 @@ func startMetrics(addr string, node *cluster.Node, log *slog.Logger) (stop func(
 	}()
 	log.Info("metrics", "addr", ln.Addr().String(), "path", "/metrics")
 	return func() {
+		// Raft and memberlist report to the global sink as long as the
+		// process lives: point it at nothing before its registry goes.
+		gometrics.NewGlobal(cfg, &gometrics.BlackholeSink{})
 		cancel()
 		srv.Close()
 		<-served
