@@ -95,13 +95,22 @@ func (n *Node) reconcile(ctx context.Context, adm *admission) {
 		return
 	}
 	inConfig := make(map[string]raft.Server)
+	addrOwner := make(map[string]string) // Raft address -> the id holding it
 	for _, s := range f.Configuration().Servers {
 		inConfig[string(s.ID)] = s
+		addrOwner[string(s.Address)] = string(s.ID)
 	}
 	members := n.members.list()
 	for _, m := range members {
 		s, ok := inConfig[m.ID]
 		if m.Status != StatusAlive || (ok && string(s.Address) == m.RaftAddr && s.Suffrage == raft.Voter) {
+			continue
+		}
+		if owner, taken := addrOwner[m.RaftAddr]; taken && owner != m.ID {
+			// Another server's address under a new id: Raft would refuse
+			// it, and the pass would stop there, keeping others waiting.
+			n.log.Debug("reconcile: not adding a member that claims another server's raft address",
+				"member", m.ID, "raft", m.RaftAddr, "server", owner)
 			continue
 		}
 		if !adm.admit(ctx, m) {
