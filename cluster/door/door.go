@@ -173,13 +173,13 @@ func sessionOf(c *resp.Conn) *session {
 // checks arity, subscribe mode and MULTI, and hands it on by its kind.
 func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	start := time.Now()
-	d.countRequest(start)
 	s := sessionOf(c)
 	cmd, refused, ok := d.check(s, args)
 	if !ok {
-		d.countRefused(args)
+		d.countRefused(args) // rejected_calls, not total_commands_processed, as in Redis
 		return refused
 	}
+	d.countRequest(start)
 	if needsLeader(cmd, s) {
 		d.awaitFirstLeader(c.Context())
 	}
