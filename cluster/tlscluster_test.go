@@ -14,6 +14,7 @@ import (
 	"github.com/kvorum/kvorum/client"
 	"github.com/kvorum/kvorum/cluster"
 	"github.com/kvorum/kvorum/internal/certs"
+	"github.com/kvorum/kvorum/internal/logtest"
 	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/internal/testcluster"
 )
@@ -37,12 +38,12 @@ func TestCluster_RaftTLSAdmitsOnlyTheClusterCA(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Configure: func(i int, cfg *cluster.Config) {
 		if i < 3 {
 			cfg.RaftTLS = raftTLS(t, ca)
-			h := countingHandler{cfg.Logger.Handler(), "member not admitted", &warned[i]}
-			cfg.Logger = slog.New(countingHandler{h, "leader ready", &tenures[i]})
+			h := logtest.Counting(cfg.Logger.Handler(), "member not admitted", &warned[i])
+			cfg.Logger = slog.New(logtest.Counting(h, "leader ready", &tenures[i]))
 			return
 		}
 		cfg.RaftTLS = raftTLS(t, other)
-		cfg.Logger = slog.New(countingHandler{cfg.Logger.Handler(), "raft: refused", &probed})
+		cfg.Logger = slog.New(logtest.Counting(cfg.Logger.Handler(), "raft: refused", &probed))
 	}})
 	testcluster.WaitFor(t, "three voters", 10*time.Second, func() bool { return len(voters(t, c.Leader(10*time.Second))) == 3 })
 	cl, err := client.New(client.Options{Addrs: c.ClientAddrs()})
@@ -99,26 +100,4 @@ func raftTLS(t *testing.T, ca *certs.CA) *cluster.RaftTLS {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
 	return &cluster.RaftTLS{Certificate: func() *tls.Certificate { return &cert }, CAs: pool}
-}
-
-// countingHandler counts the records whose message starts with prefix.
-type countingHandler struct {
-	slog.Handler
-	prefix string
-	n      *atomic.Int64
-}
-
-func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
-	if strings.HasPrefix(r.Message, h.prefix) {
-		h.n.Add(1)
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h countingHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return countingHandler{h.Handler.WithAttrs(as), h.prefix, h.n}
-}
-
-func (h countingHandler) WithGroup(name string) slog.Handler {
-	return countingHandler{h.Handler.WithGroup(name), h.prefix, h.n}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/kvorum/kvorum/internal/certs"
+	"github.com/kvorum/kvorum/internal/logtest"
 	"github.com/kvorum/kvorum/internal/resptest"
 )
 
@@ -68,7 +69,7 @@ func newTestTransport(t *testing.T, c *RaftTLS) *testTransport {
 	}
 	tt := &testTransport{addr: ln.Addr().String()}
 	w := newTWriter(t) // before the transport's cleanup, so it runs after it
-	log := slog.New(countingHandler{Handler: slog.NewTextHandler(w, nil), prefix: "raft: refused", n: &tt.warned})
+	log := slog.New(logtest.Counting(slog.NewTextHandler(w, nil), "raft: refused", &tt.warned))
 	var layer raft.StreamLayer = &tcpLayer{Listener: ln, advertise: addrString(tt.addr)}
 	if c != nil {
 		layer = newTLSLayer(layer, c, log)
@@ -102,28 +103,6 @@ func newTestTransport(t *testing.T, c *RaftTLS) *testTransport {
 func (tt *testTransport) appendTo(addr string) error {
 	var out raft.AppendEntriesResponse
 	return tt.AppendEntries("peer", raft.ServerAddress(addr), &raft.AppendEntriesRequest{Term: 1}, &out)
-}
-
-// countingHandler counts the records whose message starts with prefix.
-type countingHandler struct {
-	slog.Handler
-	prefix string
-	n      *atomic.Int64
-}
-
-func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
-	if strings.HasPrefix(r.Message, h.prefix) {
-		h.n.Add(1)
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h countingHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return countingHandler{h.Handler.WithAttrs(as), h.prefix, h.n}
-}
-
-func (h countingHandler) WithGroup(name string) slog.Handler {
-	return countingHandler{h.Handler.WithGroup(name), h.prefix, h.n}
 }
 
 // tWriter logs through t.Log until the test ends: raft's connection
