@@ -124,6 +124,7 @@ const (
 	slotHashEntries = iota
 	slotHashValue
 	slotListSize
+	slotListCompress
 	slotIntsetEntries
 	slotZsetEntries
 	slotZsetValue
@@ -146,6 +147,7 @@ var configParams = []param{
 		rule: settable, slot: slotHashEntries, def: 512},
 	{name: "hash-max-listpack-value", alias: "hash-max-ziplist-value", kind: memParam, hi: math.MaxInt64, unsigned: true,
 		rule: settable, slot: slotHashValue, def: 64},
+	{name: "list-compress-depth", kind: intParam, hi: math.MaxInt32, rule: settable, slot: slotListCompress, def: 0},
 	{name: "list-max-listpack-size", alias: "list-max-ziplist-size", kind: intParam, lo: math.MinInt32, hi: math.MaxInt32,
 		rule: settable, slot: slotListSize, def: -2},
 	{name: "maxclients", kind: intParam, lo: 1, hi: math.MaxUint32, unsigned: true, rule: fixed,

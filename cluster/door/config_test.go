@@ -41,6 +41,9 @@ func TestRedisDiff_Config(t *testing.T) {
 		rq("CONFIG", "SET", "hash-max-listpack-value", ""), rq("CONFIG", "GET", "hash-max-listpack-value"),
 		rq("CONFIG", "SET", "zset-max-listpack-value", "kb"), rq("CONFIG", "GET", "zset-max-listpack-value"),
 		rq("CONFIG", "SET", "list-max-listpack-size", "-6"), rq("CONFIG", "GET", "list-max-listpack-size"),
+		rq("CONFIG", "GET", "list-compress-depth"), rq("CONFIG", "SET", "list-compress-depth", "2"),
+		rq("CONFIG", "GET", "list-compress-depth"), rq("CONFIG", "SET", "list-compress-depth", "-1"),
+		rq("CONFIG", "SET", "list-compress-depth", "2147483648"), rq("CONFIG", "SET", "list-compress-depth", "0"),
 		rq("CONFIG", "SET", "set-max-intset-entries", "99999999999"), rq("CONFIG", "GET", "set-max-intset-entries"),
 		rq("CONFIG", "SET", "zset-max-listpack-entries", "9223372036854775807"), rq("CONFIG", "GET", "zset-max-listpack-entries"),
 		// Values Redis does not parse.
@@ -172,7 +175,7 @@ func TestConfig_KvorumValues(t *testing.T) {
 		"maxmemory": "0", "maxmemory-policy": "noeviction", "save": "", "appendonly": "yes", "appendfsync": "always",
 		"databases": "1", "timeout": "7", "maxclients": "123", "port": port, "bind": "* -::*", "protected-mode": "no",
 		"requirepass": "", "notify-keyspace-events": "", "cluster-enabled": "yes",
-		"list-max-listpack-size": "-2", "list-max-ziplist-size": "-2",
+		"list-max-listpack-size": "-2", "list-max-ziplist-size": "-2", "list-compress-depth": "0",
 		"hash-max-listpack-entries": "512", "hash-max-ziplist-entries": "512", "hash-max-listpack-value": "64",
 		"hash-max-ziplist-value": "64", "set-max-intset-entries": "512",
 		"zset-max-listpack-entries": "128", "zset-max-ziplist-entries": "128", "zset-max-listpack-value": "64",
