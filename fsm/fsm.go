@@ -266,6 +266,19 @@ func (f *FSM) countLookups(cmd *Command, args []resp.Value, now int64) {
 	if cmd.FirstKey == 0 {
 		return
 	}
+	if cmd.KeysOf != nil {
+		var hits, misses uint64
+		for _, k := range cmd.KeysOf(args) {
+			if key, ok := keyOf(k); ok && f.state.get(key, now) != nil {
+				hits++
+			} else {
+				misses++
+			}
+		}
+		f.hits.Add(hits)
+		f.misses.Add(misses)
+		return
+	}
 	last := cmd.LastKey
 	if last < 0 {
 		last += len(args)

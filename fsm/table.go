@@ -88,6 +88,15 @@ type Command struct {
 	// TimeoutReply is a blocking command's reply when its timeout passes:
 	// a null array for the pops, a null bulk string for the moves.
 	TimeoutReply resp.Value
+	// TimeoutAt, for a blocking command, is the position of its timeout
+	// argument; 0 means the last argument (BLPOP k1 k2 5), BLMPOP and
+	// BZMPOP put it first (BLMPOP 5 2 k1 k2 LEFT).
+	TimeoutAt int
+	// KeysOf, if set, finds the keys of a command whose key count is an
+	// argument (ZUNIONSTORE dst 2 k1 k2, LMPOP 2 k1 k2 LEFT); FirstKey,
+	// LastKey and Step then only describe the first key, for COMMAND's
+	// legacy fields, as Redis's own table does.
+	KeysOf func(args []resp.Value) []resp.Value
 }
 
 // BlockArgs returns a blocking request's timeout in milliseconds (0:
@@ -97,6 +106,9 @@ func (cmd *Command) BlockArgs(args []resp.Value) (int64, resp.Value, bool) {
 		if errv, ok := cmd.Check(args); !ok {
 			return 0, errv, false
 		}
+	}
+	if cmd.TimeoutAt > 0 && cmd.TimeoutAt < len(args) {
+		return BlockTimeout(args[:cmd.TimeoutAt+1])
 	}
 	return BlockTimeout(args)
 }
@@ -133,6 +145,9 @@ func (cmd *Command) CheckArity(args []resp.Value) (resp.Value, bool) {
 
 // Keys returns the key arguments of a request, by the table row's positions.
 func (cmd *Command) Keys(args []resp.Value) []resp.Value {
+	if cmd.KeysOf != nil {
+		return cmd.KeysOf(args)
+	}
 	if cmd.FirstKey == 0 || cmd.FirstKey >= len(args) {
 		return nil
 	}
@@ -156,7 +171,7 @@ type Table struct {
 // NewTable returns the table of every data command.
 func NewTable() *Table {
 	t := &Table{byName: make(map[string]*Command)}
-	t.add(stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), txCommands(t), sessionCommands(t))
+	t.add(stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), mpopCommands(), txCommands(t), sessionCommands(t))
 	return t
 }
 
@@ -261,6 +276,30 @@ func argInt(v resp.Value) (int64, bool) {
 		return 0, false
 	}
 	return resp.ParseInt(v.TextBytes()) // no copy: the hot path of every count and seq
+}
+
+// NumKeys returns the keys of a command whose argument at position at
+// counts the keys that follow it (ZUNION 2 k1 k2 ..., LMPOP 2 k1 k2 LEFT),
+// preceded by the arguments at positions lead (ZUNIONSTORE's destination).
+// A count that is not a positive integer or runs past the arguments gives
+// only the lead keys: the command itself refuses such a request.
+func NumKeys(at int, lead ...int) func(args []resp.Value) []resp.Value {
+	return func(args []resp.Value) []resp.Value {
+		var keys []resp.Value
+		for _, i := range lead {
+			if i < len(args) {
+				keys = append(keys, args[i])
+			}
+		}
+		if at >= len(args) {
+			return keys
+		}
+		n, ok := argInt(args[at])
+		if !ok || n <= 0 || n > int64(len(args)-at-1) {
+			return keys
+		}
+		return append(keys, args[at+1:at+1+int(n)]...)
+	}
 }
 
 // argUpper returns a scalar argument's text in upper case, for option names.

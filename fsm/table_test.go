@@ -162,6 +162,44 @@ func TestCommand_Keys(t *testing.T) {
 	}
 }
 
+func TestNumKeys(t *testing.T) {
+	for _, c := range []struct {
+		at   int
+		lead []int
+		args []any
+		want []resp.Value
+	}{
+		{1, nil, req("ZUNION", 2, "a", "b", "WITHSCORES"), vals(req("a", "b"))},
+		{2, []int{1}, req("ZUNIONSTORE", "d", 2, "a", "b"), vals(req("d", "a", "b"))},
+		{2, nil, req("BLMPOP", 0, 2, "a", "b", "LEFT"), vals(req("a", "b"))},
+		{1, nil, req("ZUNION", 3, "a", "b"), nil},                 // runs past the arguments
+		{1, nil, req("ZUNION", -1, "a"), nil},                     // not positive
+		{1, nil, req("ZUNION", "x", "a"), nil},                    // not a number
+		{2, []int{1}, req("ZUNIONSTORE", "d", 0), vals(req("d"))}, // only the lead
+		{5, nil, req("ZUNION", 1, "a"), nil},                      // no count at all
+	} {
+		got := fsm.NumKeys(c.at, c.lead...)(vals(c.args))
+		if len(got) != len(c.want) {
+			t.Errorf("NumKeys(%d, %v)(%v) = %v, want %v", c.at, c.lead, c.args, got, c.want)
+			continue
+		}
+		for i := range got {
+			if !resp.Equal(got[i], c.want[i]) {
+				t.Errorf("NumKeys(%d, %v)(%v) = %v, want %v", c.at, c.lead, c.args, got, c.want)
+				break
+			}
+		}
+	}
+	// The timeout of a blocking row may sit anywhere.
+	cmd := fsm.Command{TimeoutAt: 1}
+	if ms, errv, ok := cmd.BlockArgs(vals(req("BLMPOP", "1.5", 1, "a", "LEFT"))); !ok || ms != 1500 {
+		t.Errorf("BlockArgs with TimeoutAt 1 = %d, %v, %v; want 1500 ms", ms, errv, ok)
+	}
+	if _, _, ok := cmd.BlockArgs(vals(req("BLMPOP", "-1", 1, "a", "LEFT"))); ok {
+		t.Error("BlockArgs took a negative timeout at position 1")
+	}
+}
+
 // TestFSM_OddArguments sends every command every kind of argument in every
 // position, against every kind of stored value, in every mode: the FSM
 // answers (errors are fine) and never panics.

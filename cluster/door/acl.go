@@ -258,7 +258,7 @@ func (u *user) permit(cmd *Command, args []resp.Value) (resp.Value, bool) {
 	if u.allKeys || cmd.FirstKey == 0 {
 		return resp.Value{}, true
 	}
-	keys := (&fsm.Command{FirstKey: cmd.FirstKey, LastKey: cmd.LastKey, Step: cmd.Step}).Keys(args)
+	keys := cmd.keys(args)
 	for _, k := range keys {
 		if !u.keyAllowed(k.TextBytes()) {
 			return resp.Err("NOPERM this user has no permissions to access one of the keys used as arguments"), false

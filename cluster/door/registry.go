@@ -81,6 +81,15 @@ type Command struct {
 
 func (cmd *Command) has(f Flag) bool { return cmd.Flags&f != 0 }
 
+// keys returns a request's key arguments: the data row's own finder for a
+// data command (which knows ZUNIONSTORE's numkeys), else the positions.
+func (cmd *Command) keys(args []resp.Value) []resp.Value {
+	if cmd.Data != nil {
+		return cmd.Data.Keys(args)
+	}
+	return (&fsm.Command{FirstKey: cmd.FirstKey, LastKey: cmd.LastKey, Step: cmd.Step}).Keys(args)
+}
+
 // arityOK reports whether n arguments (the name included) fit the arity.
 func (cmd *Command) arityOK(n int) bool {
 	return (cmd.Arity > 0 && n == cmd.Arity) || (cmd.Arity < 0 && n >= -cmd.Arity)
