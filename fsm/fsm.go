@@ -48,6 +48,9 @@ type FSM struct {
 	// hits and misses count the key lookups of reads (Read), expired the
 	// keys the expiry sweep removed (KVORUM.REAP): INFO stats (Stats).
 	hits, misses, expired atomic.Uint64
+	// limits are this node's encoding thresholds (SetEncodingLimits), read
+	// by OBJECT ENCODING; nil means Redis's defaults.
+	limits atomic.Pointer[EncodingLimits]
 }
 
 // Stats are the FSM's counters since it was created, for INFO stats. They
@@ -256,9 +259,14 @@ func (f *FSM) Read(cmd *Command, args []resp.Value, now int64, mode resp.Mode) r
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	f.countLookups(cmd, args, now)
-	c := Ctx{State: f.state, Now: now, Mode: mode}
+	c := Ctx{State: f.state, Now: now, Mode: mode, Limits: f.limits.Load()}
 	return cmd.Run(&c, args)
 }
+
+// SetEncodingLimits sets the thresholds OBJECT ENCODING judges this node's
+// values by (CONFIG SET hash-max-listpack-entries, ...). Safe to call from
+// any goroutine.
+func (f *FSM) SetEncodingLimits(l EncodingLimits) { f.limits.Store(&l) }
 
 // countLookups counts a read's key arguments as keyspace hits or misses
 // (Stats). It runs under the read lock and allocates nothing for bulk keys.

@@ -48,6 +48,11 @@ type Ctx struct {
 	// Pushed collects the keys that commands pushed to, so the FSM can wake
 	// blocked pops (Config.OnPush) once the batch is applied.
 	Pushed []string
+	// Limits are the serving node's encoding thresholds, for OBJECT
+	// ENCODING (FSM.SetEncodingLimits); nil in apply, where Redis 7.0's
+	// defaults stand in, since a reply there must not depend on one node's
+	// CONFIG.
+	Limits *EncodingLimits
 	// expired counts the keys the expiry sweep removes (FSM.Stats); nil
 	// for reads.
 	expired *atomic.Uint64
@@ -171,7 +176,7 @@ type Table struct {
 // NewTable returns the table of every data command.
 func NewTable() *Table {
 	t := &Table{byName: make(map[string]*Command)}
-	t.add(stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), mpopCommands(), txCommands(t), sessionCommands(t))
+	t.add(stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), mpopCommands(), objectCommands(), txCommands(t), sessionCommands(t))
 	return t
 }
 

@@ -34,8 +34,8 @@ import (
 //   - The listpack and intset thresholds (hash-max-listpack-entries, ...,
 //     and their older ziplist names) have Redis 7.0's defaults. kvorum has
 //     one representation per type, so they change no behaviour; they are
-//     the thresholds under which OBJECT ENCODING is to report the encoding
-//     Redis would choose. They are the only parameters CONFIG SET changes,
+//     the thresholds under which OBJECT ENCODING reports the encoding
+//     Redis would choose (fsm.EncodingLimits). They are the only parameters CONFIG SET changes,
 //     on this node alone, as Redis's CONFIG SET does on one server.
 //     (set-max-listpack-entries is Redis 7.2's: 7.0 does not know it.)
 //
@@ -229,6 +229,13 @@ func newParams() *params {
 	return p
 }
 
+// limits are the thresholds OBJECT ENCODING reports by. The caller holds
+// p.mu.
+func (p *params) limits() fsm.EncodingLimits {
+	return fsm.EncodingLimits{HashEntries: p.v[slotHashEntries], HashValue: p.v[slotHashValue],
+		IntsetEntries: p.v[slotIntsetEntries], ZsetEntries: p.v[slotZsetEntries], ZsetValue: p.v[slotZsetValue]}
+}
+
 // get returns a settable parameter's value.
 func (p *params) get(slot int) int64 {
 	p.mu.Lock()
@@ -347,7 +354,9 @@ func configSet(d *Door, args []resp.Value) resp.Value {
 			d.params.v[ch.p.slot] = values[i]
 		}
 	}
+	limits := d.params.limits()
 	d.params.mu.Unlock()
+	d.fsm.SetEncodingLimits(limits)
 	return resp.OK()
 }
 
