@@ -41,7 +41,7 @@ func TestChaos_CatchesBrokenBuild(t *testing.T) {
 		seed := uint64(brokenSeed + i)
 		var r *report
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			r = runSchedule(t, bin, seed, shortDuration)
+			r = runSchedule(t, loopback(bin), seed, shortDuration)
 			t.Log(r.summary())
 		})
 		if r == nil || r.Verdicts.Linearizability != "ILLEGAL" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,24 +23,41 @@ const shortDuration = 12 * time.Second
 // report's path. KVORUM_CHAOS_RUNS=n runs n schedules (seeds seed,
 // seed+1, ...), KVORUM_CHAOS_DURATION=d makes each d long.
 func TestChaos(t *testing.T) {
-	runs, d, seed := chaosEnv(t)
+	runSchedules(t, shortDuration, loopback(serverBin))
+}
+
+// starter starts a three-node cluster for one schedule, logging under
+// logDir, with extra flags for every node.
+type starter func(t *testing.T, logDir string, extra ...string) *cluster
+
+// loopback starts bin's nodes on loopback behind the test's Raft proxies.
+func loopback(bin string) starter {
+	return func(t *testing.T, logDir string, extra ...string) *cluster {
+		return startCluster(t, bin, 3, logDir, extra...)
+	}
+}
+
+// runSchedules runs the schedules chaosEnv asks for (each def long unless
+// KVORUM_CHAOS_DURATION says otherwise) on clusters from start, as
+// subtests of t, and fails on any violation with the replay command.
+func runSchedules(t *testing.T, def time.Duration, start starter) {
+	runs, d, seed := chaosEnv(t, def)
 	for i := range runs {
 		s := seed + uint64(i)
 		t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
-			r := runSchedule(t, serverBin, s, d)
+			r := runSchedule(t, start, s, d)
 			t.Log(r.summary())
 			if !r.ok() {
-				t.Errorf("violations with seed %d (replay: KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run TestChaos ./test/chaos/): %v",
-					s, s, d, r.Verdicts.Problems)
+				t.Errorf("violations with seed %d (replay: %s): %v", s, r.Replay, r.Verdicts.Problems)
 			}
 		})
 	}
 }
 
-// chaosEnv reads KVORUM_CHAOS_RUNS, KVORUM_CHAOS_DURATION and
-// KVORUM_CHAOS_SEED (default: the clock).
-func chaosEnv(t *testing.T) (runs int, d time.Duration, seed uint64) {
-	runs, d, seed = 1, shortDuration, uint64(time.Now().UnixNano())
+// chaosEnv reads KVORUM_CHAOS_RUNS, KVORUM_CHAOS_DURATION (default def)
+// and KVORUM_CHAOS_SEED (default: the clock).
+func chaosEnv(t *testing.T, def time.Duration) (runs int, d time.Duration, seed uint64) {
+	runs, d, seed = 1, def, uint64(time.Now().UnixNano())
 	var err error
 	if s := os.Getenv("KVORUM_CHAOS_RUNS"); s != "" {
 		if runs, err = strconv.Atoi(s); err != nil || runs < 1 {
@@ -73,16 +91,17 @@ type workloads struct {
 
 // runSchedule starts a cluster of bin, runs the workloads for d under the
 // nemesis's plan for seed, checks the histories and writes the report.
-func runSchedule(t *testing.T, bin string, seed uint64, d time.Duration) *report {
+func runSchedule(t *testing.T, start starter, seed uint64, d time.Duration) *report {
 	dir, err := os.MkdirTemp("", fmt.Sprintf("kvorum-chaos-%d-", seed))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("seed %d, %v; logs and report in %s", seed, d, dir)
 	r := &report{Seed: seed, Duration: d.String(), Logs: dir, Machine: machine(),
-		Replay:   fmt.Sprintf("KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run TestChaos ./test/chaos/", seed, d),
+		Replay: fmt.Sprintf("KVORUM_FAULTS=1 KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run '^%s$' ./test/chaos/",
+			seed, d, strings.Split(t.Name(), "/")[0]),
 		Schedule: plan(seed, d)}
-	c := startCluster(t, bin, 3, dir, "--snapshot-threshold", "1024", "--snapshot-interval", "1s")
+	c := start(t, dir, "--snapshot-threshold", "1024", "--snapshot-interval", "1s")
 	clk := &clock{start: time.Now()}
 	w := workloads{reg: &registers{clock: clk, keys: 3, rotate: 2 * time.Second}, py: newRedisPy(clk),
 		q: newQueue("queue"), sq: newQueue("smartqueue"), ctr: newCounters("ctr", 3), sctr: newCounters("sctr", 3)}

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -25,10 +26,14 @@ const (
 	// faultSlow delays every chunk of a node's Raft traffic, both ways,
 	// by Delay for Hold.
 	faultSlow = "slow"
+	// faultBridge cuts the Raft link, both ways, between the leader and one
+	// follower for Hold: the third node still hears both, so the cut
+	// follower's elections meet a majority that has a leader (a bridge).
+	faultBridge = "bridge"
 )
 
 // faultKinds are the fault kinds, in the report's order.
-var faultKinds = []string{faultKill, faultPause, faultPartition, faultOneWay, faultSlow, faultWipe, faultRoll}
+var faultKinds = []string{faultKill, faultPause, faultPartition, faultOneWay, faultBridge, faultSlow, faultWipe, faultRoll}
 
 // step is one planned fault. The plan depends only on the seed and the
 // run's length; Leader and Pick name the target by role.
@@ -50,7 +55,7 @@ func plan(seed uint64, d time.Duration) []step {
 	var steps []step
 	for total := time.Duration(0); total < d; {
 		s := step{Gap: ms(300, 800), Pick: rng.IntN(2)}
-		switch r := rng.IntN(22); {
+		switch r := rng.IntN(24); {
 		case r < 5:
 			s.Kind, s.Leader, s.Hold = faultKill, rng.IntN(3) < 2, ms(300, 1500)
 		case r < 10:
@@ -63,6 +68,8 @@ func plan(seed uint64, d time.Duration) []step {
 			s.Kind, s.Leader, s.Hold, s.Delay = faultSlow, rng.IntN(3) < 2, ms(1000, 2500), ms(50, 200)
 		case r < 20:
 			s.Kind, s.Hold = faultWipe, ms(300, 1000)
+		case r < 22:
+			s.Kind, s.Leader, s.Hold = faultBridge, rng.IntN(3) < 2, ms(1000, 2500)
 		default:
 			s.Kind, s.Hold = faultRoll, 0
 		}
@@ -84,6 +91,8 @@ type fault struct {
 	Failover float64 `json:"failover_s,omitempty"` // leader faults: to another node leading and serving
 	Rejoined float64 `json:"rejoined_s,omitempty"` // wipe: to the wiped node caught up
 	DelayMS  int     `json:"delay_ms,omitempty"`   // slow: each chunk's delay
+	Peer     string  `json:"peer,omitempty"`       // bridge: the node cut from Node
+	Skipped  string  `json:"skipped,omitempty"`    // why the step was not applied (slow, without a means to slow)
 	Terms    int     `json:"terms,omitempty"`      // slow: Raft terms begun from the fault to settled (elections)
 	Err      string  `json:"error,omitempty"`
 }
@@ -127,6 +136,13 @@ func (n *nemesis) run(ctx context.Context, steps []step, end time.Time) {
 			err = n.partition(ctx, &f, target, role == "leader", s.Hold, s.Kind == faultOneWay)
 		case faultSlow:
 			err = n.slow(ctx, &f, target, leader, s.Hold, s.Delay)
+		case faultBridge:
+			other := leader
+			if target == leader {
+				other = n.c.others(leader)[s.Pick]
+			}
+			f.Peer = other.id
+			err = n.bridge(ctx, target, other, s.Hold)
 		case faultRoll:
 			f.Node, f.Role = "all", "all"
 			err = n.roll(ctx, leader)
@@ -202,6 +218,24 @@ func (n *nemesis) partition(ctx context.Context, f *fault, nd *node, wasLeader b
 	return n.settle(ctx, f, nd, began, true)
 }
 
+// bridge cuts the Raft link between a and b, both ways, for hold, heals,
+// and waits for a leader with both a and b caught up. One of them leads
+// when the cut begins; the leader may keep leading (the third node still
+// hears it and refuses the cut follower's pre-votes) or lose to an
+// election the cut follower forces; either way no acknowledged write may
+// be lost and no read may be stale.
+func (n *nemesis) bridge(ctx context.Context, a, b *node, hold time.Duration) error {
+	began := time.Now()
+	n.c.cut(a, b)
+	defer n.c.heal()
+	time.Sleep(time.Until(began.Add(hold))) // pacing: the cut lasts hold
+	n.c.heal()
+	if err := n.settle(ctx, nil, a, began, true); err != nil {
+		return err
+	}
+	return n.settle(ctx, nil, b, began, true)
+}
+
 // slow delays nd's Raft traffic by delay for hold, heals, and waits for a
 // leader and for nd to follow it caught up (unless nd leads). No failover
 // is waited for: a slowed leader may keep leading, or lose its lease
@@ -211,7 +245,10 @@ func (n *nemesis) slow(ctx context.Context, f *fault, nd, leader *node, hold, de
 	began := time.Now()
 	before, _ := raftField(leader.client, "raft_term")
 	f.DelayMS = int(delay.Milliseconds())
-	n.c.slow(nd, delay)
+	if err := n.c.slow(nd, delay); errors.Is(err, errCannotSlow) {
+		f.Skipped = err.Error()
+		return nil
+	}
 	defer n.c.heal()
 	time.Sleep(time.Until(began.Add(hold))) // pacing: the delay lasts hold
 	n.c.heal()

@@ -36,7 +36,8 @@ type node struct {
 	advertiseRaft        string // the Raft address peers dial: raft, or a proxy in front of it
 	seeds                string // every node's gossip address, for --join
 	logPath              string // the process's stdout and stderr, appended across restarts
-	proxy                *proxy // in front of raft, at advertiseRaft
+	proxy                *proxy // in front of raft, at advertiseRaft (loopback clusters)
+	netns                string // the network namespace the process runs in ("" for none)
 	p                    *proc
 }
 
@@ -52,6 +53,7 @@ type cluster struct {
 	t     *testing.T
 	bin   string // the kvorum-server binary
 	nodes []*node
+	net   network  // how links between nodes are cut and slowed
 	extra []string // flags every node gets
 	// shutdownDeadlines lists the SIGTERMs a node answered by running out
 	// of its --shutdown-timeout (its log holds every goroutine's stack).
@@ -69,16 +71,26 @@ const nodeShutdownTimeout = "10s"
 func startCluster(t *testing.T, bin string, n int, logDir string, extra ...string) *cluster {
 	t.Helper()
 	ports := buildtest.FreePorts(t, 4*n)
-	c := &cluster{t: t, bin: bin, extra: extra}
-	var seeds []string
+	var nodes []*node
 	for i := range n {
 		addr := func(j int) string { return fmt.Sprintf("127.0.0.1:%d", ports[4*i+j]) }
 		nd := &node{id: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), client: addr(0), raft: addr(1), gossip: addr(2)}
 		nd.advertiseRaft = addr(3)
 		nd.proxy = startProxy(t, nd.advertiseRaft, nd.raft, nd.id)
+		nodes = append(nodes, nd)
+	}
+	return launchCluster(t, bin, nodes, proxyNet{}, logDir, extra...)
+}
+
+// launchCluster starts nodes (their addresses set) with --join of every
+// gossip address, logs under logDir, and waits for a leader that serves.
+func launchCluster(t *testing.T, bin string, nodes []*node, net network, logDir string, extra ...string) *cluster {
+	t.Helper()
+	c := &cluster{t: t, bin: bin, nodes: nodes, net: net, extra: extra}
+	var seeds []string
+	for _, nd := range nodes {
 		nd.logPath = filepath.Join(logDir, nd.id+".log")
 		seeds = append(seeds, nd.gossip)
-		c.nodes = append(c.nodes, nd)
 	}
 	for _, nd := range c.nodes {
 		nd.seeds = strings.Join(seeds, ",")
@@ -106,7 +118,13 @@ func (c *cluster) launch(nd *node) {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(logf, "---- %s start: %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(args, " "))
-	p := &proc{cmd: exec.Command(c.bin, args...), exited: make(chan struct{})}
+	cmd := exec.Command(c.bin, args...)
+	if nd.netns != "" {
+		// ip netns exec enters the namespace and execs the server (no fork),
+		// so the process and its group are the server's own.
+		cmd = exec.Command("ip", append([]string{"netns", "exec", nd.netns, c.bin}, args...)...)
+	}
+	p := &proc{cmd: cmd, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
@@ -197,37 +215,78 @@ func (c *cluster) wipe(nd *node) {
 	}
 }
 
-// isolate cuts nd's Raft links in both directions.
-func (c *cluster) isolate(nd *node) {
+// network is how the nemesis cuts and slows the links between nodes:
+// the test's own Raft proxies on loopback (proxyNet), or iptables in the
+// network namespaces the test made (netnsNet, netns_test.go).
+type network interface {
+	// isolate cuts nd's links to and from others.
+	isolate(nd *node, others []*node)
+	// cutOutbound cuts the links from nd to others.
+	cutOutbound(nd *node, others []*node)
+	// cut cuts the links between a and b, both ways.
+	cut(a, b *node)
+	// slow delays nd's traffic to and from others by d, or returns
+	// errCannotSlow.
+	slow(nd *node, others []*node, d time.Duration) error
+	// heal restores every link between nodes.
+	heal(nodes []*node)
+}
+
+// errCannotSlow is a network's answer to slow when it has no means to.
+var errCannotSlow = errors.New("this network cannot slow a link")
+
+// proxyNet cuts and slows Raft links at the proxies in front of each
+// node's Raft port; gossip is not proxied.
+type proxyNet struct{}
+
+func (proxyNet) isolate(nd *node, others []*node) {
 	nd.proxy.block("*")
-	for _, o := range c.others(nd) {
+	for _, o := range others {
 		o.proxy.block(nd.id)
 	}
 }
 
-// cutOutbound cuts the Raft links from nd to every other node; nd still
-// receives (and answers) their requests.
-func (c *cluster) cutOutbound(nd *node) {
-	for _, o := range c.others(nd) {
+func (proxyNet) cutOutbound(nd *node, others []*node) {
+	for _, o := range others {
 		o.proxy.block(nd.id)
 	}
 }
 
-// slow delays every chunk of nd's Raft traffic, both ways on every link
-// to or from it, by d.
-func (c *cluster) slow(nd *node, d time.Duration) {
+func (proxyNet) cut(a, b *node) {
+	a.proxy.block(b.id)
+	b.proxy.block(a.id)
+}
+
+func (proxyNet) slow(nd *node, others []*node, d time.Duration) error {
 	nd.proxy.slow(d, "*")
-	for _, o := range c.others(nd) {
+	for _, o := range others {
 		o.proxy.slow(d, nd.id)
 	}
+	return nil
 }
 
-// heal restores every Raft link.
-func (c *cluster) heal() {
-	for _, nd := range c.nodes {
+func (proxyNet) heal(nodes []*node) {
+	for _, nd := range nodes {
 		nd.proxy.heal()
 	}
 }
+
+// isolate cuts nd's links in both directions.
+func (c *cluster) isolate(nd *node) { c.net.isolate(nd, c.others(nd)) }
+
+// cutOutbound cuts the links from nd to every other node; nd still
+// receives their requests (through the proxies, it also answers them).
+func (c *cluster) cutOutbound(nd *node) { c.net.cutOutbound(nd, c.others(nd)) }
+
+// cut cuts the links between a and b, both ways; every other link stays.
+func (c *cluster) cut(a, b *node) { c.net.cut(a, b) }
+
+// slow delays every chunk of nd's traffic, both ways on every link to or
+// from it, by d.
+func (c *cluster) slow(nd *node, d time.Duration) error { return c.net.slow(nd, c.others(nd), d) }
+
+// heal restores every link.
+func (c *cluster) heal() { c.net.heal(c.nodes) }
 
 // addrs returns every node's client address.
 func (c *cluster) addrs() []string {

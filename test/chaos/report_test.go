@@ -99,7 +99,9 @@ func (r *report) finish() {
 func (r *report) summary() string {
 	kinds := map[string]int{}
 	for _, f := range r.Faults {
-		kinds[f.Kind]++
+		if f.Skipped == "" {
+			kinds[f.Kind]++
+		}
 	}
 	var ks []string
 	for _, k := range faultKinds {
