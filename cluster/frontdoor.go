@@ -74,7 +74,7 @@ func (n *Node) Conns() []*resp.Conn { return n.server.Conns() }
 // Status describes the node and its cluster.
 func (n *Node) Status() door.Status {
 	st := door.Status{ID: n.cfg.NodeID, ClientAddr: n.ClientAddr(), Started: n.started,
-		Term: n.raft.CurrentTerm(), Applied: n.fsm.Applied(), Servers: n.servers(), Raft: n.raftInfo()}
+		Term: n.raft.CurrentTerm(), Applied: n.fsm.Applied(), LastIndex: n.raft.LastIndex(), Servers: n.servers(), Raft: n.raftInfo()}
 	if n.server != nil {
 		st.Accepted, st.Rejected = n.server.Counts()
 	}
@@ -96,6 +96,9 @@ func (n *Node) servers() []door.Server {
 		si := door.Server{ID: string(s.ID), RaftAddr: string(s.Address), Leader: s.ID == leader, Voter: s.Suffrage == raft.Voter}
 		if m, ok := n.members.get(si.ID); ok {
 			si.ClientAddr, si.Failed = m.ClientAddr, m.Status == StatusFailed
+		}
+		if pr, ok := n.trans.progress(s.ID); ok && s.ID != leader {
+			si.Offset, si.Answered = pr.LastLog, pr.At
 		}
 		out = append(out, si)
 	}

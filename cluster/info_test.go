@@ -83,3 +83,82 @@ func TestNode_InfoAndConfig(t *testing.T) {
 		t.Fatalf("total_connections_received after a reset and one connection = %q, want 1", got)
 	}
 }
+
+// INFO replication on the leader lists each follower that answers it, with
+// its last log index as offset and the seconds since its last answer as
+// lag; a cut-off follower's offset stops while the leader's grows, and its
+// lag grows. A follower reports what it has applied.
+func TestCluster_InfoReplication(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	resptest.Do(t, leader.ClientAddr(), "SET", "k", "v")
+	info := func(n *testcluster.Node) map[string]string {
+		return infoFields(resptest.Do(t, n.ClientAddr(), "INFO", "replication").Text())
+	}
+	top, _ := strconv.ParseUint(info(leader)["master_repl_offset"], 10, 64)
+	if top == 0 {
+		t.Fatalf("leader's INFO replication = %v, want master_repl_offset", info(leader))
+	}
+	// replica returns a slaveN line's fields for the follower on port.
+	replica := func(f map[string]string, port string) map[string]string {
+		for k, v := range f {
+			if strings.HasPrefix(k, "slave") && strings.Contains(v, "port="+port+",") {
+				out := map[string]string{}
+				for _, kv := range strings.Split(v, ",") {
+					a, b, _ := strings.Cut(kv, "=")
+					out[a] = b
+				}
+				return out
+			}
+		}
+		return nil
+	}
+	fs := c.Followers()
+	testcluster.WaitFor(t, "both followers listed with the write's offset", 10*time.Second, func() bool {
+		f := info(leader)
+		if f["role"] != "master" || f["connected_slaves"] != "2" {
+			return false
+		}
+		for _, fo := range fs {
+			_, port, _ := net.SplitHostPort(fo.ClientAddr())
+			r := replica(f, port)
+			off, _ := strconv.ParseUint(r["offset"], 10, 64)
+			if r["state"] != "online" || off < top || r["lag"] != "0" {
+				return false
+			}
+		}
+		return true
+	})
+	fo := fs[0]
+	if f := info(fo); f["role"] != "slave" || f["master_link_status"] != "up" || f["slave_repl_offset"] == "" {
+		t.Errorf("follower's INFO replication = %v, want role slave, link up and its offset", f)
+	} else if off, _ := strconv.ParseUint(f["slave_repl_offset"], 10, 64); off < top-1 {
+		// top was the leader's last index; the follower has applied the SET
+		// (the entry before any no-op) once the leader lists it there.
+		t.Errorf("follower's slave_repl_offset %d, want about %d", off, top)
+	}
+
+	c.Partition(fo.Index)
+	_, port, _ := net.SplitHostPort(fo.ClientAddr())
+	before := replica(info(leader), port)["offset"]
+	for i := range 5 {
+		resptest.Do(t, leader.ClientAddr(), "SET", "k", strconv.Itoa(i))
+	}
+	testcluster.WaitFor(t, "the cut follower's lag to grow", 10*time.Second, func() bool {
+		r := replica(info(leader), port)
+		return r != nil && r["lag"] != "0"
+	})
+	f := info(leader)
+	if r := replica(f, port); r["offset"] != before {
+		t.Errorf("cut follower's offset moved from %s to %s", before, r["offset"])
+	}
+	if now, _ := strconv.ParseUint(f["master_repl_offset"], 10, 64); now < top+5 {
+		t.Errorf("leader's master_repl_offset %d after 5 more writes, want ≥ %d", now, top+5)
+	}
+	c.Heal(fo.Index)
+	testcluster.WaitFor(t, "the healed follower to catch up", 10*time.Second, func() bool {
+		f := info(leader)
+		r := replica(f, port)
+		return r != nil && r["lag"] == "0" && r["offset"] == f["master_repl_offset"]
+	})
+}

@@ -28,7 +28,7 @@ type Node struct {
 	raft  *raft.Raft
 	logs  *countingStore
 	snaps *raft.FileSnapshotStore
-	trans *raft.NetworkTransport
+	trans *progressTransport
 
 	clientLn   net.Listener
 	extraLn    net.Listener // SentinelAddr's, nil if none
@@ -101,9 +101,9 @@ func New(cfg Config) (_ *Node, err error) {
 	if cfg.WrapRaftLayer != nil {
 		layer = cfg.WrapRaftLayer(layer)
 	}
-	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+	n.trans = newProgressTransport(raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: layer, MaxPool: 3, Timeout: 5 * time.Second, Logger: hclogFor(n.log, "raft-net"),
-	})
+	}))
 	cleanup = append(cleanup, func() { n.trans.Close() })
 
 	n.clientLn, err = net.Listen("tcp", cfg.ClientAddr)

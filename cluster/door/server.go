@@ -317,21 +317,41 @@ func rssBytes() (uint64, bool) {
 	return pages * uint64(os.Getpagesize()), err == nil
 }
 
+// replicaTimeout is how long a follower may go without answering the
+// leader before INFO replication stops listing it as a connected replica:
+// Redis's repl-ping-replica-period, within which a live replica is heard.
+const replicaTimeout = 10 * time.Second
+
+// replicationInfo is INFO replication in Redis's fields. On the leader,
+// each follower that answered an AppendEntries (a heartbeat at least)
+// within replicaTimeout is a connected replica; its offset is the last
+// log index it answered with and its lag the seconds since (Redis counts
+// its replication offset in bytes of its stream, kvorum in Raft log
+// entries; both only grow). master_repl_offset is the node's last log
+// index; a follower's slave_repl_offset is what it has applied.
 func (d *Door) replicationInfo(st Status) []string {
+	offset := "master_repl_offset:" + strconv.FormatUint(st.LastIndex, 10)
 	if d.store.Leading() != nil {
-		lines := []string{"role:master", "connected_slaves:" + strconv.Itoa(max(len(st.Servers)-1, 0))}
-		for i, s := range others(st) {
+		now := time.Now()
+		var replicas []string
+		for _, s := range others(st) {
+			if s.Answered.IsZero() || now.Sub(s.Answered) > replicaTimeout {
+				continue
+			}
 			host, port := splitHostPort(s.ClientAddr)
-			lines = append(lines, fmt.Sprintf("slave%d:ip=%s,port=%s,state=online", i, host, port))
+			replicas = append(replicas, fmt.Sprintf("slave%d:ip=%s,port=%s,state=online,offset=%d,lag=%d",
+				len(replicas), host, port, s.Offset, int(now.Sub(s.Answered).Seconds())))
 		}
-		return lines
+		lines := append([]string{"role:master", "connected_slaves:" + strconv.Itoa(len(replicas))}, replicas...)
+		return append(lines, "master_failover_state:no-failover", offset)
 	}
 	host, port := splitHostPort(d.leaderAddr())
 	status := "up"
 	if host == "" {
 		status = "down"
 	}
-	return []string{"role:slave", "master_host:" + host, "master_port:" + port, "master_link_status:" + status}
+	return []string{"role:slave", "master_host:" + host, "master_port:" + port, "master_link_status:" + status,
+		"slave_repl_offset:" + strconv.FormatUint(st.Applied, 10), "slave_read_only:1", "connected_slaves:0", offset}
 }
 
 // others returns the servers other than this node.

@@ -68,6 +68,7 @@ type Status struct {
 	Started    time.Time // when the node started
 	Term       uint64    // the current Raft term
 	Applied    uint64    // the FSM's last applied index
+	LastIndex  uint64    // the last index in this node's Raft log
 	Servers    []Server  // the Raft configuration joined with gossip, leader first
 	Members    []Member  // the gossip members
 	Raft       []string  // "raft_*:value" lines for INFO's # Raft section
@@ -83,6 +84,11 @@ type Server struct {
 	Leader       bool
 	Voter        bool
 	Failed       bool // gossip marks it failed
+	// Offset and Answered, on the leader, are a follower's last log index
+	// and when it last answered an AppendEntries (a heartbeat at least),
+	// Answered zero if it has not since this node started.
+	Offset   uint64
+	Answered time.Time
 }
 
 // Member is one gossip member.
