@@ -99,6 +99,10 @@ type ConnCloser interface {
 	ConnClosed(c *Conn)
 }
 
+// Known returns the reply's value if it is already known (Now), for a
+// handler that counts its error replies; false for a future.
+func (r Reply) Known() (Value, bool) { return r.v, r.f == nil && r.tunnel == nil }
+
 func (r Reply) wait() Value {
 	if r.f != nil {
 		return r.f.Wait()

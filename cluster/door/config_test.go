@@ -286,23 +286,31 @@ func TestInfo_CommandstatsAndResetstat(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		c.Do(t, "SET", "k", strconv.Itoa(i))
 	}
-	c.Do(t, "SET", "k")      // wrong arity: refused
-	c.Do(t, "GET", "k")      // a hit
-	c.Do(t, "GET", "nosuch") // a miss
+	c.Do(t, "SET", "k")                     // wrong arity: refused
+	c.Do(t, "GET", "k")                     // a hit
+	c.Do(t, "GET", "nosuch")                // a miss
+	c.Do(t, "LPUSH", "k", "x")              // WRONGTYPE, from the log: a failed call
+	c.Do(t, "LLEN", "k")                    // WRONGTYPE, from a read: a failed call
+	c.Do(t, "CONFIG", "SET", "nosuch", "1") // refused by CONFIG itself: a failed call
 	info := c.Do(t, "INFO", "all").Text()
 	after := infoFields(info)
-	if b, a := atoi(t, before["total_commands_processed"]), atoi(t, after["total_commands_processed"]); a-b != 8 { // five SETs, two GETs, the INFO; not the refused SET, as in Redis
-		t.Errorf("total_commands_processed went from %d to %d, want +8", b, a)
+	if b, a := atoi(t, before["total_commands_processed"]), atoi(t, after["total_commands_processed"]); a-b != 11 { // five SETs, two GETs, LPUSH, LLEN, CONFIG, the INFO; not the refused SET, as in Redis
+		t.Errorf("total_commands_processed went from %d to %d, want +11", b, a)
 	}
 	set := cmdstat(t, after, "set")
-	if set["calls"] != "5" || set["rejected_calls"] != "1" || set["usec_per_call"] == "" {
-		t.Errorf("cmdstat_set = %v, want calls=5 rejected_calls=1 and a usec_per_call", set)
+	if set["calls"] != "5" || set["rejected_calls"] != "1" || set["failed_calls"] != "0" || set["usec_per_call"] == "" {
+		t.Errorf("cmdstat_set = %v, want calls=5 rejected_calls=1 failed_calls=0 and a usec_per_call", set)
+	}
+	for _, name := range []string{"lpush", "llen", "config"} {
+		if got := cmdstat(t, after, name); got["calls"] != "1" || got["failed_calls"] != "1" {
+			t.Errorf("cmdstat_%s = %v, want calls=1 failed_calls=1", name, got)
+		}
 	}
 	if got := cmdstat(t, after, "get"); got["calls"] != "2" {
 		t.Errorf("cmdstat_get = %v, want calls=2", got)
 	}
-	if after["keyspace_hits"] != "1" || after["keyspace_misses"] != "1" {
-		t.Errorf("keyspace_hits %q keyspace_misses %q, want 1 and 1", after["keyspace_hits"], after["keyspace_misses"])
+	if after["keyspace_hits"] != "2" || after["keyspace_misses"] != "1" { // GET k and LLEN k (a hit, as in Redis, though WRONGTYPE); GET nosuch
+		t.Errorf("keyspace_hits %q keyspace_misses %q, want 2 and 1", after["keyspace_hits"], after["keyspace_misses"])
 	}
 	for _, f := range []string{"instantaneous_ops_per_sec", "expired_keys", "evicted_keys", "rejected_connections"} {
 		atoi(t, after[f])

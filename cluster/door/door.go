@@ -47,6 +47,7 @@ type Door struct {
 	store    Store
 	fsm      *fsm.FSM
 	reg      *Registry
+	seqStats *cmdStats // KVORUM.SEQ's commandstats, which a session write's failure counts against
 	log      *slog.Logger
 	cfg      Config
 	waiters  *waiters
@@ -92,6 +93,7 @@ func New(cfg Config) *Door {
 		panic(err)
 	}
 	d.reg = reg
+	d.seqStats = reg.Lookup([]byte("KVORUM.SEQ")).stats
 	d.proxies = newProxies(d.leaderAddr, bg)
 	users := cfg.Users
 	if users == nil {
@@ -184,7 +186,7 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 		d.awaitFirstLeader(c.Context())
 	}
 	r := d.route(c, s, cmd, args)
-	countServed(cmd, start)
+	countServed(cmd, start, r)
 	return r
 }
 
@@ -222,7 +224,7 @@ func (d *Door) route(c *resp.Conn, s *session, cmd *Command, args []resp.Value) 
 	}
 	switch cmd.Kind {
 	case Write:
-		return d.write(c, s, args)
+		return d.write(c, s, cmd.stats, args)
 	case Read:
 		return d.read(c, s, cmd, args)
 	case Blocking:

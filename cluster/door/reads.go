@@ -34,8 +34,12 @@ type readFuture struct {
 
 func (f *readFuture) Wait() resp.Value {
 	sessionOf(f.c).reads--
+	var v resp.Value
 	if err := f.ri.Wait(f.c.Context()); err != nil {
-		return errorValue(err)
+		v = errorValue(err)
+	} else {
+		v = f.d.fsm.Read(f.cmd.Data, f.args, time.Now().UnixMilli(), f.mode)
 	}
-	return f.d.fsm.Read(f.cmd.Data, f.args, time.Now().UnixMilli(), f.mode)
+	f.cmd.stats.countReply(v)
+	return v
 }

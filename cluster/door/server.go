@@ -139,12 +139,11 @@ func (d *Door) statsInfo(st Status) []string {
 }
 
 // commandstatsInfo is INFO commandstats: one line per command called (or
-// refused) since the last CONFIG RESETSTAT, in Redis 7's format less
-// failed_calls (see cmdStats).
+// refused) since the last CONFIG RESETSTAT, in Redis 7's format.
 func (d *Door) commandstatsInfo() []string {
 	var lines []string
 	for _, cmd := range d.reg.All() {
-		calls, nanos, rejected := cmd.stats.calls.Load(), cmd.stats.nanos.Load(), cmd.stats.rejected.Load()
+		calls, nanos, rejected, failed := cmd.stats.calls.Load(), cmd.stats.nanos.Load(), cmd.stats.rejected.Load(), cmd.stats.failed.Load()
 		if calls == 0 && rejected == 0 {
 			continue
 		}
@@ -152,8 +151,8 @@ func (d *Door) commandstatsInfo() []string {
 		if calls > 0 {
 			perCall = float64(nanos) / 1e3 / float64(calls)
 		}
-		lines = append(lines, fmt.Sprintf("cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d",
-			strings.ToLower(cmd.Name), calls, nanos/1e3, perCall, rejected))
+		lines = append(lines, fmt.Sprintf("cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d",
+			strings.ToLower(cmd.Name), calls, nanos/1e3, perCall, rejected, failed))
 	}
 	return lines
 }
@@ -190,9 +189,21 @@ func (d *Door) countRequest(start time.Time) {
 
 // countServed counts a request of cmd that was routed, and the time the
 // door spent on it since start (cmdStats).
-func countServed(cmd *Command, start time.Time) {
+func countServed(cmd *Command, start time.Time, r resp.Reply) {
 	cmd.stats.calls.Add(1)
 	cmd.stats.nanos.Add(uint64(time.Since(start)))
+	if v, ok := r.Known(); ok {
+		cmd.stats.countReply(v)
+	}
+}
+
+// countReply counts an error reply as a failed call. A nil receiver (a
+// future made for kvorum's own use, not a client's command) counts
+// nothing.
+func (s *cmdStats) countReply(v resp.Value) {
+	if s != nil && v.IsError() {
+		s.failed.Add(1)
+	}
 }
 
 // countRefused counts a request the door refused before routing it
@@ -226,11 +237,12 @@ func (d *Door) resetStats() {
 // write, the start of the read barrier for a read. The wait for a commit
 // or a blocked pop's wake-up is latency, not work, and Redis's usec leaves
 // a blocked client's wait out too. rejected counts the requests refused
-// before they were routed. Redis's failed_calls (errors a command
-// answered) is not kept: a write's or read's error is known only when its
-// future resolves.
+// before they were routed; failed the calls answered with an error (a
+// redirect included: kvorum routes, then finds it does not lead), counted
+// when the reply is known, which for a write or a read is when its future
+// resolves.
 type cmdStats struct {
-	calls, nanos, rejected atomic.Uint64
+	calls, nanos, rejected, failed atomic.Uint64
 }
 
 // opsRing counts requests in 100 ms slots, the last 16 of them, for

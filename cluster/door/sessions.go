@@ -40,7 +40,7 @@ func cmdSeq(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 	case s.tx != nil && !cmd.has(InMulti):
 		return s.queue(cmd, inner) // the EXEC carries the transaction's seq
 	case cmd.Kind == Write:
-		return d.write(c, s, args)
+		return d.write(c, s, d.seqStats, args)
 	case cmd.Kind == Blocking:
 		return d.block(c, cmd.Data, inner, args)
 	}

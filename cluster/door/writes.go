@@ -9,14 +9,16 @@ import (
 // write proposes a write on the leader. The proposal is not waited for
 // here: the future resolves when the entry holding it is applied, so the
 // writes of every connection share log entries and disk writes.
-func (d *Door) write(c *resp.Conn, s *session, args []resp.Value) resp.Reply {
+func (d *Door) write(c *resp.Conn, s *session, stats *cmdStats, args []resp.Value) resp.Reply {
 	if d.lead(c, s) == nil {
 		return resp.Now(d.notLeading())
 	}
 	if s.reads > 0 {
-		return resp.Later(&deferredWrite{d: d, c: c, args: args})
+		return resp.Later(&deferredWrite{d: d, c: c, args: args, stats: stats})
 	}
-	return resp.Later(d.propose(c.Mode(), args))
+	f := d.propose(c.Mode(), args)
+	f.stats = stats
+	return resp.Later(f)
 }
 
 // propose hands args to the log and returns the future of its reply.
@@ -28,27 +30,29 @@ func (d *Door) propose(mode resp.Mode, args []resp.Value) *writeFuture {
 // and the blocked pops its entry woke have made their attempts
 // (blocking.go), so its client never reads a state in between.
 type writeFuture struct {
-	d *Door
-	p Proposal
+	d     *Door
+	p     Proposal
+	stats *cmdStats // the command's, to count an error reply; nil for kvorum's own writes
 }
 
 func (w *writeFuture) Wait() resp.Value {
 	v, index, err := w.p.Wait()
 	if err != nil {
-		return errorValue(err)
-	}
-	if wk := w.d.waiters.claim(index); wk != nil {
+		v = errorValue(err)
+	} else if wk := w.d.waiters.claim(index); wk != nil {
 		wk.wait(w.d.cfg.WakeTimeout)
 	}
+	w.stats.countReply(v)
 	return v
 }
 
 // deferredWrite is a write queued behind a read of the same pipeline: it is
 // proposed only when its turn comes, after that read has run.
 type deferredWrite struct {
-	d    *Door
-	c    *resp.Conn
-	args []resp.Value
+	d     *Door
+	c     *resp.Conn
+	args  []resp.Value
+	stats *cmdStats // as writeFuture's
 }
 
 func (w *deferredWrite) Wait() resp.Value {
@@ -57,9 +61,13 @@ func (w *deferredWrite) Wait() resp.Value {
 		return resp.TryAgain("connection closed; the write was not applied").Value()
 	}
 	if w.d.store.Leading() == nil {
-		return w.d.notLeading()
+		v := w.d.notLeading()
+		w.stats.countReply(v)
+		return v
 	}
-	return w.d.propose(w.c.Mode(), w.args).Wait()
+	f := w.d.propose(w.c.Mode(), w.args)
+	f.stats = w.stats
+	return f.Wait()
 }
 
 // errorValue is the reply for an error from the store: its own wire text
