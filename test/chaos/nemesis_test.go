@@ -127,6 +127,11 @@ func (n *nemesis) run(ctx context.Context, steps []step, end time.Time) {
 		}
 		f := fault{Step: i, Kind: s.Kind, Node: target.id, Role: role, At: n.clock.since().Seconds()}
 		began, start := time.Now(), n.clock.now()
+		// A step that has begun runs to its heal and settles even if the
+		// run ends meanwhile (a rolling restart can outlast the time left,
+		// and the final checks need a healed cluster): its waits have
+		// deadlines of their own.
+		ctx := context.WithoutCancel(ctx)
 		switch s.Kind {
 		case faultKill, faultWipe:
 			err = n.kill(ctx, &f, target, role == "leader", s.Hold, s.Kind == faultWipe)
