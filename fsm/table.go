@@ -102,6 +102,11 @@ type Command struct {
 	// LastKey and Step then only describe the first key, for COMMAND's
 	// legacy fields, as Redis's own table does.
 	KeysOf func(args []resp.Value) []resp.Value
+	// HiddenKeys, if set, returns the refusal of a request that reads keys
+	// it does not declare (SORT's BY and GET patterns), or "": an ACL user
+	// without access to every key may not send such a request, as in
+	// Redis.
+	HiddenKeys func(args []resp.Value) string
 }
 
 // BlockArgs returns a blocking request's timeout in milliseconds (0:
@@ -176,7 +181,7 @@ type Table struct {
 // NewTable returns the table of every data command.
 func NewTable() *Table {
 	t := &Table{byName: make(map[string]*Command)}
-	t.add(stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), mpopCommands(), objectCommands(), txCommands(t), sessionCommands(t))
+	t.add(stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), mpopCommands(), objectCommands(), sortCommands(), txCommands(t), sessionCommands(t))
 	return t
 }
 

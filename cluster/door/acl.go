@@ -255,7 +255,15 @@ func (u *user) permit(cmd *Command, args []resp.Value) (resp.Value, bool) {
 		}
 		return resp.Err("NOPERM this user has no permissions to run the '" + name + "' command"), false
 	}
-	if u.allKeys || cmd.FirstKey == 0 {
+	if u.allKeys {
+		return resp.Value{}, true
+	}
+	if cmd.Data != nil && cmd.Data.HiddenKeys != nil {
+		if refusal := cmd.Data.HiddenKeys(args); refusal != "" {
+			return resp.Err("ERR " + refusal), false
+		}
+	}
+	if cmd.FirstKey == 0 {
 		return resp.Value{}, true
 	}
 	keys := cmd.keys(args)

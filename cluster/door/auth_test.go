@@ -56,6 +56,8 @@ func TestRedisDiff_AuthAndACL(t *testing.T) {
 		rq("GET", "jobs:1"), rq("GET", "other"), rq("SET", "jobs:1", "x"), rq("FLUSHALL"),
 		rq("MULTI"), rq("SET", "jobs:1", "x"), rq("GET", "jobs:1"), rq("EXEC"),
 		rq("MGET", "jobs:1", "other"), rq("ACL", "WHOAMI"),
+		rq("SORT_RO", "jobs:l"), rq("SORT_RO", "jobs:l", "BY", "nosort"), rq("SORT_RO", "jobs:l", "BY", "w_*"),
+		rq("SORT_RO", "jobs:l", "GET", "#"), rq("SORT_RO", "other"), rq("SORT", "jobs:l"),
 		rq("AUTH", "secret"), rq("SET", "jobs:1", "x"), rq("ACL", "WHOAMI"),
 	}
 	for _, proto := range []string{"2", "3"} {
