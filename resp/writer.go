@@ -93,11 +93,11 @@ func appendValue(dst []byte, v Value, m Mode) []byte {
 		f := math.Float64frombits(v.num)
 		if m == exact || m == RESP3 {
 			dst = append(dst, ',')
-			dst = appendDouble(dst, f)
+			dst = appendDouble(dst, f, m)
 			return append(dst, '\r', '\n')
 		}
 		var tmp [32]byte
-		return appendBulk(dst, appendDouble(tmp[:0], f))
+		return appendBulk(dst, appendDouble(tmp[:0], f, m))
 	case KindArray:
 		if v.null {
 			if m == RESP3 {
@@ -119,15 +119,20 @@ func appendValue(dst []byte, v Value, m Mode) []byte {
 	return dst
 }
 
-// appendDouble appends f as the wire spells a double: the shortest decimal
+// appendDouble appends f as the wire spells a double. To a Redis client
+// (RESP2's bulk string, RESP3's ',') it is what Redis 7.0 writes, C's
+// "%.17g": 0.1 is 0.10000000000000001, which reads back as f. Elsewhere
+// (the log, snapshots, native mode) it is the shortest decimal
 // that reads back as f, in exponent form only for magnitudes below 1e-6 or
 // from 1e21 up (as Go's JSON encoder does; FormatDouble would spell 1e300
 // with 301 digits, longer than a small Limits.MaxInline), and inf, -inf or
 // nan.
-func appendDouble(dst []byte, f float64) []byte {
+func appendDouble(dst []byte, f float64, m Mode) []byte {
 	switch abs := math.Abs(f); {
 	case math.IsInf(f, 0) || math.IsNaN(f):
 		return append(dst, FormatDouble(f)...)
+	case m == RESP2 || m == RESP3:
+		return strconv.AppendFloat(dst, f, 'g', 17, 64)
 	case abs != 0 && (abs < 1e-6 || abs >= 1e21):
 		return strconv.AppendFloat(dst, f, 'e', -1, 64)
 	}

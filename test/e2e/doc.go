@@ -8,6 +8,12 @@
 // compose project name on free host ports, and remove every container,
 // network and volume they created, even when they fail.
 //
+// The tests: a leader's container killed and restarted
+// (TestCompose_FailoverAndRejoin); taken off the compose network with
+// docker network disconnect and put back
+// (TestCompose_LeaderNetworkDisconnected); and the exactly-once queue
+// through two kills (TestCompose_ExactlyOnceQueue).
+//
 // The package has no non-test code; it imports only the client side
 // (client, resp), never cluster or fsm: what it checks is what a user sees.
 // Its subpackage exactlyonce is the exactly-once queue workload (producers
