@@ -27,8 +27,10 @@
 //
 // A command's table row (Command: name, arity, flags, key positions, Run,
 // and for blocking commands Undo, Pops, Sources, Check, TimeoutReply) and
-// its function sit side by side in its family's file: strings.go, keys.go,
-// lists.go, hashes.go, sets.go, zsets.go, tx.go. NewTable registers the
+// its function sit side by side in its family's file: strings.go (and
+// bits.go, the bit commands), keys.go, lists.go, hashes.go, sets.go,
+// zsets.go (and zsetalgebra.go: ZUNION, ZINTER, ZDIFF), sort.go, object.go,
+// tx.go. NewTable registers the
 // families and panics on a name registered twice. The flags say how the
 // front door routes a command (Write, Read, Blocking); Internal rows are
 // written to the log by kvorum itself and never offered to clients:
@@ -72,7 +74,11 @@
 // the same replies. The leader's clock travels in the entry (EXPIRE k 10
 // becomes an absolute deadline). No map order is observable: KEYS, SCAN
 // and SMEMBERS sort, a hash keeps its fields in insertion order, SPOP
-// takes the smallest members. There is no randomness. FSM.Expired, which
+// takes the smallest members. Nothing applied draws a random number: the
+// random reads (RANDOMKEY, SRANDMEMBER, ZRANDMEMBER, HRANDFIELD) run on
+// the serving node alone, and RANDOMKEY inside EXEC, which the log
+// applies, seeds its pick with the entry's index and place, the same on
+// every replica. FSM.Expired, which
 // samples keys in Go's map order, runs on the leader outside Apply: what it
 // picks travels in the log as KVORUM.REAP, which deletes each listed key
 // only if its deadline has passed at the entry's time, so a key written

@@ -2,8 +2,10 @@ package fsm
 
 import (
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -24,12 +26,19 @@ func keyCommands() []Command {
 		{Name: "SCAN", Arity: -2, Flags: Read, Run: cmdScan},
 		{Name: "TTL", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdTTL},
 		{Name: "PTTL", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdPTTL},
-		{Name: "EXPIRE", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
-		{Name: "PEXPIRE", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
-		{Name: "EXPIREAT", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
-		{Name: "PEXPIREAT", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
+		{Name: "EXPIRETIME", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpireTime},
+		{Name: "PEXPIRETIME", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdPExpireTime},
+		{Name: "EXPIRE", Arity: -3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
+		{Name: "PEXPIRE", Arity: -3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
+		{Name: "EXPIREAT", Arity: -3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
+		{Name: "PEXPIREAT", Arity: -3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdExpire},
 		{Name: "PERSIST", Arity: 2, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdPersist},
 		{Name: "RENAME", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdRename},
+		{Name: "RENAMENX", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdRenameNX},
+		{Name: "COPY", Arity: -3, Flags: Write, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdCopy},
+		{Name: "RANDOMKEY", Arity: 1, Flags: Read, Run: cmdRandomKey},
+		{Name: "TOUCH", Arity: -2, Flags: Read, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdExists},
+		{Name: "MOVE", Arity: 3, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdMove},
 		{Name: reapCommand, Arity: -2, Flags: Write | Internal, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdReap},
 	}
 }
@@ -122,33 +131,81 @@ func ttl(c *Ctx, keyArg resp.Value, unit int64) resp.Value {
 	return resp.Int((e.Expire - c.Now + unit/2) / unit)
 }
 
-// cmdExpire serves EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT. The deadline is
-// computed from the entry's timestamp (the leader's clock), so every replica
-// stores the same absolute deadline.
+func cmdExpireTime(c *Ctx, args []resp.Value) resp.Value  { return expireTime(c, args[1], 1000) }
+func cmdPExpireTime(c *Ctx, args []resp.Value) resp.Value { return expireTime(c, args[1], 1) }
+
+// expireTime answers EXPIRETIME and PEXPIRETIME: -2 for a missing key, -1
+// for one without a deadline, else the deadline as a Unix time in units of
+// unit ms, rounded as Redis rounds.
+func expireTime(c *Ctx, keyArg resp.Value, unit int64) resp.Value {
+	key, ok := keyOf(keyArg)
+	if !ok {
+		return errBadKey
+	}
+	e := c.State.get(key, c.Now)
+	switch {
+	case e == nil:
+		return resp.Int(-2)
+	case e.Expire == 0:
+		return resp.Int(-1)
+	}
+	return resp.Int(e.Expire/unit + (e.Expire%unit+unit/2)/unit) // (Expire+unit/2)/unit, without overflow
+}
+
+// cmdExpire serves EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT key time [NX |
+// XX | GT | LT]. The deadline is computed from the entry's timestamp (the
+// leader's clock), so every replica stores the same absolute deadline; one
+// not after that time deletes the key. Checks come in Redis's order: the
+// options, then the time, then the key.
 func cmdExpire(c *Ctx, args []resp.Value) resp.Value {
 	key, ok := keyOf(args[1])
 	if !ok {
 		return errBadKey
 	}
+	var nx, xx, gt, lt bool
+	for _, a := range args[3:] {
+		switch argUpper(a) {
+		case "NX":
+			nx = true
+		case "XX":
+			xx = true
+		case "GT":
+			gt = true
+		case "LT":
+			lt = true
+		default:
+			return resp.Err("ERR Unsupported option " + string(cText(a.TextBytes(), len(a.TextBytes()))))
+		}
+	}
+	if nx && (xx || gt || lt) {
+		return resp.Err("ERR NX and XX, GT or LT options at the same time are not compatible")
+	}
+	if gt && lt {
+		return resp.Err("ERR GT and LT options at the same time are not compatible")
+	}
 	n, ok := argInt(args[2])
 	if !ok {
 		return errNotInt
 	}
-	name := argUpper(args[0])
-	if name == "EXPIRE" || name == "EXPIREAT" {
+	name := strings.ToLower(args[0].Text())
+	if name == "expire" || name == "expireat" {
 		if n > math.MaxInt64/1000 || n < math.MinInt64/1000 {
-			return resp.Err("ERR invalid expire time in '" + args[0].Text() + "' command")
+			return expireTimeErr(name)
 		}
 		n *= 1000
 	}
-	if name == "EXPIRE" || name == "PEXPIRE" {
-		if (n > 0 && c.Now > math.MaxInt64-n) || (n < 0 && c.Now < math.MinInt64-n) {
-			return resp.Err("ERR invalid expire time in '" + args[0].Text() + "' command")
+	if name == "expire" || name == "pexpire" {
+		if n > math.MaxInt64-c.Now {
+			return expireTimeErr(name)
 		}
 		n += c.Now
 	}
 	e := c.State.get(key, c.Now)
 	if e == nil {
+		return resp.Int(0)
+	}
+	cur := e.Expire // 0: none, which GT takes as forever
+	if (nx && cur != 0) || (xx && cur == 0) || (gt && (cur == 0 || n <= cur)) || (lt && cur != 0 && n >= cur) {
 		return resp.Int(0)
 	}
 	if n <= c.Now {
@@ -175,7 +232,12 @@ func cmdPersist(c *Ctx, args []resp.Value) resp.Value {
 // cmdRename serves RENAME src dst. A list or sorted set arriving at dst
 // counts as a push to dst (Ctx.Pushed), so pops blocked on dst wake, as in
 // Redis, where a renamed key signals its new name ready.
-func cmdRename(c *Ctx, args []resp.Value) resp.Value {
+func cmdRename(c *Ctx, args []resp.Value) resp.Value { return rename(c, args, false) }
+
+// cmdRenameNX serves RENAMENX src dst: RENAME unless dst exists (1 or 0).
+func cmdRenameNX(c *Ctx, args []resp.Value) resp.Value { return rename(c, args, true) }
+
+func rename(c *Ctx, args []resp.Value, nx bool) resp.Value {
 	from, ok1 := keyOf(args[1])
 	to, ok2 := keyOf(args[2])
 	if !ok1 || !ok2 {
@@ -185,12 +247,124 @@ func cmdRename(c *Ctx, args []resp.Value) resp.Value {
 	if e == nil {
 		return resp.Err("ERR no such key")
 	}
+	done := c.OK()
+	if nx {
+		done = resp.Int(1)
+	}
+	if from == to {
+		if nx {
+			return resp.Int(0)
+		}
+		return done
+	}
+	if nx && c.State.get(to, c.Now) != nil {
+		return resp.Int(0)
+	}
 	c.State.del(from, c.Now)
 	c.State.put(to, e.with(e.Expire, c.Index))
 	if e.isList() || e.isZSet() {
 		c.Pushed = append(c.Pushed, to)
 	}
-	return c.OK()
+	return done
+}
+
+// cmdCopy serves COPY src dst [DB n] [REPLACE]: dst gets a copy of src's
+// value and deadline, sharing nothing with it (1), unless src is missing
+// or dst exists without REPLACE (0). Only database 0 exists: any other DB
+// is out of range, as Redis answers for a database it does not have. A
+// list or sorted set arriving at dst wakes pops blocked on it, as RENAME's
+// does.
+func cmdCopy(c *Ctx, args []resp.Value) resp.Value {
+	replace := false
+	for j := 3; j < len(args); j++ {
+		switch opt := argUpper(args[j]); {
+		case opt == "REPLACE":
+			replace = true
+		case opt == "DB" && j+1 < len(args):
+			j++
+			db, ok := argInt(args[j])
+			if !ok {
+				return errNotInt
+			}
+			if db < math.MinInt32 || db > math.MaxInt32 {
+				return resp.Err("ERR value is out of range, value must between -2147483648 and 2147483647")
+			}
+			if db != 0 {
+				return resp.Err("ERR DB index is out of range")
+			}
+		default:
+			return errSyntax
+		}
+	}
+	from, ok1 := keyOf(args[1])
+	to, ok2 := keyOf(args[2])
+	if !ok1 || !ok2 {
+		return errBadKey
+	}
+	if from == to {
+		return resp.Err("ERR source and destination objects are the same")
+	}
+	e := c.State.get(from, c.Now)
+	if e == nil {
+		return resp.Int(0)
+	}
+	if !replace && c.State.get(to, c.Now) != nil {
+		return resp.Int(0)
+	}
+	c.State.put(to, e.with(e.Expire, c.Index))
+	if e.isList() || e.isZSet() {
+		c.Pushed = append(c.Pushed, to)
+	}
+	return resp.Int(1)
+}
+
+// cmdMove serves MOVE key db with Redis's errors. Only database 0 exists,
+// so no move can succeed: to 0 the source and destination are the same,
+// any other database is out of range.
+func cmdMove(c *Ctx, args []resp.Value) resp.Value {
+	db, ok := argInt(args[2])
+	if !ok {
+		return errNotInt
+	}
+	if db < math.MinInt32 || db > math.MaxInt32 {
+		return resp.Err("ERR value is out of range, value must between -2147483648 and 2147483647")
+	}
+	if db != 0 {
+		return resp.Err("ERR DB index is out of range")
+	}
+	return resp.Err("ERR source and destination objects are the same")
+}
+
+// cmdRandomKey serves RANDOMKEY: a live key picked at random, or null if
+// there is none. It is a read, served by one node, so it may be random as
+// Redis's is; inside a log entry (EXEC), where every replica runs it, the
+// pick is seeded by the entry's place in the log, so replicas agree. It
+// walks the whole keyspace: O(n).
+func cmdRandomKey(c *Ctx, args []resp.Value) resp.Value {
+	n := c.State.live(c.Now)
+	if n == 0 {
+		return resp.NullBulk()
+	}
+	live := func(e *Entry) bool { return e.Expire == 0 || e.Expire > c.Now }
+	if c.Index == 0 {
+		i := rand.IntN(n)
+		for k, e := range c.State.keys {
+			if live(e) {
+				if i == 0 {
+					return resp.BulkString(k)
+				}
+				i--
+			}
+		}
+	}
+	keys := make([]string, 0, n)
+	for k, e := range c.State.keys {
+		if live(e) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys) // inside an entry, map order must not choose the key
+	return resp.BulkString(keys[rand.New(rand.NewPCG(c.Index, uint64(c.Item))).IntN(n)])
 }
 
 // live counts the keys whose deadline has not passed at now.

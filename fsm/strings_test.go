@@ -66,7 +66,10 @@ func TestFSM_SetOptions(t *testing.T) {
 		{args: req("SET", "k", "v", "PX", "abc"), want: notInt},
 		{args: req("SET", "k", "v", "EX", "1.5"), want: notInt},
 		{args: req("SET", "k", "v", "EX", "10", "PX", "10"), want: syntaxErr},
-		{args: req("SET", "k", "v", "EX", "10", "EX", "10"), want: syntaxErr},
+		{args: req("SET", "k", "v", "PXAT", "10", "EXAT", "10"), want: syntaxErr},
+		{args: req("SET", "k", "v", "EX", "abc", "FOO"), want: syntaxErr}, // the whole list parses first
+		{args: req("SET", "k", "v", "PX", "0", "NX", "XX"), want: syntaxErr},
+		{args: req("SET", "k", "v", "KEEPTTL", "PERSIST"), want: syntaxErr},
 		{args: req("SET", "k", "v", "NX", "XX"), want: syntaxErr},
 		{args: req("SET", "k", "v", "KEEPTTL", "EX", "5"), want: syntaxErr},
 		{args: req("SET", "k", "v", "EX"), want: syntaxErr},
@@ -282,4 +285,191 @@ func TestStrings_Extras(t *testing.T) {
 		{args: req("SCAN", 0, "MATCH", "[ab]", "COUNT", 10), want: arr("0", arr("a", "b"))},
 		{args: req("SCAN", 0, "TYPE", "list"), want: arr("0", arr())},
 	}, resp.RESP2)
+}
+
+// SET's options as Redis parses them: the same unit may come again (the
+// last wins); errors name the command that was sent.
+func TestStrings_SetOptionOrder(t *testing.T) {
+	runModes(t, []step{
+		{args: req("SET", "k", "v", "EX", 10, "EX", 20), want: plusOK},
+		{args: req("TTL", "k"), want: num(20)},
+		{args: req("SET", "k", "v", "PX", 10, "EX", 20), want: syntaxErr},
+		{args: req("SET", "k", "v", "NX", "NX"), want: null},
+		{args: req("SET", "k", "v", "GET", "GET", "KEEPTTL"), want: bulk("v")},
+		{args: req("TTL", "k"), want: num(20)},
+		{args: req("SET", "k", "v", "KEEPTTL", "KEEPTTL"), want: plusOK},
+		{args: req("SET", "k", "v", "PERSIST"), want: syntaxErr},
+		{args: req("SETEX", "k", 0, "v"), want: resp.Err("ERR invalid expire time in 'setex' command")},
+		{args: req("psetex", "k", -1, "v"), want: resp.Err("ERR invalid expire time in 'psetex' command")},
+		{args: req("SETEX", "k", maxInt, "v"), want: resp.Err("ERR invalid expire time in 'setex' command")},
+		{args: req("SETEX", "k", "x", "v"), want: notInt},
+		// The deadline is checked before GET looks at the old value's kind.
+		{args: req("SET", "l", arr(1)), want: plusOK},
+		{args: req("SET", "l", "v", "GET", "EX", 0), want: setExpire},
+		{args: req("SET", "l", "v", "GET", "EX", 5), want: wrongType},
+	}, resp.RESP2, resp.RESP3)
+}
+
+func TestStrings_GetEx(t *testing.T) {
+	getexExpire := resp.Err("ERR invalid expire time in 'getex' command")
+	runModes(t, []step{
+		{args: req("SET", "k", "v"), want: plusOK},
+		{args: req("GETEX", "k"), want: bulk("v")},
+		{args: req("TTL", "k"), want: num(-1)},
+		{args: req("GETEX", "k", "EX", 100), want: bulk("v")},
+		{args: req("TTL", "k"), want: num(100)},
+		{args: req("GETEX", "k", "px", 5000), want: bulk("v")},
+		{args: req("PTTL", "k"), want: num(5000)},
+		{args: req("GETEX", "k", "EXAT", strconv.FormatInt(t0/1000+50, 10)), want: bulk("v")},
+		{args: req("TTL", "k"), want: num(50)},
+		{args: req("GETEX", "k", "PXAT", t0+1234), want: bulk("v")},
+		{args: req("PTTL", "k"), want: num(1234)},
+		{args: req("GETEX", "k", "PERSIST"), want: bulk("v")},
+		{args: req("TTL", "k"), want: num(-1)},
+		{args: req("GETEX", "k", "PERSIST"), want: bulk("v")},
+		{args: req("GETEX", "k", "EX", 10, "EX", 20), want: bulk("v")},
+		{args: req("TTL", "k"), want: num(20)},
+
+		// A deadline in the past deletes the key after answering it.
+		{args: req("GETEX", "k", "PXAT", t0-1), want: bulk("v")},
+		{args: req("EXISTS", "k"), want: num(0)},
+		{args: req("SET", "k", "v"), want: plusOK},
+		{args: req("GETEX", "k", "EXAT", 1), want: bulk("v")},
+		{args: req("GET", "k"), want: null},
+
+		// Integers answer as text; a missing key answers null, even with a
+		// bad deadline; options first, then the kind, then the deadline.
+		{args: req("SET", "n", 42), want: plusOK},
+		{args: req("GETEX", "n", "EX", 5), want: bulk("42")},
+		{args: req("GETEX", "missing", "EX", "abc"), want: null},
+		{args: req("GETEX", "n", "EX", "abc"), want: notInt},
+		{args: req("GETEX", "n", "EX", 0), want: getexExpire},
+		{args: req("GETEX", "n", "PX", -5), want: getexExpire},
+		{args: req("GETEX", "n", "EX", maxInt), want: getexExpire},
+		{args: req("GETEX", "n", "PX", maxInt), want: getexExpire},
+		{args: req("GETEX", "n", "EX"), want: syntaxErr},
+		{args: req("GETEX", "n", "NX"), want: syntaxErr},
+		{args: req("GETEX", "n", "KEEPTTL"), want: syntaxErr},
+		{args: req("GETEX", "n", "PERSIST", "EX", 5), want: syntaxErr},
+		{args: req("GETEX", "n", "EX", 5, "PERSIST"), want: syntaxErr},
+		{args: req("GETEX", "n", "EX", 5, "PX", 5), want: syntaxErr},
+		{args: req("GETEX", "missing", "BOGUS"), want: syntaxErr},
+		{args: req("SET", "l", arr(1)), want: plusOK},
+		{args: req("GETEX", "l", "EX", "abc"), want: wrongType},
+		{args: req("GETEX", "l"), want: wrongType},
+		{args: req("GETEX"), want: arity("getex")},
+	}, resp.RESP2, resp.RESP3)
+
+	// Native mode answers the value as stored, a list too.
+	runModes(t, []step{
+		{args: req("SET", "l", arr(1, 2)), want: num(1)},
+		{args: req("GETEX", "l", "EX", 5), want: arr(1, 2)},
+		{args: req("TTL", "l"), want: num(5)},
+		{args: req("SET", "n", 7), want: num(1)},
+		{args: req("GETEX", "n", "PERSIST"), want: num(7)},
+	}, resp.Native)
+}
+
+func TestStrings_GetRange(t *testing.T) {
+	runModes(t, []step{
+		{args: req("SET", "s", "This is a string"), want: plusOK},
+		{args: req("GETRANGE", "s", 0, 3), want: bulk("This")},
+		{args: req("GETRANGE", "s", -3, -1), want: bulk("ing")},
+		{args: req("GETRANGE", "s", 0, -1), want: bulk("This is a string")},
+		{args: req("GETRANGE", "s", 10, 100), want: bulk("string")},
+		{args: req("GETRANGE", "s", 5, 3), want: bulk("")},
+		{args: req("GETRANGE", "s", -1, -5), want: bulk("")},
+		{args: req("GETRANGE", "s", -100, 2), want: bulk("Thi")},
+		{args: req("GETRANGE", "s", 0, -100), want: bulk("T")},
+		{args: req("GETRANGE", "s", 100, 200), want: bulk("")},
+		{args: req("GETRANGE", "s", minInt, maxInt), want: bulk("This is a string")},
+		{args: req("SUBSTR", "s", 0, 3), want: bulk("This")},
+		{args: req("SET", "n", 1234), want: plusOK},
+		{args: req("GETRANGE", "n", 1, 2), want: bulk("23")},
+		{args: req("SET", "e", ""), want: plusOK},
+		{args: req("GETRANGE", "e", 0, -1), want: bulk("")},
+		{args: req("GETRANGE", "missing", 0, -1), want: bulk("")},
+		{args: req("GETRANGE", "missing", "x", -1), want: notInt},
+		{args: req("GETRANGE", "s", 0, "1.5"), want: notInt},
+		{args: req("SET", "l", arr(1)), want: plusOK},
+		{args: req("GETRANGE", "l", 0, -1), want: wrongType},
+		{args: req("GETRANGE", "l", "x", -1), want: notInt},
+	}, resp.RESP2, resp.RESP3)
+}
+
+func TestStrings_SetRange(t *testing.T) {
+	tooBig := resp.Err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+	runModes(t, []step{
+		{args: req("SETRANGE", "k", 0, "foo"), want: num(3)},
+		{args: req("GET", "k"), want: bulk("foo")},
+		{args: req("SETRANGE", "k", 1, "b"), want: num(3)},
+		{args: req("GET", "k"), want: bulk("fbo")},
+		{args: req("SETRANGE", "k", 5, "xy"), want: num(7)},
+		{args: req("GET", "k"), want: bulk("fbo\x00\x00xy")},
+		{args: req("SETRANGE", "k", 2, ""), want: num(7)},
+		{args: req("SETRANGE", "k", 100, ""), want: num(7)},
+		{args: req("SETRANGE", "missing", 0, ""), want: num(0)},
+		{args: req("EXISTS", "missing"), want: num(0)},
+		{args: req("SETRANGE", "pad", 3, "a"), want: num(4)},
+		{args: req("GET", "pad"), want: bulk("\x00\x00\x00a")},
+
+		// An integer is its text; the deadline stays.
+		{args: req("SET", "n", 1234, "EX", 50), want: plusOK},
+		{args: req("SETRANGE", "n", 1, "99"), want: num(4)},
+		{args: req("GET", "n"), want: bulk("1994")},
+		{args: req("TTL", "n"), want: num(50)},
+		{args: req("INCR", "n"), want: num(1995)},
+
+		// Errors: offset first, then the kind, then the size.
+		{args: req("SETRANGE", "k", -1, "x"), want: resp.Err("ERR offset is out of range")},
+		{args: req("SETRANGE", "k", "x", "x"), want: notInt},
+		{args: req("SETRANGE", "k", 536870911, "xy"), want: tooBig},
+		{args: req("SETRANGE", "k", 536870910, ""), want: num(7)},
+		{args: req("SETRANGE", "new", maxInt, "x"), want: tooBig},
+		{args: req("SETRANGE", "new", 536870908, "world"), want: tooBig},
+		{args: req("EXISTS", "new"), want: num(0)},
+		{args: req("SET", "l", arr(1)), want: plusOK},
+		{args: req("SETRANGE", "l", 0, "x"), want: wrongType},
+		{args: req("SETRANGE", "l", -1, "x"), want: resp.Err("ERR offset is out of range")},
+		{args: req("SETRANGE", "l", 0, ""), want: wrongType},
+	}, resp.RESP2, resp.RESP3)
+}
+
+func TestStrings_MSetNX(t *testing.T) {
+	runModes(t, []step{
+		{args: req("MSETNX", "a", "1", "b", "2"), want: num(1)},
+		{args: req("MGET", "a", "b"), want: arr("1", "2")},
+		{args: req("MSETNX", "c", "3", "a", "x"), want: num(0)},
+		{args: req("EXISTS", "c"), want: num(0)},
+		{args: req("GET", "a"), want: bulk("1")},
+		{args: req("MSETNX", "d", "x", "d", "y"), want: num(1)},
+		{args: req("GET", "d"), want: bulk("y")},
+		{args: req("MSETNX", "e", "1", "f"), want: arity("msetnx")},
+		{args: req("MSETNX", "e"), want: arity("msetnx")},
+		{args: req("SET", "t", "v", "PX", 10), want: plusOK},
+		{later: 10, args: req("MSETNX", "t", "w"), want: num(1)}, // an expired key is no key
+		{args: req("GET", "t"), want: bulk("w")},
+	}, resp.RESP2, resp.RESP3)
+}
+
+func TestStrings_LCS(t *testing.T) {
+	runModes(t, []step{
+		{args: req("MSET", "a", "ohmytext", "b", "mynewtext", "n", 12345, "m", 2340), want: plusOK},
+		{args: req("LCS", "a", "b"), want: bulk("mytext")},
+		{args: req("LCS", "a", "b", "LEN"), want: num(6)},
+		{args: req("LCS", "a", "b", "IDX"), want: dict("matches", arr(arr(arr(4, 7), arr(5, 8)), arr(arr(2, 3), arr(0, 1))), "len", 6)},
+		{args: req("LCS", "a", "b", "IDX", "WITHMATCHLEN"),
+			want: dict("matches", arr(arr(arr(4, 7), arr(5, 8), 4), arr(arr(2, 3), arr(0, 1), 2)), "len", 6)},
+		{args: req("LCS", "a", "b", "IDX", "MINMATCHLEN", 4, "WITHMATCHLEN"), want: dict("matches", arr(arr(arr(4, 7), arr(5, 8), 4)), "len", 6)},
+		{args: req("LCS", "a", "b", "IDX", "MINMATCHLEN", -4), want: dict("matches", arr(arr(arr(4, 7), arr(5, 8)), arr(arr(2, 3), arr(0, 1))), "len", 6)},
+		{args: req("LCS", "a", "missing"), want: bulk("")},
+		{args: req("LCS", "missing", "a", "IDX"), want: dict("matches", arr(), "len", 0)},
+		{args: req("LCS", "n", "m"), want: bulk("234")},
+		{args: req("LCS", "a", "b", "LEN", "IDX"), want: resp.Err("ERR If you want both the length and indexes, please just use IDX.")},
+		{args: req("LCS", "a", "b", "MINMATCHLEN"), want: syntaxErr},
+		{args: req("LCS", "a", "b", "MINMATCHLEN", "x"), want: notInt},
+		{args: req("LCS", "a", "b", "BOGUS"), want: syntaxErr},
+		{args: req("SET", "l", arr(1)), want: plusOK},
+		{args: req("LCS", "a", "l", "BOGUS"), want: resp.Err("ERR The specified keys must contain string values")},
+	}, resp.RESP2, resp.RESP3)
 }

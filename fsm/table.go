@@ -230,7 +230,6 @@ var (
 	errSyntax    = resp.Err("ERR syntax error")
 	errNotInt    = resp.Err("ERR value is not an integer or out of range")
 	errBadKey    = resp.Err("ERR invalid key: a key must be a string or an integer")
-	errExpire    = resp.Err("ERR invalid expire time in 'set' command")
 )
 
 // WrongArity is SPEC §4's wrong-argument-count error.

@@ -37,7 +37,7 @@ func TestFSM_WrongArity(t *testing.T) {
 		{"ttl", req("TTL")},
 		{"pttl", req("PTTL", "a", "b")},
 		{"expire", req("EXPIRE", "k")},
-		{"pexpireat", req("PEXPIREAT", "k", 1, 2)},
+		{"pexpireat", req("PEXPIREAT", "k")},
 		{"persist", req("PERSIST")},
 		{"rename", req("RENAME", "a")},
 		{"strlen", req("STRLEN")},
