@@ -1,14 +1,21 @@
 package fsm
 
-import "github.com/kvorum/kvorum/resp"
+import (
+	"strconv"
 
-// Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX) run
-// here as one attempt each: a write that pops if it can and otherwise
-// answers null without changing anything. Waiting is the front door's job
-// (cluster/door): it looks with AnyToPop, proposes an attempt, and waits
-// for a push to a key (Ctx.Pushed) until the timeout. A client that left
-// while its attempt was in the log gets its item given back by the row's
-// Undo, proposed as one more write.
+	"github.com/kvorum/kvorum/resp"
+)
+
+// Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX, and
+// BLMPOP and BZMPOP in mpop.go) run here as one attempt each: a write that
+// pops if it can and otherwise answers null without changing anything.
+// Waiting is the front door's job (cluster/door): it looks with AnyToPop,
+// proposes an attempt, and waits for a push to a key (Ctx.Pushed) until
+// the timeout; once blocked, it looks with Poppable and proposes Retry's
+// request, so that a key turned into another kind keeps the client waiting
+// instead of answering WRONGTYPE. A client that left while its attempt was
+// in the log gets its items given back by the row's Undo, proposed as one
+// more write.
 
 // bpop returns one attempt of BLPOP (front) or BRPOP key... timeout:
 // [key, element] from the first non-empty list, or a null array if all are
@@ -112,6 +119,49 @@ func (f *FSM) AnyToPop(cmd *Command, keys []resp.Value, now int64) bool {
 		}
 	}
 	return false
+}
+
+// Poppable returns those of keys that hold a non-empty value of the kind
+// the blocking command cmd pops at now, in their order: what the attempt of
+// a client that is already blocked may take from. To such a client a key
+// of another kind is nothing to pop yet, as in Redis, which keeps it
+// blocked when a MULTI pushes to its list and then SETs the key, and
+// serves it once a list is back; only a first attempt answers WRONGTYPE
+// (AnyToPop). The front door proposes Retry's request with these keys.
+func (f *FSM) Poppable(cmd *Command, keys []resp.Value, now int64) []resp.Value {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var out []resp.Value
+	for _, k := range keys {
+		key, ok := keyOf(k)
+		if !ok {
+			continue
+		}
+		if e := f.state.get(key, now); e != nil && cmd.Pops(e) && (e.isZSet() || !isEmpty(e)) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Retry returns the request of an attempt of the blocking request args
+// that takes only from keys, a non-empty subset of its source keys in
+// their order (Poppable's answer): BLPOP a b c 0 with keys [c] becomes
+// BLPOP c 0, BLMPOP 0 3 a b c LEFT becomes BLMPOP 0 1 c LEFT. A move,
+// which has one source, stays as it is. args is not changed.
+func (cmd *Command) Retry(args, keys []resp.Value) []resp.Value {
+	switch {
+	case cmd.Sources == 1:
+		return args
+	case cmd.KeysOf != nil: // BLMPOP, BZMPOP: timeout numkeys key... rest
+		at := cmd.TimeoutAt + 1
+		n := len(cmd.Keys(args))
+		out := append(append([]resp.Value{args[0]}, args[1:at]...), resp.BulkString(strconv.Itoa(len(keys))))
+		out = append(out, keys...)
+		return append(out, args[at+1+n:]...)
+	}
+	out := append([]resp.Value{args[0]}, keys...) // BLPOP key... timeout
+	return append(out, args[len(args)-1])
 }
 
 // BlockTimeout returns a blocking command's timeout in milliseconds (its

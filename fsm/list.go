@@ -1,6 +1,10 @@
 package fsm
 
-import "github.com/kvorum/kvorum/resp"
+import (
+	"slices"
+
+	"github.com/kvorum/kvorum/resp"
+)
 
 // list is a key's list kept as a deque, so pushes and pops at either end
 // cost O(1) amortised instead of copying an immutable array each time. It
@@ -63,6 +67,15 @@ func (l *list) compact() {
 		clear(l.items[n:])
 		l.items, l.head = l.items[:n], 0
 	}
+}
+
+// insert puts v before the i-th element from the front (0 <= i <= len).
+func (l *list) insert(i int, v resp.Value) {
+	if i == 0 {
+		l.pushFront(v)
+		return
+	}
+	l.items = slices.Insert(l.items, l.head+i, v)
 }
 
 // slice returns a copy of elements [start, stop) (already clamped).

@@ -1,6 +1,8 @@
 package fsm
 
 import (
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/kvorum/kvorum/resp"
@@ -24,6 +26,7 @@ func listCommands() []Command {
 		{Name: "LRANGE", Arity: 4, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdLRange},
 		{Name: "LINDEX", Arity: 3, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdLIndex},
 		{Name: "LPOS", Arity: -3, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdLPos},
+		{Name: "LINSERT", Arity: 5, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdLInsert},
 		{Name: "LSET", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdLSet},
 		{Name: "LREM", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdLRem},
 		{Name: "LTRIM", Arity: 4, Flags: Write, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdLTrim},
@@ -34,9 +37,9 @@ func listCommands() []Command {
 		{Name: "BRPOP", Arity: -3, Flags: Write | Blocking, FirstKey: 1, LastKey: -2, Step: 1, Run: bpop(false),
 			Undo: undoBPop(false), Pops: (*Entry).isList, TimeoutReply: resp.NullArray()},
 		{Name: "BLMOVE", Arity: 6, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove,
-			Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove, TimeoutReply: resp.NullBulk()},
+			Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove, TimeoutReply: resp.NullArray()},
 		{Name: "BRPOPLPUSH", Arity: 4, Flags: Write | Blocking, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdLMove,
-			Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove, TimeoutReply: resp.NullBulk()},
+			Undo: undoBLMove, Pops: (*Entry).isList, Sources: 1, Check: checkMove, TimeoutReply: resp.NullArray()},
 		{Name: "KVORUM.UNMOVE", Arity: 6, Flags: Write | Internal, FirstKey: 1, LastKey: 2, Step: 1, Run: cmdUnmove},
 	}
 }
@@ -112,20 +115,22 @@ func cmdPush(c *Ctx, args []resp.Value) resp.Value {
 	return resp.Int(int64(e.list.len()))
 }
 
-// cmdPop serves LPOP/RPOP key [count].
+// cmdPop serves LPOP/RPOP key [count]. As in Redis, more arguments are
+// a wrong argument count, and the count is checked before the key.
 func cmdPop(c *Ctx, args []resp.Value) resp.Value {
 	if len(args) > 3 {
-		return errSyntax
+		return WrongArity(args[0].Text())
+	}
+	count, withCount := int64(1), len(args) == 3
+	if withCount {
+		var ok bool
+		if count, ok = argInt(args[2]); !ok || count < 0 {
+			return resp.Err("ERR value is out of range, must be positive")
+		}
 	}
 	key, e, errv, ok := listOf(c, args[1])
 	if !ok {
 		return errv
-	}
-	count, withCount := int64(1), len(args) == 3
-	if withCount {
-		if count, ok = argInt(args[2]); !ok || count < 0 {
-			return resp.Err("ERR value is out of range, must be positive")
-		}
 	}
 	if isEmpty(e) { // missing, or an empty array stored with SET
 		if withCount {
@@ -187,12 +192,12 @@ func cmdLMove(c *Ctx, args []resp.Value) resp.Value {
 	if !ok {
 		return errv
 	}
+	if isEmpty(se) { // as in Redis, before the destination's kind is looked at
+		return resp.NullBulk()
+	}
 	dst, _, errv, ok := listOf(c, args[2])
 	if !ok {
 		return errv
-	}
-	if isEmpty(se) {
-		return resp.NullBulk()
 	}
 	return c.elem(move(c, src, from, dst, to))
 }
@@ -289,17 +294,19 @@ func cmdLRange(c *Ctx, args []resp.Value) resp.Value {
 	return resp.Array(out...)
 }
 
+// cmdLIndex serves LINDEX key index: as in Redis, the key is looked at
+// before the index is parsed.
 func cmdLIndex(c *Ctx, args []resp.Value) resp.Value {
-	i, ok := argInt(args[2])
-	if !ok {
-		return errNotInt
-	}
 	_, e, errv, ok := listOf(c, args[1])
 	if !ok {
 		return errv
 	}
 	if e == nil {
 		return resp.NullBulk()
+	}
+	i, ok := argInt(args[2])
+	if !ok {
+		return errNotInt
 	}
 	all := e.elems()
 	if i < 0 {
@@ -311,17 +318,19 @@ func cmdLIndex(c *Ctx, args []resp.Value) resp.Value {
 	return c.elem(all[i])
 }
 
+// cmdLSet serves LSET key index element: as in Redis, the key is looked
+// at before the index is parsed.
 func cmdLSet(c *Ctx, args []resp.Value) resp.Value {
-	i, ok := argInt(args[2])
-	if !ok {
-		return errNotInt
-	}
 	key, e, errv, ok := listOf(c, args[1])
 	if !ok {
 		return errv
 	}
 	if e == nil {
 		return errNoSuchKey
+	}
+	i, ok := argInt(args[2])
+	if !ok {
+		return errNotInt
 	}
 	e = mutableList(c, key, false)
 	if i < 0 {
@@ -395,32 +404,40 @@ func cmdLTrim(c *Ctx, args []resp.Value) resp.Value {
 // cmdLPos serves LPOS key element [RANK rank] [COUNT num] [MAXLEN len].
 func cmdLPos(c *Ctx, args []resp.Value) resp.Value {
 	rank, count, maxlen := int64(1), int64(-1), int64(0)
+	minRank := false // RANK -9223372036854775808, which Redis cannot negate
 	for i := 3; i < len(args); i += 2 {
-		if i+1 >= len(args) {
+		opt := argUpper(args[i])
+		if i+1 >= len(args) || (opt != "RANK" && opt != "COUNT" && opt != "MAXLEN") {
 			return errSyntax
 		}
 		n, ok := argInt(args[i+1])
-		if !ok {
-			return errNotInt
-		}
-		switch argUpper(args[i]) {
+		switch opt {
 		case "RANK":
-			if n == 0 {
+			switch {
+			case !ok:
+				return errNotInt
+			case n == 0:
 				return resp.Err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
 			}
-			rank = n
+			rank, minRank = n, n == math.MinInt64
 		case "COUNT":
-			if n < 0 {
+			if !ok || n < 0 {
 				return resp.Err("ERR COUNT can't be negative")
 			}
 			count = n
 		case "MAXLEN":
-			if n < 0 {
+			if !ok || n < 0 {
 				return resp.Err("ERR MAXLEN can't be negative")
 			}
 			maxlen = n
-		default:
-			return errSyntax
+		}
+	}
+	if minRank {
+		// Redis's -rank overflows and stays negative: it matches from the
+		// first match from the tail on, and a COUNT never stops it.
+		rank = -1
+		if count > 0 {
+			count = 0
 		}
 	}
 	_, e, errv, ok := listOf(c, args[1])
@@ -461,4 +478,35 @@ func cmdLPos(c *Ctx, args []resp.Value) resp.Value {
 		return resp.NullBulk()
 	}
 	return matches[0]
+}
+
+// cmdLInsert serves LINSERT key BEFORE|AFTER pivot element: the length
+// after inserting element next to the first pivot from the front, -1 if
+// there is no pivot, 0 if there is no list.
+func cmdLInsert(c *Ctx, args []resp.Value) resp.Value {
+	after := false
+	switch argUpper(args[2]) {
+	case "AFTER":
+		after = true
+	case "BEFORE":
+	default:
+		return errSyntax
+	}
+	key, e, errv, ok := listOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	if e == nil {
+		return resp.Int(0)
+	}
+	at := slices.IndexFunc(e.elems(), func(v resp.Value) bool { return resp.Equal(v, args[3]) })
+	if at < 0 {
+		return resp.Int(-1)
+	}
+	if after {
+		at++
+	}
+	e = mutableList(c, key, false)
+	e.list.insert(at, args[4].Clone())
+	return resp.Int(int64(e.list.len()))
 }

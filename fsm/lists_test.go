@@ -88,3 +88,50 @@ func TestLists_EmptyArrayValue(t *testing.T) {
 		{args: req("LLEN", "e"), want: num(0)},
 	}, resp.Native)
 }
+
+// LINSERT, and the checks Redis 7 makes in its own order: LPOP's extra
+// arguments are a wrong argument count, its count is parsed before the
+// key; LINDEX and LSET look at the key before the index; LMOVE answers
+// null for a missing source whatever the destination holds; LPOS's
+// options.
+func TestLists_RedisEdgeCases(t *testing.T) {
+	runModes(t, []step{
+		{args: req("RPUSH", "l", "a", "b", "c"), want: num(3)},
+		{args: req("LINSERT", "l", "BEFORE", "a", "z"), want: num(4)},
+		{args: req("LINSERT", "l", "after", "c", "y"), want: num(5)},
+		{args: req("LINSERT", "l", "AFTER", "a", "x"), want: num(6)},
+		{args: req("LRANGE", "l", 0, -1), want: arr("z", "a", "x", "b", "c", "y")},
+		{args: req("LINSERT", "l", "BEFORE", "nope", "w"), want: num(-1)},
+		{args: req("LINSERT", "missing", "BEFORE", "a", "w"), want: num(0)},
+		{args: req("LINSERT", "l", "aft3r", "a", "w"), want: syntaxErr},
+		{args: req("LINSERT", "missing", "aft3r", "a", "w"), want: syntaxErr},
+		{args: req("SET", "s", "v"), want: plusOK},
+		{args: req("LINSERT", "s", "BEFORE", "a", "w"), want: wrongType},
+		{args: req("LINSERT", "s", "MIDDLE", "a", "w"), want: syntaxErr},
+		{args: req("LPOP", "l", 1, 1), want: arity("lpop")},
+		{args: req("rpop", "l", 2, 2), want: arity("rpop")},
+		{args: req("LPOP", "s", -1), want: resp.Err("ERR value is out of range, must be positive")},
+		{args: req("LPOP", "s", 1), want: wrongType},
+		{args: req("LPOP", "l", 0), want: arr()},
+		{args: req("LPOP", "missing", 0), want: resp.NullArray()},
+		{args: req("LINDEX", "missing", "x"), want: null},
+		{args: req("LINDEX", "s", "x"), want: wrongType},
+		{args: req("LINDEX", "l", "x"), want: notInt},
+		{args: req("LSET", "missing", "x", "v"), want: noSuchKey},
+		{args: req("LSET", "s", "x", "v"), want: wrongType},
+		{args: req("LSET", "l", "x", "v"), want: notInt},
+		{args: req("LMOVE", "missing", "s", "LEFT", "LEFT"), want: null},
+		{args: req("RPOPLPUSH", "missing", "s"), want: null},
+		{args: req("RPOPLPUSH", "l", "s"), want: wrongType},
+		{args: req("LPOS", "l", "a", "RANK", "x"), want: notInt},
+		{args: req("LPOS", "l", "a", "RANK", "-9223372036854775808"), want: num(1)},
+		{args: req("LPOS", "l", "a", "COUNT", "x"), want: resp.Err("ERR COUNT can't be negative")},
+		{args: req("LPOS", "l", "a", "MAXLEN", "x"), want: resp.Err("ERR MAXLEN can't be negative")},
+		{args: req("LPOS", "l", "a", "BAD", "x"), want: syntaxErr},
+		{args: req("LPOS", "l", "a", "RANK"), want: syntaxErr},
+		{args: req("LPOS", "l", "a", "RANK", -1, "MAXLEN", 2), want: null},
+		{args: req("LPOS", "l", "y", "RANK", -1, "MAXLEN", 2), want: num(5)},
+		{args: req("LPOS", "missing", "a", "COUNT", 0), want: arr()},
+		{args: req("LPOS", "s", "a"), want: wrongType},
+	}, resp.RESP2, resp.RESP3)
+}

@@ -91,7 +91,7 @@ type Command struct {
 	// blocking command must refuse before it blocks, as Redis does.
 	Check func(args []resp.Value) (resp.Value, bool)
 	// TimeoutReply is a blocking command's reply when its timeout passes:
-	// a null array for the pops, a null bulk string for the moves.
+	// a null array (Redis 7.0 answers a timed-out BLMOVE with one too).
 	TimeoutReply resp.Value
 	// TimeoutAt, for a blocking command, is the position of its timeout
 	// argument; 0 means the last argument (BLPOP k1 k2 5), BLMPOP and

@@ -1,6 +1,8 @@
 package door
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,13 +11,16 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
-// Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX) wait
-// on the leader. Each attempt is an ordinary write through the log that pops
-// if it can and otherwise changes nothing (fsm/lists.go); between attempts
-// the request waits until an applied push touches one of its keys
-// (fsm.Config.OnPush), its timeout passes, the client goes away, or this
-// node stops leading, which ends the wait with a redirect so the client
-// retries on the new leader: a wait is never silently lost.
+// Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX,
+// BLMPOP, BZMPOP) wait on the leader. Each attempt is an ordinary write
+// through the log that pops if it can and otherwise changes nothing
+// (fsm/blocking.go); between attempts the request waits until an applied
+// push touches one of its keys (fsm.Config.OnPush), its timeout passes,
+// the client goes away, or this node stops leading, which ends the wait
+// with a redirect so the client retries on the new leader: a wait is never
+// silently lost. Only the first look answers WRONGTYPE for a key of
+// another kind; a blocked request keeps waiting on it, as in Redis
+// (blockingPop.attempt).
 //
 // A write that wakes waiters answers only once their attempts are applied
 // (a wake), so its client never sees the state in between: after an RPUSH
@@ -23,8 +28,16 @@ import (
 // as in Redis, where the woken pops run inside the push.
 
 // waiters maps keys to the blocked requests waiting on them.
+//
+// The requests one wake wakes make their attempts one after another, in
+// the order they blocked (waiter.seq): as in Redis, where the clients
+// blocked on a key are served first come, first served, the first to block
+// gets the first items. Each proposes its attempt (or finds nothing to
+// take) only once the one before it has proposed (waiter.after, .turn), so
+// their attempts reach the log in that order.
 type waiters struct {
 	mu      sync.Mutex
+	seq     atomic.Uint64 // the last blocking request's turn number
 	byKey   map[string]map[*waiter]struct{}
 	wakes   []*wake       // the newest wakes, oldest first
 	newest  atomic.Uint64 // the last index of the newest wake: claim's lock-free look
@@ -33,8 +46,39 @@ type waiters struct {
 
 type waiter struct {
 	keys []string
+	seq  uint64        // when its request blocked
 	ch   chan struct{} // closed when a push touches a key
 	woke *wake         // the wake that closed ch (under waiters.mu)
+	// after is closed when the waiter the same wake woke before this one
+	// has had its turn (nil: none); turn is closed when this one has. Both
+	// are set by notify, before ch is closed.
+	after  <-chan struct{}
+	turn   chan struct{}
+	passed sync.Once
+}
+
+// awaitTurn waits until the waiter woken before w has had its turn, at
+// most limit, or until the client is gone. A nil w has no turn to wait for.
+func (w *waiter) awaitTurn(limit time.Duration, gone <-chan struct{}) {
+	if w == nil || w.after == nil {
+		return
+	}
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-w.after:
+	case <-gone:
+	case <-t.C:
+	}
+}
+
+// pass ends w's turn (once; nil, or never woken: nothing to do). It is
+// called after w's request has proposed its attempt or looked and found
+// nothing, and after w was removed, so notify no longer touches w.turn.
+func (w *waiter) pass() {
+	if w != nil && w.turn != nil {
+		w.passed.Do(func() { close(w.turn) })
+	}
 }
 
 // wake is what the entries first..last woke: their writers answer once
@@ -68,8 +112,8 @@ const maxWakes = 64
 
 func newWaiters() *waiters { return &waiters{byKey: make(map[string]map[*waiter]struct{})} }
 
-func (ws *waiters) register(keys []string) *waiter {
-	w := &waiter{keys: keys, ch: make(chan struct{})}
+func (ws *waiters) register(keys []string, seq uint64) *waiter {
+	w := &waiter{keys: keys, seq: seq, ch: make(chan struct{})}
 	ws.mu.Lock()
 	for _, k := range keys {
 		set := ws.byKey[k]
@@ -105,6 +149,7 @@ func (ws *waiters) notify(first, last uint64, keys []string) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	var wk *wake
+	var woken []*waiter
 	for _, k := range keys {
 		for w := range ws.byKey[k] {
 			if w.woke != nil {
@@ -115,8 +160,19 @@ func (ws *waiters) notify(first, last uint64, keys []string) {
 			}
 			wk.pending.Add(1)
 			w.woke = wk
-			close(w.ch)
+			woken = append(woken, w)
 		}
+	}
+	// First come, first served: each takes its turn after the one before.
+	slices.SortFunc(woken, func(a, b *waiter) int { return cmp.Compare(a.seq, b.seq) })
+	for i, w := range woken {
+		w.turn = make(chan struct{})
+		if i > 0 {
+			w.after = woken[i-1].turn
+		}
+	}
+	for _, w := range woken {
+		close(w.ch)
 	}
 	if wk != nil {
 		if len(ws.wakes) == maxWakes {
@@ -201,20 +257,26 @@ func (b *blockingPop) Wait() resp.Value {
 	gone := b.c.Gone()
 	d.waiters.blocked.Add(1)
 	defer d.waiters.blocked.Add(-1)
-	var owed *wake // the wake that woke us last, finished after our attempt
+	var owed *wake   // the wake that woke us last, finished after our attempt
+	var turn *waiter // the waiter that wake woke: our attempt takes its turn
 	resend := len(b.request) != len(b.args)
-	defer func() { owed.finish() }()
+	blocked := false // the first look is over: a key of another kind no longer answers
+	seq := d.waiters.seq.Add(1)
+	defer func() { owed.finish(); turn.pass() }()
 	for {
 		// Register before looking, so a push applied in between still wakes us.
-		w := d.waiters.register(keys)
-		// A session's first attempt is always proposed: it may be a resend
-		// whose answer waits in the session, whatever the lists hold now.
-		if !closed(gone) && (resend || d.fsm.AnyToPop(b.cmd, b.keys, time.Now().UnixMilli())) {
-			resend = false
+		w := d.waiters.register(keys, seq)
+		turn.awaitTurn(d.cfg.WakeTimeout, gone)
+		if request, ok := b.attempt(resend, blocked, gone); ok {
+			resend, blocked = false, true
 			// Unregistered while the attempt is in the log, so that its own
 			// push (BLMOVE q q) cannot wake it and make it wait for itself.
 			again := d.waiters.remove(w) // woken since we looked: this attempt serves that wake too
-			v := d.propose(b.c.Mode(), b.request).Wait()
+			f := d.propose(b.c.Mode(), request)
+			turn.pass() // proposed: the next waiter's attempt goes after ours
+			w.pass()
+			turn = nil
+			v := f.Wait()
 			owed.finish()
 			again.finish()
 			owed = nil
@@ -234,10 +296,14 @@ func (b *blockingPop) Wait() resp.Value {
 		}
 		owed.finish()
 		owed = nil
+		turn.pass()
+		turn = nil
+		blocked = true
 		var v resp.Value
 		select {
 		case <-w.ch:
 			owed = d.waiters.remove(w)
+			turn = w
 			continue
 		case <-expired:
 			v = b.cmd.TimeoutReply
@@ -253,8 +319,35 @@ func (b *blockingPop) Wait() resp.Value {
 			v = errConnClosed
 		}
 		owed = d.waiters.remove(w)
+		w.pass() // woken meanwhile: the next waiter need not wait for us
 		return v
 	}
+}
+
+// attempt returns the request of the attempt to propose now, if there is
+// one. A session's first attempt is always proposed: it may be a resend
+// whose answer waits in the session, whatever the lists hold now. The
+// first look proposes the request if any key has something to pop or is of
+// another kind (which Redis answers WRONGTYPE before it blocks). Once
+// blocked, a key of another kind is nothing to pop yet, as in Redis: the
+// attempt takes only from the keys that hold something now
+// (fsm.FSM.Poppable, fsm.Command.Retry). A key that changes kind between
+// that look and the attempt's apply still answers WRONGTYPE.
+func (b *blockingPop) attempt(resend, blocked bool, gone <-chan struct{}) ([]resp.Value, bool) {
+	switch {
+	case closed(gone):
+		return nil, false
+	case resend:
+		return b.request, true
+	case !blocked:
+		return b.request, b.d.fsm.AnyToPop(b.cmd, b.keys, time.Now().UnixMilli())
+	}
+	from := b.d.fsm.Poppable(b.cmd, b.keys, time.Now().UnixMilli())
+	if len(from) == 0 {
+		return nil, false
+	}
+	wrap := b.request[:len(b.request)-len(b.args)] // a session's KVORUM.SEQ id seq floor
+	return append(slices.Clone(wrap), b.cmd.Retry(b.args, from)...), true
 }
 
 func closed(ch <-chan struct{}) bool {

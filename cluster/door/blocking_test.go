@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvorum/kvorum/cluster/door"
 	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
 )
@@ -73,8 +74,8 @@ func TestBlocking_TimeoutAndMove(t *testing.T) {
 	if v := resptest.Do(t, addr, "LRANGE", "processing", "0", "-1"); v.Len() != 1 {
 		t.Fatalf("processing = %v", v)
 	}
-	if v := resptest.Do(t, addr, "BRPOPLPUSH", "pending", "processing", "0.1"); !v.IsNull() || v.Kind() != resp.KindBulk {
-		t.Fatalf("BRPOPLPUSH timeout = %v, want a null bulk", v)
+	if v := resptest.Do(t, addr, "BRPOPLPUSH", "pending", "processing", "0.1"); !v.IsNull() || v.Kind() != resp.KindArray {
+		t.Fatalf("BRPOPLPUSH timeout = %v, want a null array, as Redis 7 answers", v)
 	}
 }
 
@@ -226,4 +227,86 @@ func TestBlocking_LinkedMovesSettleBeforeThePushAnswers(t *testing.T) {
 	t.Parallel()
 	_, addr := startDoor(t)
 	resptest.LinkedMoves(t, addr)
+}
+
+// holdStore is a fakeStore whose blocking *MPOP attempts are applied at
+// once but answer only when the test releases them: the window in which
+// a client can leave while its pop is committed.
+type holdStore struct {
+	*fakeStore
+	held chan chan struct{} // one release channel per attempt held
+}
+
+func (h *holdStore) Propose(mode resp.Mode, args []resp.Value) door.Proposal {
+	p := h.fakeStore.Propose(mode, args)
+	if name := strings.ToUpper(args[0].Text()); name != "BLMPOP" && name != "BZMPOP" {
+		return p
+	}
+	release := make(chan struct{})
+	h.held <- release
+	return heldProposal{p, release}
+}
+
+type heldProposal struct {
+	door.Proposal
+	release chan struct{}
+}
+
+func (p heldProposal) Wait() (resp.Value, uint64, error) {
+	<-p.release
+	return p.Proposal.Wait()
+}
+
+// A BLMPOP or BZMPOP whose client leaves after its pop is committed, but
+// before the reply reaches it, gives back everything the pop took: the
+// list in its order, the members with their scores.
+func TestBlocking_MPopOfAVanishedClientGivesBack(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		setup, block, check []string
+		want                string
+	}{
+		{[]string{"RPUSH", "q", "a", "b", "c", "d"}, []string{"BLMPOP", "0", "2", "none", "q", "LEFT", "COUNT", "3"},
+			[]string{"LRANGE", "q", "0", "-1"}, `["a", "b", "c", "d"]`},
+		{[]string{"RPUSH", "q", "a", "b", "c"}, []string{"BLMPOP", "0", "1", "q", "RIGHT", "COUNT", "2"},
+			[]string{"LRANGE", "q", "0", "-1"}, `["a", "b", "c"]`},
+		{[]string{"ZADD", "z", "1", "a", "2.5", "b", "3", "c"}, []string{"BZMPOP", "0", "1", "z", "MAX", "COUNT", "5"},
+			[]string{"ZRANGE", "z", "0", "-1", "WITHSCORES"}, `["a", "1", "b", "2.5", "c", "3"]`},
+	} {
+		h := &holdStore{fakeStore: newFakeStore(), held: make(chan chan struct{}, 1)}
+		addr := serve(t, h.fakeStore, door.New(door.Config{Store: h}))
+		if v := resptest.Do(t, addr, tc.setup...); v.IsError() {
+			t.Fatalf("%q = %v", tc.setup, v)
+		}
+		cn := resptest.Dial(t, addr)
+		cn.Write(resp.AppendCommand(nil, tc.block...))
+		var release chan struct{}
+		select {
+		case release = <-h.held:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%q made no attempt", tc.block)
+		}
+		// The pop is applied; the client leaves before its reply.
+		resptest.WaitFor(t, "the pop to be applied", 10*time.Second, func() bool {
+			return resptest.Do(t, addr, tc.check...).String() != tc.want
+		})
+		cn.Close()
+		// No request is in flight but the held one: once every connection
+		// is gone, so is the blocked client's.
+		resptest.WaitFor(t, "the server to see the client leave", 10*time.Second, func() bool {
+			for _, c := range h.Conns() {
+				select {
+				case <-c.Gone():
+				default:
+					return false
+				}
+			}
+			return true
+		})
+		close(release)
+		resptest.WaitFor(t, fmt.Sprintf("%q to be given back", tc.block), 10*time.Second, func() bool {
+			return resptest.Do(t, addr, tc.check...).String() == tc.want
+		})
+		resptest.WaitBlocked(t, addr, "0")
+	}
 }
