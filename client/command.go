@@ -86,7 +86,9 @@ func (cmd *command) fail(err error) {
 //	safe: reads            GET MGET EXISTS TYPE TTL PTTL KEYS SCAN STRLEN DBSIZE TIME
 //	                       LLEN LRANGE LINDEX LPOS  HGET HMGET HEXISTS HLEN HGETALL HKEYS HVALS
 //	                       SMEMBERS SISMEMBER SCARD  ZSCORE ZCARD ZRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE
-//	                       PING ECHO INFO CLUSTER COMMAND READONLY SELECT
+//	                       PING ECHO INFO CLUSTER COMMAND READONLY SELECT, and every
+//	                       other command the server's COMMAND calls readonly
+//	                       (TestCommandTables_MatchTheServer keeps the lists whole)
 //	safe: absolute writes  SET (without NX or GET), SETEX, PSETEX, MSET, HMSET, LSET:
 //	                       the value written does not depend on the old one and the
 //	                       reply (OK, or the tutorial's :1 / pair count) is the same
@@ -107,7 +109,13 @@ func retrySafe(name string, args []resp.Value) bool {
 		"HGET", "HMGET", "HEXISTS", "HLEN", "HGETALL", "HKEYS", "HVALS",
 		"SMEMBERS", "SISMEMBER", "SCARD",
 		"ZSCORE", "ZCARD", "ZRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE",
-		"PING", "ECHO", "INFO", "CLUSTER", "COMMAND", "READONLY", "SELECT":
+		"PING", "ECHO", "INFO", "CLUSTER", "COMMAND", "READONLY", "SELECT",
+		"GETRANGE", "SUBSTR", "LCS", "GETBIT", "BITCOUNT", "BITPOS", "BITFIELD_RO",
+		"EXPIRETIME", "PEXPIRETIME", "RANDOMKEY", "TOUCH", "OBJECT", "SORT_RO",
+		"SINTER", "SUNION", "SDIFF", "SINTERCARD", "SMISMEMBER", "SRANDMEMBER", "SSCAN",
+		"HSTRLEN", "HRANDFIELD", "HSCAN",
+		"ZCOUNT", "ZLEXCOUNT", "ZRANK", "ZREVRANK", "ZREVRANGE", "ZRANGEBYLEX", "ZREVRANGEBYLEX",
+		"ZMSCORE", "ZRANDMEMBER", "ZSCAN", "ZUNION", "ZINTER", "ZDIFF", "ZINTERCARD":
 		return true
 	case "SETEX", "PSETEX", "MSET", "HMSET", "LSET":
 		return true
@@ -141,26 +149,27 @@ func sessionWrite(name string) bool {
 		"LMOVE", "RPOPLPUSH", "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH",
 		"HSET", "HMSET", "HSETNX", "HDEL", "HINCRBY", "HINCRBYFLOAT",
 		"SADD", "SREM", "SPOP",
-		"ZADD", "ZREM", "ZREMRANGEBYSCORE", "ZPOPMIN", "ZPOPMAX", "BZPOPMIN", "BZPOPMAX":
+		"ZADD", "ZREM", "ZREMRANGEBYSCORE", "ZPOPMIN", "ZPOPMAX", "BZPOPMIN", "BZPOPMAX",
+		"GETEX", "SETRANGE", "MSETNX", "SETBIT", "BITOP", "BITFIELD", "COPY", "RENAMENX", "MOVE", "SORT",
+		"LINSERT", "LMPOP", "BLMPOP",
+		"SMOVE", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE",
+		"ZINCRBY", "ZRANGESTORE", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZREMRANGEBYRANK", "ZREMRANGEBYLEX",
+		"ZMPOP", "BZMPOP":
 		return true
 	}
 	return false
 }
 
-// blockTimeout returns the server-side timeout of a blocking command (its
-// last argument, parsed by resp.ParseTimeout; 0 waits forever, as does a
-// timeout over a year), or -1 for other commands and for a timeout the
-// server will refuse.
+// blockTimeout returns the server-side timeout of a blocking command (the
+// argument timeoutArg names, parsed by resp.ParseTimeout; 0 waits
+// forever, as does a timeout over a year), or -1 for other commands and
+// for a timeout the server will refuse.
 func blockTimeout(name string, args []resp.Value) time.Duration {
-	switch name {
-	case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BZPOPMIN", "BZPOPMAX":
-	default:
+	at := timeoutArg(name, len(args))
+	if at <= 0 {
 		return -1
 	}
-	if len(args) < 2 {
-		return -1
-	}
-	d, err := resp.ParseTimeout(args[len(args)-1])
+	d, err := resp.ParseTimeout(args[at])
 	if err != nil {
 		return -1 // the server will refuse it; an ordinary read timeout applies
 	}
@@ -168,4 +177,22 @@ func blockTimeout(name string, args []resp.Value) time.Duration {
 		return 0
 	}
 	return d
+}
+
+// timeoutArg is where a blocking command of n arguments (its name
+// included) has its timeout: the last argument (BLPOP k1 k2 5), or the
+// first (BLMPOP 5 2 k1 k2 LEFT); 0 for other commands and requests too
+// short to have one.
+func timeoutArg(name string, n int) int {
+	switch name {
+	case "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BZPOPMIN", "BZPOPMAX":
+		if n >= 2 {
+			return n - 1
+		}
+	case "BLMPOP", "BZMPOP":
+		if n >= 2 {
+			return 1
+		}
+	}
+	return 0
 }
