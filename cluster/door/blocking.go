@@ -42,6 +42,9 @@ type waiters struct {
 	wakes   []*wake       // the newest wakes, oldest first
 	newest  atomic.Uint64 // the last index of the newest wake: claim's lock-free look
 	blocked atomic.Int64  // requests waiting now (INFO blocked_clients)
+	// unblocks are the blocked requests CLIENT UNBLOCK can end, by their
+	// connection's id (under mu): each reads its channel while it waits.
+	unblocks map[uint64]chan resp.Value
 }
 
 type waiter struct {
@@ -110,7 +113,42 @@ func (wk *wake) wait(limit time.Duration) {
 // maxWakes bounds the wakes kept for their writers to claim.
 const maxWakes = 64
 
-func newWaiters() *waiters { return &waiters{byKey: make(map[string]map[*waiter]struct{})} }
+func newWaiters() *waiters {
+	return &waiters{byKey: make(map[string]map[*waiter]struct{}), unblocks: make(map[uint64]chan resp.Value)}
+}
+
+// listen makes connection id's blocked request one that CLIENT UNBLOCK
+// can end; the returned function forgets it.
+func (ws *waiters) listen(id uint64) (<-chan resp.Value, func()) {
+	ch := make(chan resp.Value, 1)
+	ws.mu.Lock()
+	ws.unblocks[id] = ch
+	ws.mu.Unlock()
+	return ch, func() {
+		ws.mu.Lock()
+		if ws.unblocks[id] == ch {
+			delete(ws.unblocks, id)
+		}
+		ws.mu.Unlock()
+	}
+}
+
+// unblock hands connection id's blocked request the reply v to end with,
+// and reports whether it was blocked. A request in the middle of an
+// attempt takes it when it next waits, unless the attempt pops.
+func (ws *waiters) unblock(id uint64, v resp.Value) bool {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	ch, ok := ws.unblocks[id]
+	if !ok {
+		return false
+	}
+	select {
+	case ch <- v:
+	default: // already asked
+	}
+	return true
+}
 
 func (ws *waiters) register(keys []string, seq uint64) *waiter {
 	w := &waiter{keys: keys, seq: seq, ch: make(chan struct{})}
@@ -257,6 +295,8 @@ func (b *blockingPop) Wait() resp.Value {
 	gone := b.c.Gone()
 	d.waiters.blocked.Add(1)
 	defer d.waiters.blocked.Add(-1)
+	unblocked, forget := d.waiters.listen(b.c.ID())
+	defer forget()
 	var owed *wake   // the wake that woke us last, finished after our attempt
 	var turn *waiter // the waiter that wake woke: our attempt takes its turn
 	resend := len(b.request) != len(b.args)
@@ -307,6 +347,10 @@ func (b *blockingPop) Wait() resp.Value {
 			continue
 		case <-expired:
 			v = b.cmd.TimeoutReply
+		case v = <-unblocked:
+			if !v.IsError() {
+				v = b.cmd.TimeoutReply
+			}
 		case <-lost:
 			v = d.notLeading()
 			if s.tenure == lost {

@@ -185,10 +185,43 @@ func cmdClient(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 				int(time.Since(k.Created()).Seconds()), protoNumber(k.Mode()))
 		}
 		return resp.BulkString(sb.String())
+	case "UNBLOCK":
+		return clientUnblock(d, args)
 	case "SETINFO", "NO-EVICT", "NO-TOUCH", "REPLY":
 		return resp.OK()
 	}
 	return errUnknownSubcommand(args[1], "CLIENT")
+}
+
+// clientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: it ends connection
+// id's blocking command on this node as its timeout would (TIMEOUT, the
+// default) or with -UNBLOCKED (ERROR), and answers 1, or 0 if that
+// connection is not blocked here.
+func clientUnblock(d *Door, args []resp.Value) resp.Value {
+	if len(args) < 3 {
+		return fsm.WrongArity("client|unblock")
+	}
+	if len(args) > 4 { // Redis's CLIENT checks this itself, in its older words
+		return resp.Err("ERR unknown subcommand or wrong number of arguments for '" + args[1].Text() + "'. Try CLIENT HELP.")
+	}
+	id, ok := resp.ParseInt(args[2].TextBytes())
+	if !ok {
+		return resp.Err("ERR value is not an integer or out of range")
+	}
+	v := resp.Null() // the command's own timeout reply
+	if len(args) == 4 {
+		switch strings.ToUpper(args[3].Text()) {
+		case "TIMEOUT":
+		case "ERROR":
+			v = resp.Err("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+		default:
+			return resp.Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+		}
+	}
+	if id < 0 || !d.waiters.unblock(uint64(id), v) {
+		return resp.Int(0)
+	}
+	return resp.Int(1)
 }
 
 func protoNumber(m resp.Mode) int {
