@@ -96,6 +96,23 @@ func (h *hash) compact() {
 	h.fields, h.holes = live, 0
 }
 
+// live returns the i-th live field (0 <= i < len()). It is O(1) when the
+// hash has no holes, O(fields) otherwise.
+func (h *hash) live(i int) hfield {
+	if h.holes == 0 {
+		return h.fields[i]
+	}
+	for _, f := range h.fields {
+		if !f.gone {
+			if i == 0 {
+				return f
+			}
+			i--
+		}
+	}
+	panic("fsm: hash.live out of range")
+}
+
 // each calls fn with every field in insertion order.
 func (h *hash) each(fn func(name, val resp.Value)) {
 	if h == nil {

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"math"
+	"math/rand/v2"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -30,6 +31,9 @@ func hashCommands() []Command {
 		{Name: "HGETALL", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdHGetAll},
 		{Name: "HKEYS", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdHGetAll},
 		{Name: "HVALS", Arity: 2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdHGetAll},
+		{Name: "HSTRLEN", Arity: 3, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdHStrlen},
+		{Name: "HRANDFIELD", Arity: -2, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdHRandField},
+		{Name: "HSCAN", Arity: -3, Flags: Read, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdHScan},
 	}
 }
 
@@ -234,4 +238,126 @@ func cmdHGetAll(c *Ctx, args []resp.Value) resp.Value {
 		return resp.Dict(out...)
 	}
 	return resp.Array(out...)
+}
+
+// cmdHStrlen serves HSTRLEN key field: the length of the field's value as
+// a string (0 if missing).
+func cmdHStrlen(c *Ctx, args []resp.Value) resp.Value {
+	_, h, errv, ok := hashOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	v, ok := h.get(args[2].Text())
+	if !ok {
+		return resp.Int(0)
+	}
+	return resp.Int(int64(len(v.Text())))
+}
+
+// cmdHRandField serves HRANDFIELD key [count [WITHVALUES]], picking at
+// random as Redis does (a read: only the serving node picks). With
+// WITHVALUES a RESP3 connection gets [field, value] pairs, others a flat
+// array.
+func cmdHRandField(c *Ctx, args []resp.Value) resp.Value {
+	var count int64
+	withValues := false
+	if len(args) >= 3 {
+		var errv resp.Value
+		var ok bool
+		if count, errv, ok = randCount(args[2]); !ok {
+			return errv
+		}
+		if len(args) > 4 || (len(args) == 4 && argUpper(args[3]) != "WITHVALUES") {
+			return errSyntax
+		}
+		withValues = len(args) == 4
+		if withValues && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
+			return resp.Err("ERR value is out of range")
+		}
+		if count < -randCountMax {
+			return errRandCountMax
+		}
+	}
+	_, h, errv, ok := hashOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	if len(args) == 2 {
+		if h.len() == 0 {
+			return resp.NullBulk()
+		}
+		return c.elem(h.live(rand.IntN(h.len())).name)
+	}
+	if h.len() == 0 || count == 0 {
+		return resp.Array()
+	}
+	var picks []int
+	if count >= int64(h.len()) { // the whole hash, in its order, as Redis answers it
+		picks = make([]int, h.len())
+		for i := range picks {
+			picks[i] = i
+		}
+	} else {
+		picks = randPicks(h.len(), count)
+	}
+	if h.holes > 0 {
+		h = h.clone() // positions without holes, for live
+	}
+	out := make([]resp.Value, 0, len(picks)*(1+b2i(withValues)))
+	for _, p := range picks {
+		f := h.live(p)
+		switch {
+		case !withValues:
+			out = append(out, c.elem(f.name))
+		case c.Mode == resp.RESP3:
+			out = append(out, resp.Array(c.elem(f.name), c.elem(f.val)))
+		default:
+			out = append(out, c.elem(f.name), c.elem(f.val))
+		}
+	}
+	return resp.Array(out...)
+}
+
+// cmdHScan serves HSCAN key cursor [MATCH pattern] [COUNT count]: field
+// and value pairs, a small hash at once in insertion order, a large one by
+// scanPage.
+func cmdHScan(c *Ctx, args []resp.Value) resp.Value {
+	cursor, ok := scanCursor(args[2])
+	if !ok {
+		return errCursor
+	}
+	_, h, errv, ok := hashOf(c, args[1])
+	if !ok {
+		return errv
+	}
+	if h.len() == 0 {
+		return scanReply(0, nil)
+	}
+	pattern, count, errv, ok := scanOptions(args[3:])
+	if !ok {
+		return errv
+	}
+	fields := make([]hfield, 0, h.len())
+	h.each(func(name, val resp.Value) { fields = append(fields, hfield{name: name, val: val}) })
+	next := uint64(0)
+	if len(fields) > scanWhole {
+		names := make([]string, len(fields))
+		for i, f := range fields {
+			names[i] = f.name.Text()
+		}
+		var page []int
+		page, next = scanPage(names, cursor, count)
+		picked := make([]hfield, len(page))
+		for k, i := range page {
+			picked[k] = fields[i]
+		}
+		fields = picked
+	}
+	var out []resp.Value
+	for _, f := range fields {
+		if pattern == nil || Glob(pattern, []byte(f.name.Text())) {
+			out = append(out, c.elem(f.name), c.elem(f.val))
+		}
+	}
+	return scanReply(next, out)
 }

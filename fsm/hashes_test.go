@@ -125,3 +125,125 @@ func TestHashes_RepeatedDictField(t *testing.T) {
 		{args: req("SADD", "d", "x"), want: wrongType},
 	})
 }
+
+// HSTRLEN and HSCAN, checked against Redis 7's replies.
+func TestHashes_StrlenAndScan(t *testing.T) {
+	runModes(t, []step{
+		{args: req("HSET", "h", "b", "hello", "a", 12, "c", ""), want: num(3)},
+		{args: req("SET", "str", "x"), want: plusOK},
+		{args: req("HSTRLEN", "h", "b"), want: num(5)},
+		{args: req("HSTRLEN", "h", "a"), want: num(2)},
+		{args: req("HSTRLEN", "h", "c"), want: num(0)},
+		{args: req("HSTRLEN", "h", "z"), want: num(0)},
+		{args: req("HSTRLEN", "missing", "a"), want: num(0)},
+		{args: req("HSTRLEN", "str", "a"), want: wrongType},
+		{args: req("HSTRLEN", "h"), want: arity("hstrlen")},
+		{args: req("HSCAN", "h", 0), want: arr("0", arr("b", "hello", "a", "12", "c", ""))},
+		{args: req("HSCAN", "h", 0, "COUNT", 1, "MATCH", "[ab]"), want: arr("0", arr("b", "hello", "a", "12"))},
+		{args: req("HSCAN", "missing", 0, "COUNT", 0), want: arr("0", arr())},
+		{args: req("HSCAN", "str", 0), want: wrongType},
+		{args: req("HSCAN", "str", "x"), want: resp.Err("ERR invalid cursor")},
+		{args: req("HSCAN", "h", 0, "COUNT", 0), want: syntaxErr},
+		{args: req("HSCAN", "h", 0, "NOVALUES"), want: syntaxErr},
+		{args: req("HSCAN", "h", 0, "COUNT", "x"), want: notInt},
+	}, resp.RESP2, resp.RESP3)
+}
+
+// A large hash is paged by HSCAN; fields deleted and added between pages
+// do not make one present throughout be missed.
+func TestHashes_ScanPages(t *testing.T) {
+	n := newNode(t, resp.RESP2)
+	for i := range 300 {
+		n.do("HSET", "h", fmt.Sprint("f", i), i)
+	}
+	seen := map[string]bool{}
+	gone := map[string]bool{}
+	cursor, calls := "0", 0
+	for {
+		v := n.read("HSCAN", "h", cursor, "COUNT", 50)
+		fv := v.Elems()[1].Elems()
+		for i := 0; i < len(fv); i += 2 {
+			seen[fv[i].Text()] = true
+		}
+		for i := 0; i < 6 && i < len(fv); i += 2 { // delete some seen, add new ones
+			n.do("HDEL", "h", fv[i].Text())
+			gone[fv[i].Text()] = true
+			n.do("HSET", "h", fmt.Sprint("new", calls, i), 1)
+		}
+		calls++
+		if cursor = v.Elems()[0].Text(); cursor == "0" || calls > 100 {
+			break
+		}
+	}
+	for i := range 300 {
+		if f := fmt.Sprint("f", i); !seen[f] && !gone[f] {
+			t.Errorf("HSCAN h COUNT 50 missed %s", f)
+		}
+	}
+	if calls < 6 || calls > 8 {
+		t.Errorf("HSCAN h COUNT 50 took %d calls, want about 300/50", calls)
+	}
+}
+
+// HRANDFIELD picks at random (a read); its counts, WITHVALUES and errors
+// are Redis's, and a RESP3 connection gets WITHVALUES as pairs.
+func TestHashes_RandField(t *testing.T) {
+	for _, mode := range []resp.Mode{resp.RESP2, resp.RESP3} {
+		n := newNode(t, mode)
+		n.run([]step{
+			{args: req("HSET", "h", "a", 1, "b", 2, "c", 3), want: num(3)},
+			{args: req("SET", "str", "x"), want: plusOK},
+			{args: req("HRANDFIELD", "missing"), want: null},
+			{args: req("HRANDFIELD", "missing", 5), want: arr()},
+			{args: req("HRANDFIELD", "missing", 5, "WITHVALUES"), want: arr()},
+			{args: req("HRANDFIELD", "h", 0), want: arr()},
+			{args: req("HRANDFIELD", "str"), want: wrongType},
+			{args: req("HRANDFIELD", "str", 1), want: wrongType},
+			{args: req("HRANDFIELD", "str", "a"), want: notInt},
+			{args: req("HRANDFIELD", "missing", "a", "foo"), want: notInt},
+			{args: req("HRANDFIELD", "missing", 1, "foo"), want: syntaxErr},
+			{args: req("HRANDFIELD", "h", 1, "WITHVALUES", "x"), want: syntaxErr},
+			{args: req("HRANDFIELD", "h", "-9223372036854775808"),
+				want: resp.Err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")},
+			{args: req("HRANDFIELD", "h", "-9223372036854770000", "WITHVALUES"), want: resp.Err("ERR value is out of range")},
+			{args: req("HRANDFIELD", "h", 3), want: arr("a", "b", "c")},
+			{args: req("HRANDFIELD", "h", 5, "withvalues"), want: pairs(mode, "a", "1", "b", "2", "c", "3")},
+		})
+		vals := map[string]string{"a": "1", "b": "2", "c": "3"}
+		for _, count := range []int{2, -7} {
+			v := n.read("HRANDFIELD", "h", count, "WITHVALUES")
+			want := max(count, -count)
+			got := map[string]bool{}
+			for i := range want {
+				var f, val resp.Value
+				if mode == resp.RESP3 {
+					f, val = v.Elems()[i].Elems()[0], v.Elems()[i].Elems()[1]
+				} else {
+					f, val = v.Elems()[2*i], v.Elems()[2*i+1]
+				}
+				if vals[f.Text()] != val.Text() {
+					t.Fatalf("%v HRANDFIELD h %d WITHVALUES = %v: bad pair %v %v", mode, count, v, f, val)
+				}
+				got[f.Text()] = true
+			}
+			if count > 0 && len(got) != count {
+				t.Errorf("%v HRANDFIELD h %d WITHVALUES = %v, want distinct fields", mode, count, v)
+			}
+		}
+		if v := n.read("HRANDFIELD", "h"); vals[v.Text()] == "" {
+			t.Errorf("%v HRANDFIELD h = %v, not a field", mode, v)
+		}
+	}
+}
+
+// pairs is a WITHVALUES reply: [f, v] pairs in RESP3, flat otherwise.
+func pairs(mode resp.Mode, kv ...any) resp.Value {
+	if mode != resp.RESP3 {
+		return arr(kv...)
+	}
+	var out []any
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, arr(kv[i], kv[i+1]))
+	}
+	return arr(out...)
+}
