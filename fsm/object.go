@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -24,7 +25,146 @@ import (
 func objectCommands() []Command {
 	return []Command{
 		{Name: "OBJECT", Arity: -2, Flags: Read, FirstKey: 2, LastKey: 2, Step: 1, Run: cmdObject},
+		{Name: "MEMORY", Arity: -2, Flags: Read, FirstKey: 2, LastKey: 2, Step: 1, Run: cmdMemory},
 	}
+}
+
+// MEMORY USAGE estimates the bytes a key and its value take in kvorum's
+// own structures: the key's map entry, the Entry, and the value's bytes
+// and headers (each element's, for a container). With SAMPLES n (default
+// 5, 0 for all), a container's elements are estimated from its first n,
+// as Redis samples. The figures are Go's sizes on a 64-bit machine, not
+// an allocator's, so they are estimates as Redis's are. MEMORY HELP is
+// Redis's text; DOCTOR, STATS, MALLOC-STATS and PURGE, which report on
+// Redis's allocator, are refused.
+func cmdMemory(c *Ctx, args []resp.Value) resp.Value {
+	switch sub := argUpper(args[1]); sub {
+	case "HELP":
+		if len(args) != 2 {
+			return resp.Err("ERR wrong number of arguments for 'memory|help' command")
+		}
+		return helpReply(memoryHelp)
+	case "USAGE":
+		if len(args) < 3 {
+			return resp.Err("ERR wrong number of arguments for 'memory|usage' command")
+		}
+		samples := int64(5)
+		switch {
+		case len(args) == 5 && argUpper(args[3]) == "SAMPLES":
+			n, ok := argInt(args[4])
+			if !ok {
+				return errNotInt
+			}
+			if n < 0 {
+				return errSyntax
+			}
+			samples = n
+		case len(args) != 3:
+			return errSyntax
+		}
+		key, ok := keyOf(args[2])
+		if !ok {
+			return errBadKey
+		}
+		e := c.State.get(key, c.Now)
+		if e == nil {
+			return resp.Null()
+		}
+		return resp.Int(e.usage(key, int(samples)))
+	case "DOCTOR", "STATS", "MALLOC-STATS", "PURGE":
+		return resp.Err("ERR kvorum has no MEMORY " + sub + ": it reports on Redis's allocator (see INFO memory)")
+	}
+	return resp.Err("ERR unknown subcommand '" + string(cText(args[1].TextBytes(), 128)) + "'. Try MEMORY HELP.")
+}
+
+var memoryHelp = []string{
+	"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"DOCTOR",
+	"    Return memory problems reports.",
+	"MALLOC-STATS",
+	"    Return internal statistics report from the memory allocator.",
+	"PURGE",
+	"    Attempt to purge dirty pages for reclamation by the allocator.",
+	"STATS",
+	"    Return information about the memory usage of the server.",
+	"USAGE <key> [SAMPLES <count>]",
+	"    Return memory in bytes used by <key> and its value. Nested values are",
+	"    sampled up to <count> times (default: 5, 0 means sample all).",
+	"HELP",
+	"    Prints this help.",
+}
+
+// Go's sizes of kvorum's pieces, on a 64-bit machine.
+const (
+	sizeMapSlot = 48                            // a Go map's share per entry: key string header, value pointer, bucket slack
+	sizeEntry   = int64(unsafe.Sizeof(Entry{})) // the Entry itself
+	sizeValue   = int64(unsafe.Sizeof(resp.Value{}))
+)
+
+// usage is MEMORY USAGE's estimate for key holding e, averaging a
+// container's elements over its first samples (all if 0).
+func (e *Entry) usage(key string, samples int) int64 {
+	n := sizeMapSlot + int64(len(key)) + sizeEntry
+	// each sums the sizes of up to samples of count elements and scales
+	// the sum to all of them.
+	each := func(count int, size func(i int) int64) int64 {
+		if count == 0 {
+			return 0
+		}
+		k := count
+		if samples > 0 && samples < count {
+			k = samples
+		}
+		var sum int64
+		for i := range k {
+			sum += size(i)
+		}
+		return sum * int64(count) / int64(k)
+	}
+	switch {
+	case e.list != nil:
+		return n + each(e.list.len(), func(i int) int64 { return valueSize(e.list.at(i)) })
+	case e.hash != nil:
+		var sizes []int64
+		e.hash.each(func(name, val resp.Value) {
+			if samples == 0 || len(sizes) < samples {
+				sizes = append(sizes, sizeMapSlot+valueSize(name)+valueSize(val))
+			}
+		})
+		return n + each(e.hash.len(), func(i int) int64 { return sizes[i] })
+	case e.set != nil:
+		members := e.set.sorted()
+		return n + each(len(members), func(i int) int64 { return sizeMapSlot + int64(len(members[i])) })
+	case e.zset != nil:
+		return n + each(len(e.zset.order), func(i int) int64 {
+			// the member in the score map and in the ordered slice
+			return sizeMapSlot + 2*int64(len(e.zset.order[i].member)) + 24
+		})
+	}
+	return n + valueSize(e.Value)
+}
+
+// valueSize is a Value's header and the bytes it holds, its elements'
+// included.
+func valueSize(v resp.Value) int64 {
+	n := sizeValue
+	if v.IsScalar() {
+		return n + int64(len(v.TextBytes()))
+	}
+	for _, el := range v.Elems() {
+		n += valueSize(el)
+	}
+	return n
+}
+
+// helpReply is a HELP subcommand's reply: one status line each, as Redis
+// writes them.
+func helpReply(lines []string) resp.Value {
+	out := make([]resp.Value, len(lines))
+	for i, l := range lines {
+		out[i] = resp.Simple(l)
+	}
+	return resp.Array(out...)
 }
 
 // EncodingLimits are the thresholds under which Redis 7.0 keeps a value in
@@ -178,9 +318,5 @@ func objectHelp() resp.Value {
 		"HELP",
 		"    Prints this help.",
 	}
-	out := make([]resp.Value, len(lines))
-	for i, l := range lines {
-		out[i] = resp.Simple(l)
-	}
-	return resp.Array(out...)
+	return helpReply(lines)
 }

@@ -1,8 +1,12 @@
 package door_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kvorum/kvorum/internal/resptest"
+	"github.com/kvorum/kvorum/resp"
 )
 
 // OBJECT ENCODING answers the encoding Redis 7.0 gives each value under
@@ -64,5 +68,52 @@ func TestRedisDiff_Object(t *testing.T) {
 	}
 	for _, proto := range []string{"2", "3"} {
 		sameAsRedis(t, kv, rd, proto, script)
+	}
+}
+
+// MEMORY answers as Redis 7 does where the answer is not an allocator's
+// figure: HELP, the errors, a missing key; MEMORY USAGE of a key is an
+// estimate of kvorum's own (its figures differ from Redis's by design), so
+// only its shape is checked, and that it grows with the value.
+func TestRedisDiff_Memory(t *testing.T) {
+	t.Parallel()
+	kv, rd := startForDiff(t)
+	for _, proto := range []string{"2", "3"} {
+		sameAsRedis(t, kv, rd, proto, []redisStep{
+			rq("FLUSHALL"), rq("SET", "a", "1"),
+			rq("MEMORY", "HELP"), rq("MEMORY"), rq("MEMORY", "foo"), rq("MEMORY", "USAGE"), rq("MEMORY", "HELP", "x"),
+			rq("MEMORY", "USAGE", "nokey"), rq("MEMORY", "USAGE", "a", "SAMPLES", "x"), rq("MEMORY", "USAGE", "a", "foo"),
+			rq("MEMORY", "USAGE", "a", "SAMPLES"), rq("MEMORY", "USAGE", "a", "SAMPLES", "-1"), rq("MEMORY", "USAGE", "a", "b", "c", "d"),
+		})
+	}
+	c := resptest.Dial(t, kv)
+	defer c.Close()
+	c.Do(t, "HELLO", "2")
+	size := func(args ...string) int64 {
+		t.Helper()
+		v := c.Do(t, append([]string{"MEMORY", "USAGE"}, args...)...)
+		if v.Kind() != resp.KindInt || v.Int() <= 0 {
+			t.Fatalf("MEMORY USAGE %v = %v, want a positive integer", args, v)
+		}
+		return v.Int()
+	}
+	c.Do(t, "SET", "small", "x")
+	c.Do(t, "SET", "big", strings.Repeat("x", 10000))
+	if s, b := size("small"), size("big"); b < s+9990 { // 9,999 more bytes of value, a 2-byte shorter key
+		t.Errorf("MEMORY USAGE small %d, big %d: want big about 10,000 more", s, b)
+	}
+	for i := 0; i < 100; i++ {
+		c.Do(t, "RPUSH", "l", strings.Repeat("y", 100))
+		c.Do(t, "HSET", "h", strconv.Itoa(i), strings.Repeat("y", 100))
+		c.Do(t, "SADD", "s", strings.Repeat("y", 100)+strconv.Itoa(i))
+		c.Do(t, "ZADD", "z", strconv.Itoa(i), strings.Repeat("y", 100)+strconv.Itoa(i))
+	}
+	for _, k := range []string{"l", "h", "s", "z"} {
+		if n, all := size(k), size(k, "SAMPLES", "0"); n < 100*100 || all < 100*100 {
+			t.Errorf("MEMORY USAGE %s = %d (sampled), %d (all): want at least its 10,000 bytes of elements", k, n, all)
+		}
+	}
+	if v := c.Do(t, "INFO", "memory"); !strings.Contains(v.Text(), "mem_allocator:go") {
+		t.Errorf("INFO memory has no mem_allocator:go:\n%s", v.Text())
 	}
 }

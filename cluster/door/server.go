@@ -312,7 +312,8 @@ func memoryInfo() []string {
 	if rss, ok := rssBytes(); ok {
 		lines = append(lines, "used_memory_rss:"+strconv.FormatUint(rss, 10))
 	}
-	return append(lines, "sys_memory:"+strconv.FormatUint(ms.Sys, 10), "maxmemory:0", "maxmemory_policy:noeviction")
+	return append(lines, "sys_memory:"+strconv.FormatUint(ms.Sys, 10), "maxmemory:0", "maxmemory_policy:noeviction",
+		"mem_allocator:go") // the Go runtime's; Redis names its malloc (jemalloc-5.3.0, libc)
 }
 
 // rssBytes reads the resident set size from /proc (Linux only).
