@@ -347,11 +347,7 @@ func cmdHScan(c *Ctx, args []resp.Value) resp.Value {
 		}
 		var page []int
 		page, next = scanPage(names, cursor, count)
-		picked := make([]hfield, len(page))
-		for k, i := range page {
-			picked[k] = fields[i]
-		}
-		fields = picked
+		fields = pick(fields, page)
 	}
 	var out []resp.Value
 	for _, f := range fields {

@@ -117,18 +117,28 @@ func cmdPTTL(c *Ctx, args []resp.Value) resp.Value { return ttl(c, args[1], 1) }
 // ttl answers -2 for a missing key, -1 for one without a deadline, else the
 // time left in units of unit ms, rounded as Redis rounds.
 func ttl(c *Ctx, keyArg resp.Value, unit int64) resp.Value {
+	deadline, reply, ok := deadlineOf(c, keyArg)
+	if !ok {
+		return reply
+	}
+	return resp.Int((deadline - c.Now + unit/2) / unit)
+}
+
+// deadlineOf returns a key's deadline, or what TTL and EXPIRETIME answer
+// for a key without one: -2 if it is missing, -1 if it has none.
+func deadlineOf(c *Ctx, keyArg resp.Value) (int64, resp.Value, bool) {
 	key, ok := keyOf(keyArg)
 	if !ok {
-		return errBadKey
+		return 0, errBadKey, false
 	}
 	e := c.State.get(key, c.Now)
 	switch {
 	case e == nil:
-		return resp.Int(-2)
+		return 0, resp.Int(-2), false
 	case e.Expire == 0:
-		return resp.Int(-1)
+		return 0, resp.Int(-1), false
 	}
-	return resp.Int((e.Expire - c.Now + unit/2) / unit)
+	return e.Expire, resp.Value{}, true
 }
 
 func cmdExpireTime(c *Ctx, args []resp.Value) resp.Value  { return expireTime(c, args[1], 1000) }
@@ -138,18 +148,11 @@ func cmdPExpireTime(c *Ctx, args []resp.Value) resp.Value { return expireTime(c,
 // for one without a deadline, else the deadline as a Unix time in units of
 // unit ms, rounded as Redis rounds.
 func expireTime(c *Ctx, keyArg resp.Value, unit int64) resp.Value {
-	key, ok := keyOf(keyArg)
+	deadline, reply, ok := deadlineOf(c, keyArg)
 	if !ok {
-		return errBadKey
+		return reply
 	}
-	e := c.State.get(key, c.Now)
-	switch {
-	case e == nil:
-		return resp.Int(-2)
-	case e.Expire == 0:
-		return resp.Int(-1)
-	}
-	return resp.Int(e.Expire/unit + (e.Expire%unit+unit/2)/unit) // (Expire+unit/2)/unit, without overflow
+	return resp.Int(deadline/unit + (deadline%unit+unit/2)/unit) // (deadline+unit/2)/unit, without overflow
 }
 
 // cmdExpire serves EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT key time [NX |

@@ -424,6 +424,15 @@ func scanReply(next uint64, elems []resp.Value) resp.Value {
 	return resp.Array(resp.BulkString(strconv.FormatUint(next, 10)), resp.Array(elems...))
 }
 
+// pick returns the items at the positions page lists, in that order.
+func pick[T any](items []T, page []int) []T {
+	out := make([]T, len(page))
+	for k, i := range page {
+		out[k] = items[i]
+	}
+	return out
+}
+
 // scanPage picks the page of a large set or hash that starts at cursor:
 // elements are ordered by the 64-bit FNV-1a hash of their name (the same
 // on every node and after a restore), a page takes at least count of them
@@ -488,11 +497,7 @@ func cmdSScan(c *Ctx, args []resp.Value) resp.Value {
 	if len(ms) > scanWhole {
 		var page []int
 		page, next = scanPage(ms, cursor, count)
-		picked := make([]string, len(page))
-		for k, i := range page {
-			picked[k] = ms[i]
-		}
-		ms = picked
+		ms = pick(ms, page)
 	}
 	var out []resp.Value
 	for _, m := range ms {
