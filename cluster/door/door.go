@@ -247,4 +247,7 @@ func (d *Door) ConnClosed(c *resp.Conn) {
 }
 
 // notLeading is the reply of a node that cannot serve a leader's command.
-func (d *Door) notLeading() resp.Value { return errorValue(d.store.NotLeading()) }
+func (d *Door) notLeading() resp.Value {
+	d.stats.redirects.Add(1)
+	return errorValue(d.store.NotLeading())
+}

@@ -17,19 +17,20 @@ func (d *Door) read(c *resp.Conn, s *session, cmd *Command, args []resp.Value) r
 		return resp.Now(d.notLeading())
 	}
 	s.reads++
-	return resp.Later(&readFuture{d: d, c: c, cmd: cmd, args: args, mode: c.Mode(), ri: d.store.ReadIndex()})
+	return resp.Later(&readFuture{d: d, c: c, cmd: cmd, args: args, mode: c.Mode(), ri: d.store.ReadIndex(), start: time.Now()})
 }
 
 // readFuture runs a read once its barrier is passed. It runs on the
 // connection's goroutine in request order, so a read after a write in the
 // same pipeline sees that write.
 type readFuture struct {
-	d    *Door
-	c    *resp.Conn
-	cmd  *Command
-	args []resp.Value
-	mode resp.Mode
-	ri   ReadIndex
+	d     *Door
+	c     *resp.Conn
+	cmd   *Command
+	args  []resp.Value
+	mode  resp.Mode
+	ri    ReadIndex
+	start time.Time // a client's read: when it arrived, for the latency histogram
 }
 
 func (f *readFuture) Wait() resp.Value {
@@ -41,5 +42,8 @@ func (f *readFuture) Wait() resp.Value {
 		v = f.d.fsm.Read(f.cmd.Data, f.args, time.Now().UnixMilli(), f.mode)
 	}
 	f.cmd.stats.countReply(v)
+	if !f.start.IsZero() {
+		f.d.stats.reads.observe(time.Since(f.start))
+	}
 	return v
 }

@@ -166,6 +166,10 @@ type stats struct {
 	ops  opsRing
 	mu   sync.Mutex // guards base
 	base baseline
+	// redirects, writes and reads are the metrics endpoint's (metrics.go);
+	// CONFIG RESETSTAT leaves them.
+	redirects     atomic.Uint64
+	writes, reads latency
 }
 
 // baseline is what CONFIG RESETSTAT found of the counters others keep.

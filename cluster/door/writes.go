@@ -2,6 +2,7 @@ package door
 
 import (
 	"errors"
+	"time"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -14,10 +15,10 @@ func (d *Door) write(c *resp.Conn, s *session, stats *cmdStats, args []resp.Valu
 		return resp.Now(d.notLeading())
 	}
 	if s.reads > 0 {
-		return resp.Later(&deferredWrite{d: d, c: c, args: args, stats: stats})
+		return resp.Later(&deferredWrite{d: d, c: c, args: args, stats: stats, start: time.Now()})
 	}
 	f := d.propose(c.Mode(), args)
-	f.stats = stats
+	f.stats, f.start = stats, time.Now()
 	return resp.Later(f)
 }
 
@@ -33,6 +34,7 @@ type writeFuture struct {
 	d     *Door
 	p     Proposal
 	stats *cmdStats // the command's, to count an error reply; nil for kvorum's own writes
+	start time.Time // a client's write: when it arrived, for the latency histogram
 }
 
 func (w *writeFuture) Wait() resp.Value {
@@ -43,6 +45,9 @@ func (w *writeFuture) Wait() resp.Value {
 		wk.wait(w.d.cfg.WakeTimeout)
 	}
 	w.stats.countReply(v)
+	if !w.start.IsZero() {
+		w.d.stats.writes.observe(time.Since(w.start))
+	}
 	return v
 }
 
@@ -53,6 +58,7 @@ type deferredWrite struct {
 	c     *resp.Conn
 	args  []resp.Value
 	stats *cmdStats // as writeFuture's
+	start time.Time // as writeFuture's
 }
 
 func (w *deferredWrite) Wait() resp.Value {
@@ -66,7 +72,7 @@ func (w *deferredWrite) Wait() resp.Value {
 		return v
 	}
 	f := w.d.propose(w.c.Mode(), w.args)
-	f.stats = w.stats
+	f.stats, f.start = w.stats, w.start
 	return f.Wait()
 }
 

@@ -73,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if opts.metricsAddr != "" {
-		stopMetrics, err := startMetrics(opts.metricsAddr, node, log)
+		stopMetrics, err := startMetrics(opts.metricsAddr, node, front, log)
 		if err != nil {
 			log.Error("cannot start", "err", err)
 			node.Close()

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	gometrics "github.com/hashicorp/go-metrics"
 	gmprom "github.com/hashicorp/go-metrics/prometheus"
 	"github.com/kvorum/kvorum/cluster"
+	"github.com/kvorum/kvorum/cluster/door"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,8 +25,9 @@ import (
 //     through hashicorp/go-metrics. Both libraries report to go-metrics'
 //     process-wide sink, so that one global is set here, once, to a sink
 //     that feeds the registry; nothing else in kvorum is global.
-//   - kvorum_*: the node's own counters (cluster.Stats), read at scrape
-//     time, so the write path pays nothing for them.
+//   - kvorum_*: the node's own counters (cluster.Stats) and its front
+//     door's (door.Stats: commands by name, request latency histograms,
+//     redirects, blocked clients), read at scrape time.
 //   - go_* and process_*: the Go runtime's and the process's.
 
 // metricsExpiry is how long a raft_ or memberlist_ series lives without a
@@ -32,7 +35,7 @@ import (
 const metricsExpiry = 5 * time.Minute
 
 // startMetrics serves /metrics on addr until the returned stop is called.
-func startMetrics(addr string, node *cluster.Node, log *slog.Logger) (stop func(), err error) {
+func startMetrics(addr string, node *cluster.Node, front *door.Door, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listen: %w", err)
@@ -50,7 +53,7 @@ func startMetrics(addr string, node *cluster.Node, log *slog.Logger) (stop func(
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		nodeCollector{node})
+		nodeCollector{node}, doorCollector{front})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -138,4 +141,42 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descInFlight, float64(s.BatchesInFlight))
 	gauge(descKeys, float64(s.Keys))
 	gauge(descSessions, float64(s.Sessions))
+}
+
+// doorCollector reads the front door's counters at each scrape.
+type doorCollector struct{ front *door.Door }
+
+var (
+	descBlocked   = nodeDesc("blocked_clients", "blocking commands (BLPOP, BLMOVE, ...) waiting now")
+	descRedirects = nodeDesc("redirects_total", "requests not served because this node does not lead (-MOVED, or -CLUSTERDOWN while no leader is known)")
+	descCalls     = prometheus.NewDesc("kvorum_commands_total", "requests routed, by command (INFO commandstats' calls; CONFIG RESETSTAT zeroes it)", []string{"command"}, nil)
+	descRejected  = prometheus.NewDesc("kvorum_commands_rejected_total", "requests refused before routing (arity, NOAUTH, NOPERM), by command", []string{"command"}, nil)
+	descFailed    = prometheus.NewDesc("kvorum_commands_failed_total", "requests answered with an error, by command", []string{"command"}, nil)
+	descCmdTime   = prometheus.NewDesc("kvorum_command_seconds_total", "the node's own work on requests, by command (INFO commandstats' usec)", []string{"command"}, nil)
+	descLatency   = prometheus.NewDesc("kvorum_request_duration_seconds", "from a request's arrival to its reply being known, for the writes and reads this node served as leader", []string{"kind"}, nil)
+)
+
+func (doorCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c doorCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.front.Stats()
+	ch <- prometheus.MustNewConstMetric(descBlocked, prometheus.GaugeValue, float64(s.BlockedClients))
+	ch <- prometheus.MustNewConstMetric(descRedirects, prometheus.CounterValue, float64(s.Redirects))
+	for _, cs := range s.Commands {
+		name := strings.ToLower(cs.Name)
+		ch <- prometheus.MustNewConstMetric(descCalls, prometheus.CounterValue, float64(cs.Calls), name)
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(cs.Rejected), name)
+		ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(cs.Failed), name)
+		ch <- prometheus.MustNewConstMetric(descCmdTime, prometheus.CounterValue, cs.Time.Seconds(), name)
+	}
+	for kind, h := range map[string]door.Histogram{"write": s.Writes, "read": s.Reads} {
+		buckets := make(map[float64]uint64, len(h.Bounds))
+		var n uint64
+		for i, b := range h.Bounds {
+			n += h.Counts[i]
+			buckets[b] = n // cumulative, as Prometheus counts them
+		}
+		n += h.Counts[len(h.Bounds)]
+		ch <- prometheus.MustNewConstHistogram(descLatency, n, h.Sum.Seconds(), buckets, kind)
+	}
 }

@@ -25,6 +25,8 @@ func TestMetrics_Endpoint(t *testing.T) {
 			t.Fatalf("SET = %v", v)
 		}
 	}
+	resptest.Do(t, p.addr, "GET", "k1")
+	resptest.Do(t, p.addr, "LPUSH", "k1", "x") // WRONGTYPE: a failed call
 	var body string
 	value := func(name string) (float64, bool) {
 		for _, line := range strings.Split(body, "\n") {
@@ -62,6 +64,21 @@ func TestMetrics_Endpoint(t *testing.T) {
 	}
 	if v, ok := value("kvorum_keys"); !ok || v < writes {
 		t.Errorf("kvorum_keys = %v (found %v) after %d SETs of new keys", v, ok, writes)
+	}
+	// The front door's: commands by name, the latency histograms, blocked
+	// clients and redirects.
+	for name, want := range map[string]float64{`kvorum_commands_total{command="set"}`: writes, `kvorum_commands_total{command="get"}`: 1,
+		`kvorum_commands_failed_total{command="lpush"}`: 1, `kvorum_request_duration_seconds_count{kind="write"}`: writes + 1,
+		"kvorum_blocked_clients": 0, "kvorum_redirects_total": 0} {
+		if v, ok := value(name); !ok || v != want {
+			t.Errorf("%s = %v (found %v), want %v", name, v, ok, want)
+		}
+	}
+	if v, ok := value(`kvorum_request_duration_seconds_count{kind="read"}`); !ok || v < 1 { // the GET, and the start's readiness probes
+		t.Errorf(`kvorum_request_duration_seconds_count{kind="read"} = %v (found %v), want at least 1`, v, ok)
+	}
+	if v, ok := value(`kvorum_request_duration_seconds_bucket{kind="write",le="+Inf"}`); !ok || v != writes+1 {
+		t.Errorf("the write histogram's +Inf bucket = %v (found %v), want %d", v, ok, writes+1)
 	}
 	for _, name := range []string{"kvorum_log_fsyncs_total", "kvorum_proposer_batches_total", "process_resident_memory_bytes", "go_goroutines"} {
 		if v, ok := value(name); !ok || v <= 0 {
