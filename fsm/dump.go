@@ -49,6 +49,8 @@ func cmdDump(c *Ctx, args []resp.Value) resp.Value {
 		kind = recordZset
 	case e.set != nil:
 		kind = recordSet
+	case e.stream != nil:
+		kind = recordStream
 	}
 	b := resp.AppendValue(nil, resp.Array(e.Val(), resp.Int(kind)))
 	b = binary.LittleEndian.AppendUint16(b, dumpVersion)

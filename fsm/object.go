@@ -135,6 +135,8 @@ func (e *Entry) usage(key string, samples int) int64 {
 	case e.set != nil:
 		members := e.set.sorted()
 		return n + each(len(members), func(i int) int64 { return sizeMapSlot + int64(len(members[i])) })
+	case e.stream != nil:
+		return n + each(len(e.stream.entries), func(i int) int64 { return 16 + valueSize(resp.Array(e.stream.entries[i].fields...)) })
 	case e.zset != nil:
 		return n + each(len(e.zset.order), func(i int) int64 {
 			// the member in the score map and in the ordered slice
@@ -231,6 +233,8 @@ func (e *Entry) encoding(l EncodingLimits) string {
 	switch {
 	case e.list != nil:
 		return "quicklist" // Redis 7.0 keeps every list in a quicklist
+	case e.stream != nil:
+		return "stream"
 	case e.hash != nil:
 		return hashEncoding(e.hash.len(), l, e.hash.each)
 	case e.set != nil:

@@ -36,6 +36,10 @@ const (
 	recordPlain = 0
 	recordSet   = 1
 	recordZset  = 2
+	// recordStream (a stream: [last id ms, last id seq, [id, [field, value,
+	// ...]], ...]) is a kind of version 3's records too: a build that does
+	// not know it refuses the snapshot as malformed.
+	recordStream = 3
 )
 
 // ErrSnapshotVersion is returned by Restore for a snapshot written by a
@@ -93,6 +97,8 @@ func (s *snapshot) write(w io.Writer) error {
 		switch {
 		case r.e.zset != nil:
 			fields = append(fields, resp.Int(recordZset))
+		case r.e.stream != nil:
+			fields = append(fields, resp.Int(recordStream))
 		case r.e.set != nil:
 			fields = append(fields, resp.Int(recordSet))
 		}
@@ -200,6 +206,8 @@ func restoreKind(e *Entry, kind resp.Value) bool {
 		e.zset, ok = zsetFromValue(e.Value)
 	case recordSet:
 		e.set, ok = setFromValue(e.Value)
+	case recordStream:
+		e.stream, ok = streamFromValue(e.Value)
 	}
 	e.Value = resp.Value{}
 	return ok

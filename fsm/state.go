@@ -33,6 +33,7 @@ type Entry struct {
 	hash   *hash      // a hash written by HSET, ...; nil for other values
 	zset   *zset      // a sorted set (ZADD, ...); nil for other values
 	set    set        // a set (SADD, ...); nil for other values
+	stream *stream    // a stream (XADD, ...); nil for other values
 	Expire int64      // Unix ms deadline; 0 means none
 	Mod    uint64     // log index of the last change (for WATCH)
 	gen    uint64     // State.gen when this entry was made
@@ -54,6 +55,9 @@ func (e *Entry) Val() resp.Value {
 	if e.set != nil {
 		return e.set.value()
 	}
+	if e.stream != nil {
+		return e.stream.value()
+	}
 	return e.Value
 }
 
@@ -70,7 +74,9 @@ func (e *Entry) isHash() bool {
 }
 
 // plain reports whether the entry holds a Value rather than a container.
-func (e *Entry) plain() bool { return e.list == nil && e.hash == nil && e.set == nil && e.zset == nil }
+func (e *Entry) plain() bool {
+	return e.list == nil && e.hash == nil && e.set == nil && e.zset == nil && e.stream == nil
+}
 
 // mutable returns key's live entry ready to be changed in place: copied
 // first if a snapshot may share it, and with an array value turned into a
@@ -114,6 +120,9 @@ func (e *Entry) cloneContainers() {
 	}
 	if e.set != nil {
 		e.set = e.set.clone()
+	}
+	if e.stream != nil {
+		e.stream = e.stream.clone()
 	}
 }
 
@@ -172,6 +181,9 @@ func typeName(e *Entry) string {
 	if e.set != nil {
 		return "set"
 	}
+	if e.stream != nil {
+		return "stream"
+	}
 	v := e.Value
 	switch v.Kind() {
 	case resp.KindArray:
@@ -186,7 +198,7 @@ func typeName(e *Entry) string {
 // modification index (EXPIRE, PERSIST, RENAME). A container is copied, so
 // the new entry never shares one a snapshot may hold.
 func (e *Entry) with(expire int64, mod uint64) *Entry {
-	c := &Entry{Value: e.Value, list: e.list, hash: e.hash, set: e.set, zset: e.zset, Expire: expire, Mod: mod}
+	c := &Entry{Value: e.Value, list: e.list, hash: e.hash, set: e.set, zset: e.zset, stream: e.stream, Expire: expire, Mod: mod}
 	c.cloneContainers()
 	return c
 }

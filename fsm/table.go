@@ -181,7 +181,7 @@ type Table struct {
 // NewTable returns the table of every data command.
 func NewTable() *Table {
 	t := &Table{byName: make(map[string]*Command)}
-	t.add(stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), mpopCommands(), objectCommands(), sortCommands(), dumpCommands(), txCommands(t), sessionCommands(t))
+	t.add(stringCommands(), keyCommands(), listCommands(), hashCommands(), setCommands(), zsetCommands(), mpopCommands(), objectCommands(), sortCommands(), dumpCommands(), streamCommands(), txCommands(t), sessionCommands(t))
 	return t
 }
 

@@ -12,14 +12,13 @@ import (
 )
 
 // redisVersion is the Redis version INFO (redis_version) and HELLO
-// ("version") claim, one constant so they agree. Clients choose commands by
-// it, so it must not promise what kvorum lacks: RQ (1.13, Debian's) writes
-// job results with XADD once the server says 5.0.0 or later, and kvorum has
-// no streams, so a 7.0.x here fails every RQ job (TestQueues_RQFailover).
-// Raise it to 7.0.x once streams are in; until then 4.0.9 is the newest
-// honest claim for what RQ, redis-py and go-redis look at. kvorum's own
-// version is INFO's kvorum_version (internal/version).
-const redisVersion = "4.0.9"
+// ("version") claim, one constant so they agree: the Redis whose commands
+// and replies kvorum's are (docs/compatibility.md says where they are
+// not). Clients choose commands by it: RQ (1.13, Debian's) writes job
+// results with XADD and reads them with XREVRANGE once the server says
+// 5.0.0 or later, which kvorum's streams serve (TestQueues_RQFailover).
+// kvorum's own version is INFO's kvorum_version (internal/version).
+const redisVersion = "7.0.15"
 
 // redisMode is INFO's redis_mode and HELLO's "mode": kvorum answers the
 // CLUSTER commands (one shard owning every slot), as Redis in cluster mode
