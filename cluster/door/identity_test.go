@@ -1,6 +1,7 @@
 package door_test
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +32,14 @@ func TestIdentity_HelloAgreesWithInfo(t *testing.T) {
 		}
 		if info["kvorum_version"] != version.String() {
 			t.Errorf("RESP%s: INFO kvorum_version %q, want internal/version's %q", proto, info["kvorum_version"], version.String())
+		}
+		if exe, _ := os.Executable(); info["executable"] != exe || info["config_file"] != "" || info["uptime_in_days"] != "0" ||
+			info["process_id"] != strconv.Itoa(os.Getpid()) {
+			t.Errorf("RESP%s: INFO server executable %q config_file %q uptime_in_days %q process_id %q, want %q, none, 0, this process",
+				proto, info["executable"], info["config_file"], info["uptime_in_days"], info["process_id"], exe)
+		}
+		if _, ok := info["config_file"]; !ok {
+			t.Errorf("RESP%s: INFO server has no config_file line", proto)
 		}
 		if _, ok := hello["kvorum_version"]; ok || len(hello) != 7 {
 			t.Errorf("RESP%s: HELLO has %d fields %v, want Redis's seven", proto, len(hello), hello)

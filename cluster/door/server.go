@@ -70,7 +70,10 @@ func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 		_, port := splitHostPort(st.ClientAddr)
 		return []string{"redis_version:" + redisVersion, "kvorum_version:" + version.String(), "redis_mode:" + redisMode,
 			"process_id:" + strconv.Itoa(os.Getpid()), "tcp_port:" + port, "run_id:" + nodeHash(st.ID),
-			"uptime_in_seconds:" + strconv.Itoa(int(time.Since(st.Started).Seconds()))}
+			"uptime_in_seconds:" + strconv.Itoa(int(time.Since(st.Started).Seconds())),
+			"uptime_in_days:" + strconv.Itoa(int(time.Since(st.Started).Hours()/24)),
+			"executable:" + executable(),
+			"config_file:"} // kvorum reads flags and the environment, no file, as a Redis started without one says
 	})
 	section("Clients", func() []string {
 		return []string{"connected_clients:" + strconv.Itoa(len(d.store.Conns())),
@@ -90,6 +93,16 @@ func cmdInfo(d *Door, c *resp.Conn, args []resp.Value) resp.Value {
 	section("Sessions", func() []string { return []string{"sessions_open:" + strconv.Itoa(d.fsm.Sessions())} })
 	section("Raft", func() []string { return status().Raft })
 	return resp.BulkString(sb.String())
+}
+
+// executable is INFO server's: the running binary's absolute path, or ""
+// if the OS cannot say.
+func executable() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return p
 }
 
 // persistenceInfo is INFO persistence. kvorum's durability is the Raft
