@@ -28,9 +28,11 @@
 // A command's table row (Command: name, arity, flags, key positions, Run,
 // and for blocking commands Undo, Pops, Sources, Check, TimeoutReply) and
 // its function sit side by side in its family's file: strings.go (and
-// bits.go, the bit commands), keys.go, lists.go, hashes.go, sets.go,
-// zsets.go (and zsetalgebra.go: ZUNION, ZINTER, ZDIFF), sort.go, object.go,
-// tx.go. NewTable registers the
+// bits.go, the bit commands), keys.go, lists.go, hashes.go, sets.go (and
+// setalgebra.go: SINTER, SUNION, SDIFF), zsets.go (and zsetalgebra.go:
+// ZUNION, ZINTER, ZDIFF), mpop.go (LMPOP, ZMPOP and their blocking forms),
+// streams.go, sort.go, dump.go (DUMP, RESTORE), object.go (OBJECT,
+// MEMORY), tx.go. NewTable registers the
 // families and panics on a name registered twice. The flags say how the
 // front door routes a command (Write, Read, Blocking); Internal rows are
 // written to the log by kvorum itself and never offered to clients:
