@@ -77,11 +77,7 @@ func cmdSetBit(c *Ctx, args []resp.Value) resp.Value {
 	} else {
 		buf[byteAt] &^= mask
 	}
-	ne := &Entry{Value: resp.Bulk(buf), Mod: c.Index}
-	if e != nil {
-		ne.Expire = e.Expire
-	}
-	c.State.put(key, ne)
+	c.replaceValue(key, e, resp.Bulk(buf))
 	return resp.Int(prev)
 }
 
@@ -597,11 +593,7 @@ func cmdBitField(c *Ctx, args []resp.Value) resp.Value {
 		setField(b, o.offset, o.bits, newval)
 	}
 	if !readonly {
-		ne := &Entry{Value: resp.Bulk(b), Mod: c.Index}
-		if e != nil {
-			ne.Expire = e.Expire
-		}
-		c.State.put(key, ne)
+		c.replaceValue(key, e, resp.Bulk(b))
 	}
 	return resp.Array(out...)
 }

@@ -74,7 +74,7 @@ func cmdMemory(c *Ctx, args []resp.Value) resp.Value {
 	case "DOCTOR", "STATS", "MALLOC-STATS", "PURGE":
 		return resp.Err("ERR kvorum has no MEMORY " + sub + ": it reports on Redis's allocator (see INFO memory)")
 	}
-	return resp.Err("ERR unknown subcommand '" + string(cText(args[1].TextBytes(), 128)) + "'. Try MEMORY HELP.")
+	return unknownSubcommand(args[1], "MEMORY")
 }
 
 var memoryHelp = []string{
@@ -159,6 +159,11 @@ func valueSize(v resp.Value) int64 {
 	return n
 }
 
+// unknownSubcommand is Redis's reply to a subcommand cmd does not have.
+func unknownSubcommand(sub resp.Value, cmd string) resp.Value {
+	return resp.Err("ERR unknown subcommand '" + string(cText(sub.TextBytes(), 128)) + "'. Try " + cmd + " HELP.")
+}
+
 // helpReply is a HELP subcommand's reply: one status line each, as Redis
 // writes them.
 func helpReply(lines []string) resp.Value {
@@ -199,7 +204,7 @@ func cmdObject(c *Ctx, args []resp.Value) resp.Value {
 			return resp.Err("ERR wrong number of arguments for 'object|" + strings.ToLower(sub) + "' command")
 		}
 	default:
-		return resp.Err("ERR unknown subcommand '" + string(cText(args[1].TextBytes(), 128)) + "'. Try OBJECT HELP.")
+		return unknownSubcommand(args[1], "OBJECT")
 	}
 	if sub == "HELP" {
 		return objectHelp()

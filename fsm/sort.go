@@ -2,10 +2,7 @@ package fsm
 
 import (
 	"bytes"
-	"math"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -271,18 +268,11 @@ func sortCompare(a, b *sortItem, o sortOptions) int {
 	return cmp
 }
 
-// sortScore reads a sort weight as C's strtod must read all of it: leading
-// white space skipped, "" is 0, an overflow or NaN refused.
+// sortScore reads a sort weight as C's strtod must read all of it (an
+// overflow refused, as Redis refuses ERANGE).
 func sortScore(b []byte) (float64, bool) {
-	s := strings.TrimLeft(string(b), " \t\n\v\f\r")
-	if len(b) == 0 {
-		return 0, true
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
+	f, _, ok := strtod(string(b))
+	return f, ok
 }
 
 // byPattern looks up what a BY or GET pattern names for elem, as Redis's

@@ -332,11 +332,7 @@ func incrBy(c *Ctx, keyArg resp.Value, delta int64) resp.Value {
 		return resp.Err("ERR increment or decrement would overflow")
 	}
 	cur += delta
-	ne := &Entry{Value: resp.Int(cur), Mod: c.Index}
-	if e != nil {
-		ne.Expire = e.Expire
-	}
-	c.State.put(key, ne)
+	c.replaceValue(key, e, resp.Int(cur))
 	return resp.Int(cur)
 }
 
@@ -405,11 +401,7 @@ func cmdIncrByFloat(c *Ctx, args []resp.Value) resp.Value {
 		return errFloatOverflow
 	}
 	out := resp.BulkString(sum)
-	ne := &Entry{Value: out, Mod: c.Index}
-	if e != nil {
-		ne.Expire = e.Expire
-	}
-	c.State.put(key, ne)
+	c.replaceValue(key, e, out)
 	return out
 }
 
@@ -537,11 +529,7 @@ func cmdSetRange(c *Ctx, args []resp.Value) resp.Value {
 	buf := make([]byte, max(len(old), int(offset)+len(value)))
 	copy(buf, old)
 	copy(buf[offset:], value)
-	ne := &Entry{Value: resp.Bulk(buf), Mod: c.Index}
-	if e != nil {
-		ne.Expire = e.Expire
-	}
-	c.State.put(key, ne)
+	c.replaceValue(key, e, resp.Bulk(buf))
 	return resp.Int(int64(len(buf)))
 }
 
@@ -677,4 +665,15 @@ func cmdLCS(c *Ctx, args []resp.Value) resp.Value {
 		return resp.Dict(resp.BulkString("matches"), resp.Array(matches...), resp.BulkString("len"), resp.Int(int64(total)))
 	}
 	return resp.Bulk(result)
+}
+
+// replaceValue stores v as key's new string value, keeping old's deadline
+// (old nil: a new key without one), as INCR, APPEND, SETRANGE and SETBIT
+// do.
+func (c *Ctx) replaceValue(key string, old *Entry, v resp.Value) {
+	e := &Entry{Value: v, Mod: c.Index}
+	if old != nil {
+		e.Expire = old.Expire
+	}
+	c.State.put(key, e)
 }

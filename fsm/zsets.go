@@ -464,19 +464,34 @@ func parseBound(v resp.Value) (scoreBound, bool) {
 	if strings.HasPrefix(s, "(") {
 		b.excl, s = true, s[1:]
 	}
-	if s == "" {
-		return b, true
-	}
-	t := strings.TrimLeft(s, " \t\n\v\f\r")
-	if t == "" {
-		return b, false
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(f) {
+	f, overflow, ok := strtod(s)
+	if !ok && !overflow {
 		return b, false
 	}
 	b.v = f
 	return b, true
+}
+
+// strtod reads s whole as C's strtod does: leading white space skipped,
+// "" is 0, NaN refused; a number too large is ±Inf with overflow set (and
+// ok false), for the caller to take (a score bound) or refuse (a SORT
+// weight, as Redis's ERANGE check does).
+func strtod(s string) (f float64, overflow, ok bool) {
+	if s == "" {
+		return 0, false, true
+	}
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	if t == "" {
+		return 0, false, false
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	switch {
+	case math.IsNaN(f):
+		return 0, false, false
+	case errors.Is(err, strconv.ErrRange):
+		return f, true, false
+	}
+	return f, false, err == nil
 }
 
 func (b scoreBound) below(f float64) bool { return f > b.v || (!b.excl && f == b.v) } // f >= min
