@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,11 +56,22 @@ func TestSessions_SetThroughput(t *testing.T) {
 			setFor(t, clients[sessions], conc, load.depth, 300*time.Millisecond, "warm")
 		}
 		rates := map[bool][]float64{}
+		cpu := map[bool][]float64{} // CPU µs per SET of each process, summed over the rounds
+		sets := map[bool]int64{}
 		var pairs []float64
 		for i := range 8 {
 			// on off off on on off off on: each mode leads half the pairs.
 			sessions := i%4 == 0 || i%4 == 3
+			before := cpuTimes(t, nodes)
 			n := setFor(t, clients[sessions], conc, load.depth, round, fmt.Sprintf("r%d", i))
+			after := cpuTimes(t, nodes)
+			if cpu[sessions] == nil {
+				cpu[sessions] = make([]float64, len(after))
+			}
+			for j := range after {
+				cpu[sessions][j] += float64(after[j] - before[j])
+			}
+			sets[sessions] += n
 			r := float64(n) / round.Seconds()
 			rates[sessions] = append(rates[sessions], r)
 			t.Logf("c=%d P%d round %d, %s: %d SETs in %v, %.0f ops/s", conc, load.depth, i+1, name[sessions], n, round, r)
@@ -71,11 +83,55 @@ func TestSessions_SetThroughput(t *testing.T) {
 		on, off := median(rates[true]), median(rates[false])
 		t.Logf("c=%d P%d: sessions on %.0f ops/s, off %.0f ops/s (medians of %d rounds): on/off %.2fx; pairs: %s",
 			conc, load.depth, on, off, len(rates[true]), on/off, fmtRatios(pairs))
+		for _, sessions := range []bool{true, false} {
+			per := make([]string, len(cpu[sessions]))
+			total := 0.0
+			for j, c := range cpu[sessions] {
+				us := c / float64(sets[sessions])
+				total += us
+				who := "client"
+				if j < len(nodes) {
+					who = nodes[j].id
+				}
+				per[j] = fmt.Sprintf("%s %.2f", who, us)
+			}
+			t.Logf("c=%d P%d %s: CPU µs per SET %.2f (%s)", conc, load.depth, name[sessions], total, strings.Join(per, ", "))
+		}
 	}
 	for _, sessions := range []bool{true, false} {
 		t.Logf("%s client: %+v", name[sessions], clients[sessions].Stats())
 	}
 }
+
+// cpuTimes returns the CPU time (user + system, in µs) used so far by
+// each node's process and, last, by this test process (the client), read
+// from /proc: where a round's CPU went, since on a shared two-core machine
+// CPU per write is what bounds throughput at depth.
+func cpuTimes(t *testing.T, nodes []*localNode) []int64 {
+	t.Helper()
+	pids := make([]string, 0, len(nodes)+1)
+	for _, nd := range nodes {
+		pids = append(pids, strconv.Itoa(nd.p.cmd.Process.Pid))
+	}
+	pids = append(pids, "self")
+	out := make([]int64, len(pids))
+	for i, pid := range pids {
+		b, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return out // not Linux: no accounting
+		}
+		// Fields after the command name (which may hold spaces): state is
+		// field 3, utime and stime fields 14 and 15, in clock ticks.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[i] = (ut + st) * 1e6 / clockTicks
+	}
+	return out
+}
+
+// clockTicks is Linux's USER_HZ, the unit of /proc/<pid>/stat's times.
+const clockTicks = 100
 
 // benchLoad is one load of the measurement: conc callers, each sending
 // pipelines of depth SETs.
