@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -144,6 +145,66 @@ func TestClient_LeaderKilledDuringWrites(t *testing.T) {
 		t.Fatalf("counter = %d, but %d INCRs succeeded and %d had unknown outcomes; stats %+v", n, incrOK.Load(), incrUnknown.Load(), st)
 	}
 	t.Logf("5,000 SETs acked through the kill; INCR: %d ok, counter %d; stats %+v", incrOK.Load(), n, cl.Stats())
+}
+
+// Pipelines of session writes go as KVORUM.SEQS frames, and a frame cut
+// off by the leader's kill is resent under the same seqs: 6 goroutines each
+// send pipelines of 8 INCRs of a counter of their own while the leader is
+// killed, and every INCR succeeds, the replies each goroutine sees are
+// 1, 2, 3, ... in order (none applied twice, none lost, no reply matched to
+// the wrong request), and the new leader counted frames.
+func TestClient_LeaderKilledDuringFramedPipelines(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	cl := clusterClient(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const workers, depth, rounds = 6, 8, 60
+	var done atomic.Int64
+	killAt := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := fmt.Sprintf("framed-%d", w)
+			for r := range rounds {
+				p := cl.Pipeline()
+				for range depth {
+					p.Do("INCR", key)
+				}
+				vals, err := p.Exec(ctx)
+				if err != nil {
+					t.Errorf("%s round %d: %v", key, r, err)
+					return
+				}
+				for i, v := range vals {
+					if want := int64(r*depth + i + 1); v.Int() != want {
+						t.Errorf("%s round %d reply %d = %v; want %d", key, r, i, v, want)
+						return
+					}
+				}
+				if done.Add(1) == workers*rounds/3 {
+					once.Do(func() { close(killAt) })
+				}
+			}
+		}()
+	}
+	select {
+	case <-killAt:
+		c.Kill(leader.Index)
+	case <-ctx.Done():
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	info, err := cl.Do(ctx, "INFO", "commandstats")
+	if err != nil || !strings.Contains(info.Text(), "cmdstat_kvorum.seqs:calls=") {
+		t.Fatalf("the new leader's commandstats name no KVORUM.SEQS frame: %v, %v", info, err)
+	}
+	t.Logf("%d pipelines of %d INCRs exact through the kill; stats %+v", workers*rounds, depth, cl.Stats())
 }
 
 // checkAcked reads back the keys the writers of

@@ -11,16 +11,16 @@ import (
 // the goroutine of the call that made it.
 type command struct {
 	name  string        // upper case, for errors and the retry table
-	enc   []byte        // the request sent: plain, or wrapped in KVORUM.SEQ
-	plain []byte        // the encoded request as the caller gave it
-	argc  int           // the number of elements of plain (name included)
+	enc   []byte        // the encoded request as the caller gave it; the exchange stamps a session write's
+	argc  int           // the number of elements of enc (name included)
 	safe  bool          // retrySafe: may be resent after an unknown outcome
 	write bool          // sessionWrite: wrapped in KVORUM.SEQ when sessions are on
 	block time.Duration // blocking commands: the server-side timeout; 0 waits forever; -1 not blocking
 
-	// The session write's binding (see session.go): sid 0 is unbound.
-	sid, seq int64
-	maybeAt  string // the node a send under sid went to that may have applied it; "" if none
+	// The session write's binding (see session.go): sid 0 is unbound;
+	// floor is the one it was bound with, sent with every send of it.
+	sid, seq, floor int64
+	maybeAt         string // the node a send under sid went to that may have applied it; "" if none
 
 	reply resp.Value // the final reply, once settled
 	err   error      // the command's error, once settled
@@ -57,7 +57,6 @@ func (cmd *command) init(args []any, buf []byte, scratch []resp.Value) ([]byte, 
 	start := len(buf)
 	buf = resp.AppendValue(buf, resp.Array(vals...))
 	cmd.enc = buf[start:len(buf):len(buf)]
-	cmd.plain = cmd.enc
 	clear(vals) // drop references to the arguments
 	return buf, vals[:0], nil
 }

@@ -14,9 +14,13 @@ import (
 // conn is one connection to a node. It is used by one call at a time (the
 // pool hands it out exclusively).
 type conn struct {
-	nc  net.Conn
-	rd  *resp.Reader
-	buf []byte // the batch being written
+	nc   net.Conn
+	rd   *resp.Reader
+	buf  []byte // the batch being written
+	ends []int  // where each command's bytes end in buf
+	// frames: the node takes a pipeline's session writes as one
+	// KVORUM.SEQS frame (it named the command when asked at dial).
+	frames bool
 
 	// interrupted is set when a context's end cut into an exchange (its
 	// socket deadline was forced into the past): the connection must not be
@@ -54,14 +58,20 @@ func dial(ctx context.Context, addr string, o *Options) (*conn, error) {
 		setup = append(setup, &command{name: "HELLO", enc: resp.AppendCommand(nil, "HELLO", "3"), block: -1})
 	}
 	setup = append(setup, &command{name: "READWRITE", enc: resp.AppendCommand(nil, "READWRITE"), block: -1})
+	// Whether this node takes frames: a node of an earlier version, or
+	// plain Redis, answers COMMAND INFO with a null for a command it does
+	// not know (or an error), and is sent wrapped writes only.
+	probe := &command{name: "COMMAND", enc: resp.AppendCommand(nil, "COMMAND", "INFO", seqsCommand), block: -1}
+	setup = append(setup, probe)
 	_, answered, err := cn.exchange(ctx, setup, o.DialTimeout, o.DialTimeout)
 	if err == nil && answered < len(setup) {
 		err = errors.New("connection closed during setup")
 	}
 	for _, cmd := range setup[:answered] {
-		// READWRITE is advisory: a server without it (plain Redis says it
-		// has no cluster support) still serves the client.
-		if err == nil && cmd.reply.IsError() && cmd.name != "READWRITE" {
+		// READWRITE and the probe are advisory: a server without them
+		// (plain Redis says it has no cluster support) still serves the
+		// client.
+		if err == nil && cmd.reply.IsError() && cmd != probe && cmd.name != "READWRITE" {
 			err = fmt.Errorf("%s refused: %w", cmd.name, resp.AsError(cmd.reply))
 		}
 	}
@@ -69,7 +79,14 @@ func dial(ctx context.Context, addr string, o *Options) (*conn, error) {
 		nc.Close()
 		return nil, err
 	}
+	cn.frames = namesCommand(probe.reply)
 	return cn, nil
+}
+
+// namesCommand reports whether v, a reply to COMMAND INFO name, describes
+// the command: an array holding one array, not a null.
+func namesCommand(v resp.Value) bool {
+	return v.Kind() == resp.KindArray && v.Len() == 1 && v.Elems()[0].Kind() == resp.KindArray && !v.Elems()[0].IsNull()
 }
 
 // exchange writes the commands' requests in one write and reads one reply
@@ -92,25 +109,21 @@ func (cn *conn) exchange(ctx context.Context, cmds []*command, wt, rt time.Durat
 	}
 	dl, hasDL := ctx.Deadline()
 	var buf []byte
-	if len(cmds) == 1 {
+	ends := cn.ends[:0]
+	if len(cmds) == 1 && cmds[0].sid == 0 {
 		buf = cmds[0].enc
+		ends = append(ends, len(buf))
 	} else {
-		buf = cn.buf[:0]
-		for _, c := range cmds {
-			buf = append(buf, c.enc...)
-		}
+		buf, ends = appendStamped(cn.buf[:0], ends, cmds, cn.frames)
 		cn.buf = buf
 	}
+	cn.ends = ends
 	if err := cn.nc.SetWriteDeadline(deadline(wt, dl, hasDL)); err != nil {
 		return 0, 0, err
 	}
 	n, err := cn.nc.Write(buf)
 	if err != nil {
-		for _, c := range cmds {
-			if n < len(c.enc) {
-				break
-			}
-			n -= len(c.enc)
+		for sent < len(ends) && ends[sent] <= n {
 			sent++
 		}
 		return sent, 0, ctxErr(ctx, err)

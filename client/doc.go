@@ -34,7 +34,10 @@
 //
 // On its first write the client opens a session (KVORUM.SESSION OPEN,
 // answered with an id the whole cluster shares) and sends each write as
-// KVORUM.SEQ id seq floor command args...: seq numbers the client's
+// KVORUM.SEQ id seq floor command args..., or the writes of a pipeline as
+// one frame, KVORUM.SEQS id first floor count followed by the writes as
+// given (to a node that names KVORUM.SEQS in COMMAND INFO, which the
+// client asks at dial): seq numbers the client's
 // writes from 1, each write of a pipeline its own; floor is the lowest seq
 // whose reply the client has not yet received (the next seq if none is in
 // flight), so the cluster may forget the replies below it. A write keeps

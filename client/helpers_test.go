@@ -103,6 +103,8 @@ func (f *faulty) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	switch {
 	case name == "READWRITE":
 		return resp.Now(resp.OK())
+	case name == "COMMAND":
+		return resp.Now(clienttest.CommandInfo())
 	case name == "KVORUM.SESSION":
 		return f.next.Serve(c, args)
 	}
@@ -153,7 +155,8 @@ func (w waiter) Wait() resp.Value {
 }
 
 // counting counts the requests a handler serves, but for KVORUM.SESSION
-// ones (sessions counts those) and the READWRITE of each new connection.
+// ones (sessions counts those) and the READWRITE and COMMAND INFO of each
+// new connection.
 type counting struct {
 	next     resp.Handler
 	mu       sync.Mutex
@@ -168,7 +171,7 @@ func (h *counting) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	switch {
 	case strings.EqualFold(inner[0].Text(), "KVORUM.SESSION"):
 		h.sessions++
-	case strings.EqualFold(inner[0].Text(), "READWRITE"):
+	case strings.EqualFold(inner[0].Text(), "READWRITE"), strings.EqualFold(inner[0].Text(), "COMMAND"):
 	default:
 		h.n++
 		if len(inner) > 1 {

@@ -62,7 +62,6 @@ func (p *Pipeline) Exec(ctx context.Context) ([]resp.Value, error) {
 		cmd := &cmds[i]
 		if cmd.err == nil {
 			cmd.enc = buf[start:ends[i]:ends[i]]
-			cmd.plain = cmd.enc
 			ptrs = append(ptrs, cmd)
 		}
 		start = ends[i]

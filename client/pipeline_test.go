@@ -77,6 +77,8 @@ func TestPipeline_PartialRedirect(t *testing.T) {
 			return store.Serve(c, args) // opened while it led
 		case strings.EqualFold(args[0].Text(), "READWRITE"):
 			return resp.Now(resp.OK())
+		case strings.EqualFold(args[0].Text(), "COMMAND"):
+			return store.Serve(c, args)
 		}
 		if served.Add(1) > 300 {
 			return resp.Now(redirect)

@@ -21,6 +21,12 @@ const (
 	// application's on a repeat. floor is the lowest seq whose reply the
 	// client has not received: the server may forget the replies below it.
 	seqCommand = "KVORUM.SEQ"
+	// seqsCommand: KVORUM.SEQS id first floor count, with no reply of its
+	// own, stamps the next count requests of the connection as KVORUM.SEQ
+	// would with seqs first, first+1, ...: a pipeline's writes go with
+	// four fewer arguments each. Sent only on a connection whose server
+	// named it in COMMAND INFO (dial).
+	seqsCommand = "KVORUM.SEQS"
 	// codeNoSession starts the error reply to KVORUM.SEQ when the session
 	// is unknown or expired: nothing was applied.
 	codeNoSession = resp.CodeNoSession
@@ -95,21 +101,21 @@ func (s *sessions) current(ctx context.Context, done <-chan struct{}, open func(
 	}
 }
 
-// bind gives each of cmds the next sequence number of session id and
-// returns the floor to send with them. It reports false if id is no
-// longer the open session.
-func (s *sessions) bind(id int64, cmds []*command) (floor int64, ok bool) {
+// bind gives each of cmds the next sequence number of session id and the
+// floor to send with them. It reports false if id is no longer the open
+// session.
+func (s *sessions) bind(id int64, cmds []*command) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id == 0 || s.id != id {
-		return 0, false
+		return false
 	}
 	for _, cmd := range cmds {
-		cmd.sid, cmd.seq = id, s.next
+		cmd.sid, cmd.seq, cmd.floor = id, s.next, s.base
 		s.next++
 		s.settled = append(s.settled, false)
 	}
-	return s.base, true
+	return true
 }
 
 // release marks the bindings of cmds to the open session settled: their
@@ -154,7 +160,7 @@ func (s *sessions) shut() int64 {
 }
 
 // bindSession binds the unbound writes of pending to the open session,
-// opening one if there is none, and wraps their requests in KVORUM.SEQ.
+// opening one if there is none; the exchange stamps them (appendStamped).
 // If no session can be opened (the context ended, the client closed,
 // MaxRetries ran out) it fails those writes with a *RetryError and returns
 // the rest of pending; if the server refused sessions, they and every
@@ -190,8 +196,7 @@ func (c *Client) bindSession(ctx context.Context, pending []*command, tries *att
 			}
 			return pending
 		}
-		if floor, ok := c.sess.bind(id, unbound); ok {
-			wrap(unbound, id, floor)
+		if c.sess.bind(id, unbound) {
 			return pending
 		}
 		// The session was lost between current and bind: open another.
@@ -222,42 +227,80 @@ func failUnbound(pending []*command, tries *attempts, err error) []*command {
 // element, the bulk string KVORUM.SEQ.
 const seqPrefix = "\r\n$10\r\n" + seqCommand + "\r\n"
 
-// wrapOverhead bounds the bytes KVORUM.SEQ id seq floor adds to a request.
-const wrapOverhead = 24 + len(seqPrefix) + 3*26
+// framePrefix is a frame header's array header and first element.
+const framePrefix = "*5\r\n$11\r\n" + seqsCommand + "\r\n"
 
-// wrap sets the request of each of cmds (bound to session id) to
-// KVORUM.SEQ id seq floor followed by the command's own elements, all in
-// one new buffer.
-func wrap(cmds []*command, id, floor int64) {
-	size := 0
-	for _, cmd := range cmds {
-		size += len(cmd.plain) + wrapOverhead
-	}
-	buf := make([]byte, 0, size)
-	for _, cmd := range cmds {
-		start := len(buf)
-		buf = append(buf, '*')
-		buf = strconv.AppendInt(buf, int64(cmd.argc+4), 10)
-		buf = append(buf, seqPrefix...)
-		for _, n := range [3]int64{id, cmd.seq, floor} {
-			var num [20]byte
-			digits := strconv.AppendInt(num[:0], n, 10)
-			buf = append(buf, '$')
-			buf = strconv.AppendInt(buf, int64(len(digits)), 10)
-			buf = append(buf, '\r', '\n')
-			buf = append(buf, digits...)
-			buf = append(buf, '\r', '\n')
+// appendStamped appends the requests of cmds to buf, each session write
+// stamped with its session, seq and floor, and returns buf and, in ends,
+// where each command's bytes end. A run of two or more writes of one
+// session with consecutive seqs and one floor (a pipeline bound together)
+// goes as one frame when frames is set, KVORUM.SEQS id first floor count
+// and the writes as the caller gave them; any other session write goes
+// wrapped, KVORUM.SEQ id seq floor command... A frame's header is counted
+// in its first write's bytes, as it is of no use without them.
+func appendStamped(buf []byte, ends []int, cmds []*command, frames bool) ([]byte, []int) {
+	for i := 0; i < len(cmds); {
+		cmd := cmds[i]
+		n := 1
+		for frames && cmd.sid != 0 && i+n < len(cmds) && sameFrame(cmds[i+n-1], cmds[i+n]) {
+			n++
 		}
-		hdr := bytes.IndexByte(cmd.plain, '\n') + 1 // plain's "*argc\r\n"
-		buf = append(buf, cmd.plain[hdr:]...)
-		cmd.enc = buf[start:len(buf):len(buf)]
+		switch {
+		case cmd.sid == 0:
+			buf = append(buf, cmd.enc...)
+		case n == 1:
+			buf = appendWrapped(buf, cmd)
+		default:
+			buf = append(buf, framePrefix...)
+			for _, v := range [4]int64{cmd.sid, cmd.seq, cmd.floor, int64(n)} {
+				buf = appendBulkInt(buf, v)
+			}
+			for _, f := range cmds[i : i+n] {
+				buf = append(buf, f.enc...)
+				ends = append(ends, len(buf))
+			}
+			i += n
+			continue
+		}
+		ends = append(ends, len(buf))
+		i++
 	}
+	return buf, ends
+}
+
+// sameFrame reports whether b may follow a in one frame.
+func sameFrame(a, b *command) bool {
+	return b.sid == a.sid && b.seq == a.seq+1 && b.floor == a.floor
+}
+
+// appendWrapped appends cmd's request wrapped as KVORUM.SEQ id seq floor
+// followed by the command's own elements.
+func appendWrapped(buf []byte, cmd *command) []byte {
+	buf = append(buf, '*')
+	buf = strconv.AppendInt(buf, int64(cmd.argc+4), 10)
+	buf = append(buf, seqPrefix...)
+	for _, n := range [3]int64{cmd.sid, cmd.seq, cmd.floor} {
+		buf = appendBulkInt(buf, n)
+	}
+	hdr := bytes.IndexByte(cmd.enc, '\n') + 1 // enc's "*argc\r\n"
+	return append(buf, cmd.enc[hdr:]...)
+}
+
+// appendBulkInt appends n as a bulk string.
+func appendBulkInt(buf []byte, n int64) []byte {
+	var num [20]byte
+	digits := strconv.AppendInt(num[:0], n, 10)
+	buf = append(buf, '$')
+	buf = strconv.AppendInt(buf, int64(len(digits)), 10)
+	buf = append(buf, '\r', '\n')
+	buf = append(buf, digits...)
+	return append(buf, '\r', '\n')
 }
 
 // unbind drops a write's binding to a session the server no longer knows,
 // so that the next round binds it to a new one.
 func unbind(cmd *command) {
-	cmd.sid, cmd.seq, cmd.enc, cmd.maybeAt = 0, 0, cmd.plain, ""
+	cmd.sid, cmd.seq, cmd.floor, cmd.maybeAt = 0, 0, 0, ""
 }
 
 // openSession sends KVORUM.SESSION OPEN [ttl] through the retry loop and
@@ -304,5 +347,5 @@ func (c *Client) closeSession() {
 // and never wrapped.
 func plainCommand(args ...string) *command {
 	enc := resp.AppendCommand(nil, args...)
-	return &command{name: args[0], enc: enc, plain: enc, argc: len(args), safe: true, block: -1}
+	return &command{name: args[0], enc: enc, argc: len(args), safe: true, block: -1}
 }

@@ -21,8 +21,8 @@ func TestSessions_Floor(t *testing.T) {
 	cmds := make([]*command, 5)
 	for i := range cmds {
 		cmds[i] = &command{write: true}
-		if floor, ok := s.bind(id, cmds[i:i+1]); !ok || floor != 1 || cmds[i].seq != int64(i+1) {
-			t.Fatalf("bind #%d: floor %d, ok %v, seq %d; want floor 1, seq %d", i, floor, ok, cmds[i].seq, i+1)
+		if ok := s.bind(id, cmds[i:i+1]); !ok || cmds[i].floor != 1 || cmds[i].seq != int64(i+1) {
+			t.Fatalf("bind #%d: floor %d, ok %v, seq %d; want floor 1, seq %d", i, cmds[i].floor, ok, cmds[i].seq, i+1)
 		}
 	}
 	for _, step := range []struct {
@@ -39,37 +39,102 @@ func TestSessions_Floor(t *testing.T) {
 		}
 		s.release(rel)
 		probe := &command{write: true}
-		floor, _ := s.bind(id, []*command{probe})
+		s.bind(id, []*command{probe})
 		s.release([]*command{probe})
-		if floor != step.wantFloor {
-			t.Fatalf("after releasing %v: floor %d; want %d", step.release, floor, step.wantFloor)
+		if probe.floor != step.wantFloor {
+			t.Fatalf("after releasing %v: floor %d; want %d", step.release, probe.floor, step.wantFloor)
 		}
 	}
 	s.lost(7)
-	if _, ok := s.bind(7, []*command{{write: true}}); ok {
+	if s.bind(7, []*command{{write: true}}) {
 		t.Fatal("bind to a lost session succeeded")
 	}
 }
 
-// TestWrap: a wrapped request reads back as KVORUM.SEQ id seq floor
-// followed by the command's own elements, nested values intact.
-func TestWrap(t *testing.T) {
-	cmd, err := newCommand([]any{"SET", "k", map[string]any{"a": []any{1, "x"}}})
-	if err != nil {
-		t.Fatal(err)
+// TestStamped: a lone session write goes wrapped, KVORUM.SEQ id seq floor
+// followed by the command's own elements (nested values intact); a run of
+// one session's consecutive seqs under one floor goes as one KVORUM.SEQS
+// frame where the connection takes frames, and wrapped one by one where
+// it does not; a write without a session goes as the caller gave it. ends
+// marks each command's last byte, a frame's header counted in its first.
+func TestStamped(t *testing.T) {
+	mk := func(sid, seq, floor int64, args ...any) *command {
+		cmd, err := newCommand(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.sid, cmd.seq, cmd.floor = sid, seq, floor
+		return cmd
 	}
-	cmd.sid, cmd.seq = 12, 34
-	wrap([]*command{cmd}, 12, 30)
-	got, err := resp.NewReader(bufio.NewReader(bytes.NewReader(cmd.enc)), resp.Limits{}).ReadValue()
-	if err != nil {
-		t.Fatal(err)
+	nested := []any{"SET", "k", map[string]any{"a": []any{1, "x"}}}
+	cmds := []*command{
+		mk(12, 34, 30, nested...),
+		mk(12, 35, 30, "INCR", "n"),
+		mk(12, 36, 30, "INCR", "n"),
+		mk(0, 0, 0, "GET", "n"),    // no session: plain
+		mk(12, 37, 30, "DEL", "k"), // alone after the GET: wrapped
+		mk(12, 40, 31, "DEL", "a"), // not the next seq: wrapped
+		mk(12, 41, 32, "DEL", "b"), // another floor: wrapped
 	}
-	plain, _ := resp.NewReader(bufio.NewReader(bytes.NewReader(cmd.plain)), resp.Limits{}).ReadValue()
-	want := append([]resp.Value{resp.BulkString("KVORUM.SEQ"), resp.BulkString("12"), resp.BulkString("34"), resp.BulkString("30")}, plain.Elems()...)
-	if !resp.Equal(got, resp.Array(want...)) {
-		t.Fatalf("wrapped %v; want %v", got, resp.Array(want...))
+	elems := func(cmd *command) []resp.Value {
+		v, err := resp.NewReader(bufio.NewReader(bytes.NewReader(cmd.enc)), resp.Limits{}).ReadValue()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Elems()
 	}
-	if len(cmd.enc) > len(cmd.plain)+wrapOverhead {
-		t.Fatalf("wrapper of %d bytes exceeds wrapOverhead %d", len(cmd.enc)-len(cmd.plain), wrapOverhead)
+	bulk := func(s ...string) []resp.Value {
+		var out []resp.Value
+		for _, x := range s {
+			out = append(out, resp.BulkString(x))
+		}
+		return out
+	}
+	wrapped := func(cmd *command, id, seq, floor string) resp.Value {
+		return resp.Array(append(bulk("KVORUM.SEQ", id, seq, floor), elems(cmd)...)...)
+	}
+	for _, frames := range []bool{true, false} {
+		var want []resp.Value
+		if frames {
+			want = append(want, resp.Array(bulk("KVORUM.SEQS", "12", "34", "30", "3")...),
+				resp.Array(elems(cmds[0])...), resp.Array(elems(cmds[1])...), resp.Array(elems(cmds[2])...))
+		} else {
+			want = append(want, wrapped(cmds[0], "12", "34", "30"), wrapped(cmds[1], "12", "35", "30"), wrapped(cmds[2], "12", "36", "30"))
+		}
+		want = append(want, resp.Array(elems(cmds[3])...), wrapped(cmds[4], "12", "37", "30"),
+			wrapped(cmds[5], "12", "40", "31"), wrapped(cmds[6], "12", "41", "32"))
+		buf, ends := appendStamped(nil, nil, cmds, frames)
+		if len(ends) != len(cmds) || ends[len(ends)-1] != len(buf) {
+			t.Fatalf("frames %v: ends %v for %d commands in %d bytes", frames, ends, len(cmds), len(buf))
+		}
+		rd := resp.NewReader(bufio.NewReader(bytes.NewReader(buf)), resp.Limits{})
+		var got []resp.Value
+		for range want {
+			v, err := rd.ReadValue()
+			if err != nil {
+				t.Fatalf("frames %v: reading request %d back: %v", frames, len(got), err)
+			}
+			got = append(got, v)
+		}
+		for i := range want {
+			if !resp.Equal(got[i], want[i]) {
+				t.Fatalf("frames %v: request %d is %v; want %v", frames, i, got[i], want[i])
+			}
+		}
+		// The frame's header and first write end together; every command's
+		// bytes end where the next request starts.
+		off := 0
+		for i, cmd := range cmds {
+			size := len(cmd.enc)
+			if i == 0 && frames {
+				size = ends[0]
+			} else if cmd.sid != 0 && !(frames && i < 3) {
+				size = len(appendWrapped(nil, cmd))
+			}
+			if ends[i]-off != size {
+				t.Fatalf("frames %v: command %d takes %d bytes; want %d", frames, i, ends[i]-off, size)
+			}
+			off = ends[i]
+		}
 	}
 }

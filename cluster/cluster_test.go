@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -293,5 +294,39 @@ func TestCluster_GossipKeyKeepsStrangersOut(t *testing.T) {
 	}
 	if err := (cluster.Config{NodeID: "x", ClientAddr: ":1", RaftAddr: ":2", GossipKeys: [][]byte{[]byte("short")}}).Validate(); err == nil {
 		t.Fatal("a 5-byte gossip key was accepted")
+	}
+}
+
+// Raft reads back each entry it stores, the leader to replicate it and a
+// follower to apply it; the log cache in front of the store serves those
+// reads, so under a steady write load raft_log_reads stays far below the
+// entries each node wrote (without the cache it is at least as many).
+func TestCluster_RecentEntriesAreReadFromTheCache(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	cn := resptest.Dial(t, leader.ClientAddr())
+	defer cn.Close()
+	for i := range 300 {
+		if v := cn.Do(t, "SET", fmt.Sprint("k", i), "v"); v.IsError() {
+			t.Fatalf("SET: %v", v)
+		}
+	}
+	raftField := func(n *testcluster.Node, name string) int {
+		info := resptest.Do(t, n.ClientAddr(), "INFO", "raft").Text()
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, name+":"); ok {
+				x, _ := strconv.Atoi(v)
+				return x
+			}
+		}
+		t.Fatalf("INFO raft of %s has no %s: %q", n.Cfg.NodeID, name, info)
+		return 0
+	}
+	for _, n := range c.Nodes {
+		entries, reads := raftField(n, "raft_log_entries"), raftField(n, "raft_log_reads")
+		t.Logf("%s: %d entries written, %d read back from the store", n.Cfg.NodeID, entries, reads)
+		if entries < 300 || reads > entries/4 {
+			t.Errorf("%s read %d entries back from its log store after writing %d; want at most a quarter", n.Cfg.NodeID, reads, entries)
+		}
 	}
 }

@@ -130,6 +130,7 @@ func (n *Node) raftInfo() []string {
 		"raft_num_peers:" + st["num_peers"],
 		"raft_log_writes:" + strconv.FormatUint(writes, 10),
 		"raft_log_entries:" + strconv.FormatUint(entries, 10),
+		"raft_log_reads:" + strconv.FormatUint(n.logs.reads.Load(), 10),
 		"raft_entries_per_write:" + strconv.FormatFloat(perWrite, 'f', 2, 64),
 		"raft_proposed_batches:" + strconv.FormatUint(batches, 10),
 		"raft_proposed_commands:" + strconv.FormatUint(commands, 10),

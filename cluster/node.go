@@ -135,7 +135,12 @@ func New(cfg Config) (_ *Node, err error) {
 	n.members = newRegistry()
 	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive, Items: true})
 
-	n.raft, err = raft.NewRaft(n.raftConfig(), timedFSM{n.fsm, &n.cycle}, n.logs, n.logs, n.snaps, n.trans)
+	// Raft reads each new entry back; the cache serves those reads (store.go).
+	logs, err := raft.NewLogCache(logCacheEntries, n.logs)
+	if err != nil {
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	n.raft, err = raft.NewRaft(n.raftConfig(), timedFSM{n.fsm, &n.cycle}, logs, n.logs, n.snaps, n.trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}

@@ -58,6 +58,18 @@ func (e *LogStoreMismatchError) evidence() string {
 	return filepath.Join(e.Dir, "raft.db") + " without " + walSubdir + "/"
 }
 
+// logCacheEntries is how many of the newest log entries raft reads from
+// memory rather than the log store. Raft reads back every entry it has
+// just stored: the leader to send it to each follower (and the one before
+// it, for its term), a follower to apply it once committed; from bolt each
+// read is a transaction and a msgpack decode of the whole batch
+// (docs/BENCHMARKS.md, "Write-path accounting"). With one batch in flight
+// a few entries would do; 16 leave room for a follower a little behind.
+// The cache holds the entries' own bytes (no copy), so it keeps the 16
+// newest entries alive: about 1 MB each at most (maxBatchBytes), unless
+// one write is larger on its own.
+const logCacheEntries = 16
+
 // countingStore is the node's Raft storage: the log store, wrapped to
 // count disk writes (INFO's raft section shows entries per write, the proof
 // that group commit works), and the stable store. Close closes both.
@@ -66,11 +78,19 @@ type countingStore struct {
 	raft.StableStore
 	writes     atomic.Uint64
 	entries    atomic.Uint64
+	reads      atomic.Uint64 // entries raft read back from the store, not the cache
 	writeNanos atomic.Uint64 // time in the log store's writes (accounting.go)
 	closers    []io.Closer   // in closing order
 }
 
 func (s *countingStore) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l}) }
+
+// GetLog counts the entries raft reads from the store itself: those older
+// than the cache in front of it holds (logCacheEntries).
+func (s *countingStore) GetLog(index uint64, l *raft.Log) error {
+	s.reads.Add(1)
+	return s.LogStore.GetLog(index, l)
+}
 
 func (s *countingStore) StoreLogs(logs []*raft.Log) error {
 	start := time.Now()

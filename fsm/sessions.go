@@ -15,11 +15,15 @@ import (
 // that was applied answers the first application's reply (for a pop: the
 // same item) instead of applying again.
 //
-// A write is wrapped rather than stamped from connection state, so that a
-// resend needs nothing but the request itself, on any connection to any
-// node: KVORUM.SEQ id seq floor command args... The client says with floor
-// which replies it has received (every seq below floor), and the session
-// forgets those: its memory is bounded by the client's writes in flight.
+// Each write carries its own stamp rather than taking it from connection
+// state, so that a resend needs nothing but the request itself, on any
+// connection to any node: KVORUM.SEQ id seq floor command args... (The
+// front door also takes a pipeline's writes as one frame, KVORUM.SEQS id
+// first floor count, whose stamps are explicit in its header; it hands
+// each on to the log as the wrapped request it stands for.) The client
+// says with floor which replies it has received (every seq below floor),
+// and the session forgets those: its memory is bounded by the client's
+// writes in flight.
 // Sessions live in the State, so snapshots and every replica carry them,
 // and they expire after an idle time measured in log time (the leader's
 // clock stamped in each entry), identically everywhere.

@@ -103,6 +103,8 @@ func (r *Replica) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 		return resp.Now(info("slave", term))
 	case "READWRITE":
 		return resp.Now(resp.OK())
+	case "COMMAND":
+		return resp.Now(CommandInfo())
 	case "CLUSTER":
 		if len(args) == 2 && strings.EqualFold(args[1].Text(), "SHARDS") {
 			return resp.Now(shards(host, p))

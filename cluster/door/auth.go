@@ -37,8 +37,8 @@ const maxAuthDelay = time.Second
 
 // authorize returns the refusal of cmd for s's user, if any: -NOAUTH before
 // authentication, -NOPERM for a command or key the user may not use.
-// Commands flagged NoAuth (AUTH, HELLO, QUIT) pass; KVORUM.SEQ is checked
-// by the command it wraps (sessions.go).
+// Commands flagged NoAuth (AUTH, HELLO, QUIT) pass; KVORUM.SEQ and a
+// KVORUM.SEQS frame are checked by the commands they stamp (sessions.go).
 func (d *Door) authorize(s *session, cmd *Command, args []resp.Value) (resp.Value, bool) {
 	if cmd.has(NoAuth) {
 		return resp.Value{}, true
@@ -47,7 +47,7 @@ func (d *Door) authorize(s *session, cmd *Command, args []resp.Value) (resp.Valu
 	switch {
 	case s.user == nil:
 		return errNoAuth, false
-	case s.user.everything || cmd.Name == fsm.SeqCommand:
+	case s.user.everything || cmd.Name == fsm.SeqCommand || cmd.Name == seqsCommand:
 		return resp.Value{}, true
 	}
 	return s.user.permit(cmd, args)

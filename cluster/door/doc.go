@@ -129,7 +129,7 @@
 // # Plain clients and the end of a leadership
 //
 // A connection is plain until it sends an Aware command (READONLY,
-// READWRITE, CLUSTER, KVORUM.SEQ): its client cannot follow -MOVED. The
+// READWRITE, CLUSTER, KVORUM.SEQ, KVORUM.SEQS): its client cannot follow -MOVED. The
 // first leader's command a plain connection is served binds it to that
 // leadership (Door.lead, tenure.go); when the leadership ends the door
 // closes it at once, as Sentinel's failover closes a demoted master's
@@ -174,7 +174,10 @@
 //
 // A client that must be able to resend a write wraps it as KVORUM.SEQ id
 // seq floor command... (fsm/sessions.go keeps, per session, the replies not
-// yet acknowledged, and answers a repeated (id, seq) with the first one).
+// yet acknowledged, and answers a repeated (id, seq) with the first one),
+// or sends a pipeline of writes as one frame, KVORUM.SEQS id first floor
+// count and count plain requests, which the door serves as the wrapped
+// requests they stand for (the header has no reply of its own).
 // The door routes the wrapped request by the command inside it
 // (sessions.go): a write, and each attempt of a blocking pop, is proposed
 // wrapped; EXEC wraps its entry, one seq for the transaction; reads and

@@ -47,6 +47,7 @@ type Door struct {
 	store    Store
 	fsm      *fsm.FSM
 	reg      *Registry
+	seqCmd   *Command  // KVORUM.SEQ's row: a framed write is counted as the wrapped one it stands for
 	seqStats *cmdStats // KVORUM.SEQ's commandstats, which a session write's failure counts against
 	log      *slog.Logger
 	cfg      Config
@@ -93,7 +94,8 @@ func New(cfg Config) *Door {
 		panic(err)
 	}
 	d.reg = reg
-	d.seqStats = reg.Lookup([]byte("KVORUM.SEQ")).stats
+	d.seqCmd = reg.Lookup([]byte(fsm.SeqCommand))
+	d.seqStats = d.seqCmd.stats
 	d.proxies = newProxies(d.leaderAddr, bg)
 	users := cfg.Users
 	if users == nil {
@@ -160,6 +162,10 @@ type session struct {
 	// executed. A read runs when its turn comes in the pipeline, so a write
 	// behind it must not enter the log before then, or the read would see it.
 	reads int
+	// frame is the session frame in progress (KVORUM.SEQS, sessions.go);
+	// seqArgs the scratch its writes are stamped in.
+	frame   frame
+	seqArgs []resp.Value
 }
 
 func sessionOf(c *resp.Conn) *session {
@@ -176,9 +182,17 @@ func sessionOf(c *resp.Conn) *session {
 func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	start := time.Now()
 	s := sessionOf(c)
+	if s.frame.left > 0 {
+		return d.serveFramed(c, s, args, start)
+	}
 	cmd, refused, ok := d.check(s, args)
 	if !ok {
 		d.countRefused(args) // rejected_calls, not total_commands_processed, as in Redis
+		if isFrameHeader(args) {
+			// Its writes follow in the pipeline and must not be served
+			// bare; the client expects no reply of a header: end here.
+			c.CloseAfterReply()
+		}
 		return refused
 	}
 	d.countRequest(start)

@@ -1,7 +1,9 @@
 package door_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kvorum/kvorum/internal/resptest"
 	"github.com/kvorum/kvorum/resp"
@@ -71,5 +73,81 @@ func TestSessions_BlockingPopResend(t *testing.T) {
 	}
 	if v := resptest.Do(t, addr, "KVORUM.SEQ", id, "2", "2", "BLPOP", "q", "0.05"); !v.IsNull() {
 		t.Fatalf("the next seq on an empty list = %v, want a timeout", v)
+	}
+}
+
+// pipeline writes the requests in one write on cn and reads want replies,
+// failing t if they do not come within 10s.
+func pipeline(t *testing.T, cn *resptest.Conn, want int, reqs ...[]string) []resp.Value {
+	t.Helper()
+	var buf []byte
+	for _, r := range reqs {
+		buf = resp.AppendCommand(buf, r...)
+	}
+	cn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := cn.Write(buf); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	out := make([]resp.Value, want)
+	for i := range out {
+		v, err := cn.ReadValue()
+		if err != nil {
+			t.Fatalf("reply %d of %d: %v", i+1, want, err)
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// A KVORUM.SEQS frame stamps the requests after it with consecutive seqs:
+// each answers as its wrapped twin would (the header answers nothing), a
+// resent frame applies nothing again, and the request after the frame is
+// bare again. A refused header closes the connection before the writes it
+// announced can be served bare; a frame cannot stamp a stamp.
+func TestSessions_FramedWritesApplyOnce(t *testing.T) {
+	t.Parallel()
+	_, addr := startDoor(t)
+	id := resptest.Do(t, addr, "KVORUM.SESSION", "OPEN").Text()
+	incr := []string{"INCR", "n"}
+	// The GET is served bare, so the resend reads the value as it is now.
+	for send, want := range []string{`[1, 2, 2, 3, "PONG"]`, `[1, 2, 3, 3, "PONG"]`} {
+		cn := resptest.Dial(t, addr)
+		got := pipeline(t, cn, 5, []string{"KVORUM.SEQS", id, "1", "1", "4"}, incr, incr, []string{"GET", "n"}, incr, []string{"PING"})
+		cn.Close()
+		if s := resp.Array(got...).String(); s != want {
+			t.Fatalf("send %d of the frame: %s; want %s", send+1, s, want)
+		}
+	}
+	if v := resptest.Do(t, addr, "KVORUM.SEQ", id, "2", "1", "INCR", "n"); v.Int() != 2 {
+		t.Fatalf("seq 2 wrapped after the frame = %v; want the frame's reply 2", v)
+	}
+	if v := resptest.Do(t, addr, "GET", "n"); v.Text() != "3" {
+		t.Fatalf("GET n = %v; want 3: the frame applied once", v)
+	}
+
+	cn := resptest.Dial(t, addr)
+	defer cn.Close()
+	got := pipeline(t, cn, 2, []string{"KVORUM.SEQS", id, "5", "5", "1"}, []string{"KVORUM.SEQ", id, "6", "5", "INCR", "n"}, incr)
+	if !got[0].IsError() || !strings.Contains(got[0].Text(), "cannot be stamped") || got[1].Int() != 4 {
+		t.Fatalf("a stamp in a frame, then a bare INCR: %v; want the nesting error, then 4", got)
+	}
+	for _, bad := range [][]string{
+		{"KVORUM.SEQS", id, "7", "7", "0"},
+		{"KVORUM.SEQS", id, "7", "7", "65537"},
+		{"KVORUM.SEQS", id, "x", "7", "1"},
+		{"KVORUM.SEQS", id, "7", "7"},
+	} {
+		cn := resptest.Dial(t, addr)
+		got := pipeline(t, cn, 1, bad, incr, incr)
+		if !got[0].IsError() {
+			t.Fatalf("%v = %v; want an error", bad, got[0])
+		}
+		if v, err := cn.ReadValue(); err == nil {
+			t.Fatalf("after the refused %v the connection answered %v; want it closed", bad, v)
+		}
+		cn.Close()
+	}
+	if v := resptest.Do(t, addr, "GET", "n"); v.Text() != "4" {
+		t.Fatalf("GET n = %v; want 4: no write after a refused header was served", v)
 	}
 }
