@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -101,29 +102,42 @@ func (c *counters) worker(ctx context.Context, seeds []string, id int, seed uint
 	}
 }
 
-// smartWorker sends INCRs through cl (sessions on) until ctx ends, each
-// with 10 s of its own, so the run's end stops it between calls and never
-// cuts one off. It resends nothing itself: the client resends a cut-off
-// INCR under its session, which applies it once, so only a call that ends
-// with client.ErrUnknownOutcome leaves the count uncertain, and with none
-// checkCounter's bounds meet: the final value must equal the acknowledged
-// INCRs. Any other error (a *client.RetryError) means not applied.
+// smartWorker sends INCRs through cl (sessions on) until ctx ends, in
+// pipelines of 1 to 4 (a pipeline's writes go as one KVORUM.SEQS frame),
+// each with 10 s of its own, so the run's end stops it between calls and
+// never cuts one off. It resends nothing itself: the client resends a
+// cut-off INCR under its session, which applies it once, so only an INCR
+// that ends with client.ErrUnknownOutcome leaves the count uncertain, and
+// with none checkCounter's bounds meet: the final value must equal the
+// acknowledged INCRs. Any other error (a *client.RetryError) means not
+// applied.
 func (c *counters) smartWorker(ctx context.Context, cl *client.Client, id int, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 400+uint64(id)))
 	for ctx.Err() == nil {
-		key := c.key(rng.IntN(c.keys))
-		opCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // not cut off by the run's end
-		v, err := cl.Do(opCtx, "INCR", key)
-		cancel()
-		o := smartOutcome(err)
-		if err != nil {
-			c.mu.Lock()
-			if len(c.errs) < 10 {
-				c.errs = append(c.errs, fmt.Sprintf("%.3fs INCR %s: %v", time.Since(c.began).Seconds(), key, err))
-			}
-			c.mu.Unlock()
+		keys := make([]string, 1+rng.IntN(4))
+		p := cl.Pipeline()
+		for i := range keys {
+			keys[i] = c.key(rng.IntN(c.keys))
+			p.Do("INCR", keys[i])
 		}
-		c.record(key, o, v.Int())
+		opCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // not cut off by the run's end
+		vals, err := p.Exec(opCtx)
+		cancel()
+		for i, key := range keys {
+			err := err
+			var pe *client.PipelineError
+			if errors.As(err, &pe) {
+				err = pe.Errs[i]
+			}
+			if err != nil {
+				c.mu.Lock()
+				if len(c.errs) < 10 {
+					c.errs = append(c.errs, fmt.Sprintf("%.3fs INCR %s: %v", time.Since(c.began).Seconds(), key, err))
+				}
+				c.mu.Unlock()
+			}
+			c.record(key, smartOutcome(err), vals[i].Int())
+		}
 		time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond) // pacing
 	}
 }
