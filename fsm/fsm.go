@@ -207,28 +207,32 @@ func (f *FSM) runItems(c *Ctx, size int) ([]resp.Value, bool) {
 // ends at its first array; one of another shape answers an error alone.
 // It reports false if the body ends or breaks before an item's array.
 func (f *FSM) nextItem(c *Ctx) (resp.Value, bool) {
-	var v [5]resp.Value
+	var ints [4]int64
 	n := 0
-	for ; n < len(v); n++ {
-		var err error
-		if v[n], err = f.rd.ReadValue(); err != nil {
+	for {
+		x, isInt, err := f.rd.ReadInt()
+		switch {
+		case err != nil, isInt && n == len(ints):
 			return resp.Value{}, false
+		case isInt:
+			ints[n] = x
+			n++
+			continue
 		}
-		if v[n].Kind() != resp.KindInt {
-			break
-		}
+		break
 	}
+	v, err := f.rd.ReadValue()
 	switch {
-	case n == len(v):
+	case err != nil:
 		return resp.Value{}, false
-	case v[n].Kind() != resp.KindArray || v[n].Len() == 0:
+	case v.Kind() != resp.KindArray || v.Len() == 0:
 		return errBatchItem, true
 	case n == 1:
-		c.Mode = resp.Mode(v[0].Int())
-		return f.run(c, v[1].Elems()), true
+		c.Mode = resp.Mode(ints[0])
+		return f.run(c, v.Elems()), true
 	case n == 4:
-		c.Mode = resp.Mode(v[0].Int())
-		return f.table.applySeq(c, v[1].Int(), v[2].Int(), v[2].Int()-v[3].Int(), v[4].Elems()), true
+		c.Mode = resp.Mode(ints[0])
+		return f.table.applySeq(c, ints[1], ints[2], ints[2]-ints[3], v.Elems()), true
 	}
 	return errBatchItem, true
 }

@@ -85,6 +85,33 @@ func (r *Reader) Buffered() int { return r.br.Buffered() }
 // malformed or over-limit frame.
 func (r *Reader) ReadValue() (Value, error) { return r.readValue(0) }
 
+// ReadInt reads the next value if it is an integer (ok), without building
+// a Value; if the next value is of another kind it reads nothing. The log's
+// batch items open with a few integers (fsm.AppendBatchItem), read on
+// every replica for every write. Errors are ReadValue's.
+func (r *Reader) ReadInt() (n int64, ok bool, err error) {
+	b, err := r.br.Peek(1)
+	if err != nil {
+		return 0, false, err
+	}
+	if b[0] != ':' {
+		return 0, false, nil
+	}
+	line, err := r.readLine(true)
+	switch {
+	case errors.Is(err, errLineTooLong):
+		return 0, false, protoErr("line too long")
+	case err == io.EOF:
+		return 0, false, io.ErrUnexpectedEOF
+	case err != nil:
+		return 0, false, err
+	}
+	if n, ok = parseInt(line[1:]); !ok {
+		return 0, false, protoErr(fmt.Sprintf("invalid integer %q", clip(line[1:])))
+	}
+	return n, true, nil
+}
+
 // ReadRequest parses one client request and returns its arguments, the
 // first being the command name. A request is an array of any values, a
 // simple or bulk string, or an inline line (split on whitespace, with

@@ -447,3 +447,33 @@ func TestReader_SetAllocs(t *testing.T) {
 		t.Errorf("parsing a SET request allocates %.2f times, want at most 2", allocs)
 	}
 }
+
+// ReadInt reads integers without building values and leaves any other
+// value for ReadValue; a malformed integer or a stream cut inside one is
+// an error, a clean end io.EOF.
+func TestReader_ReadInt(t *testing.T) {
+	r := NewReader(strings.NewReader(":7\r\n:-12\r\n*1\r\n$1\r\nx\r\n:9\r\n"), Limits{})
+	for _, want := range []int64{7, -12} {
+		if n, ok, err := r.ReadInt(); n != want || !ok || err != nil {
+			t.Fatalf("ReadInt = %d, %v, %v; want %d", n, ok, err, want)
+		}
+	}
+	if n, ok, err := r.ReadInt(); ok || err != nil {
+		t.Fatalf("ReadInt before an array = %d, %v, %v; want nothing read", n, ok, err)
+	}
+	if v, err := r.ReadValue(); err != nil || v.String() != `["x"]` {
+		t.Fatalf("the array after ReadInt's refusal = %v, %v", v, err)
+	}
+	if n, ok, err := r.ReadInt(); n != 9 || !ok || err != nil {
+		t.Fatalf("ReadInt = %d, %v, %v; want 9", n, ok, err)
+	}
+	if _, _, err := r.ReadInt(); err != io.EOF {
+		t.Fatalf("ReadInt at the end = %v; want io.EOF", err)
+	}
+	for in, want := range map[string]string{":x1\r\n": "invalid integer", ":12": "unexpected EOF", ":1\n": "expected"} {
+		_, _, err := NewReader(strings.NewReader(in), Limits{}).ReadInt()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadInt of %q = %v; want an error containing %q", in, err, want)
+		}
+	}
+}
