@@ -34,7 +34,8 @@ func startSoleNode(t *testing.T) *Node {
 // configuration announces that it applies them; with a server that does
 // not (an older version, mid rolling upgrade), or that gossip has not
 // described, it writes the older fsm.EntryBatch, which every version
-// applies.
+// applies. The run form of session writes inside EntryItems is gated the
+// same way, and needs both flags.
 func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
 	n := startSoleNode(t)
 	tenure := n.lead.current()
@@ -64,10 +65,13 @@ func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
 	for _, step := range []struct {
 		member *Member
 		want   fsm.EntryKind
+		runs   bool // the run form of session writes (fsm.ItemWriter)
 	}{
-		{nil, fsm.EntryBatch},
-		{&Member{ID: "old", RaftAddr: "127.0.0.1:1", ClientAddr: "127.0.0.1:2", Status: StatusAlive}, fsm.EntryBatch},
-		{&Member{ID: "old", RaftAddr: "127.0.0.1:1", ClientAddr: "127.0.0.1:2", Status: StatusAlive, Items: true}, fsm.EntryItems},
+		{nil, fsm.EntryBatch, false},
+		{&Member{ID: "old", RaftAddr: "127.0.0.1:1", ClientAddr: "127.0.0.1:2", Status: StatusAlive}, fsm.EntryBatch, false},
+		{&Member{ID: "old", RaftAddr: "127.0.0.1:1", ClientAddr: "127.0.0.1:2", Status: StatusAlive, Runs: true}, fsm.EntryBatch, false},
+		{&Member{ID: "old", RaftAddr: "127.0.0.1:1", ClientAddr: "127.0.0.1:2", Status: StatusAlive, Items: true}, fsm.EntryItems, false},
+		{&Member{ID: "old", RaftAddr: "127.0.0.1:1", ClientAddr: "127.0.0.1:2", Status: StatusAlive, Items: true, Runs: true}, fsm.EntryItems, true},
 	} {
 		if step.member != nil {
 			// As gossip delivers it: through the metadata's encoding.
@@ -82,8 +86,11 @@ func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
 		if got := lastKind("INCR", "c"); got != step.want {
 			t.Fatalf("with member %+v the leader wrote entry kind %d, want %d", step.member, got, step.want)
 		}
+		if tenure.runs.Load() != step.runs {
+			t.Fatalf("with member %+v the leader's run form is %v, want %v", step.member, tenure.runs.Load(), step.runs)
+		}
 	}
-	if v, _, err := n.Propose(resp.RESP2, []resp.Value{resp.BulkString("GET"), resp.BulkString("c")}).Wait(); err != nil || v.Text() != "3" {
-		t.Fatalf("GET c after batches of both forms = %v, %v; want 3", v, err)
+	if v, _, err := n.Propose(resp.RESP2, []resp.Value{resp.BulkString("GET"), resp.BulkString("c")}).Wait(); err != nil || v.Text() != "5" {
+		t.Fatalf("GET c after batches of both forms = %v, %v; want 5", v, err)
 	}
 }

@@ -36,7 +36,10 @@ type Member struct {
 	// Items: it applies fsm.EntryItems log entries. Versions before them
 	// do not say so, and a leader writes the older batch form while any
 	// server lacks it (Node.configFlags).
-	Items  bool
+	Items bool
+	// Runs: it applies the run form of session writes in EntryItems
+	// (fsm.ItemWriter); the same gate, for versions before it.
+	Runs   bool
 	Status Status
 	Since  time.Time // when Status last changed
 }
@@ -137,6 +140,7 @@ const (
 	metaHasState = 1
 	metaLeaving  = 2
 	metaItems    = 4 // applies fsm.EntryItems; older versions ignore the bit
+	metaRuns     = 8 // applies fsm.ItemWriter's run form; older versions ignore the bit
 )
 
 func encodeMeta(m Member) []byte {
@@ -149,6 +153,9 @@ func encodeMeta(m Member) []byte {
 	}
 	if m.Items {
 		flags |= metaItems
+	}
+	if m.Runs {
+		flags |= metaRuns
 	}
 	f := []resp.Value{resp.Int(metaVersion), resp.BulkString(m.ID), resp.BulkString(m.RaftAddr),
 		resp.BulkString(m.ClientAddr), resp.Int(flags)}
@@ -171,7 +178,7 @@ func decodeMeta(name string, b []byte) (Member, error) {
 		return Member{}, fmt.Errorf("%w from %s: unknown format", errBadMeta, name)
 	}
 	m := Member{ID: f[1].Text(), RaftAddr: f[2].Text(), ClientAddr: f[3].Text(), HasState: f[4].Int()&metaHasState != 0,
-		Leaving: f[4].Int()&metaLeaving != 0, Items: f[4].Int()&metaItems != 0}
+		Leaving: f[4].Int()&metaLeaving != 0, Items: f[4].Int()&metaItems != 0, Runs: f[4].Int()&metaRuns != 0}
 	if len(f) > 5 {
 		m.TLSAddr = f[5].Text()
 	}

@@ -133,7 +133,7 @@ func New(cfg Config) (_ *Node, err error) {
 	n.lead.n = n
 	n.fsm = fsm.New(fsm.Config{Logger: n.log})
 	n.members = newRegistry()
-	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive, Items: true})
+	n.members.upsert(Member{ID: cfg.NodeID, RaftAddr: n.raftAddr, ClientAddr: n.clientAddr, Status: StatusAlive, Items: true, Runs: true})
 
 	// Raft reads each new entry back; the cache serves those reads (store.go).
 	logs, err := raft.NewLogCache(logCacheEntries, n.logs)
@@ -338,29 +338,29 @@ func (n *Node) lastSnapshotIndex() uint64 {
 
 // voters counts voting servers in the latest Raft configuration.
 func (n *Node) voters() int {
-	v, _ := n.configFlags()
+	v, _, _ := n.configFlags()
 	return v
 }
 
-// configFlags reads the Raft configuration once for the tenure's two
-// flags: how many voters it has, and whether every server announces in
-// gossip that it applies fsm.EntryItems. A failed read gives
+// configFlags reads the Raft configuration once for the tenure's flags:
+// how many voters it has, and whether every server announces in gossip
+// that it applies fsm.EntryItems, and their run form. A failed read gives
 // 0 and false, the cautious answers.
-func (n *Node) configFlags() (voters int, items bool) {
+func (n *Node) configFlags() (voters int, items, runs bool) {
 	f := n.raft.GetConfiguration()
 	if f.Error() != nil {
-		return 0, false
+		return 0, false, false
 	}
-	items = true
+	items, runs = true, true
 	for _, s := range f.Configuration().Servers {
 		if s.Suffrage == raft.Voter {
 			voters++
 		}
-		if m, ok := n.members.get(string(s.ID)); !ok || !m.Items {
-			items = false
-		}
+		m, ok := n.members.get(string(s.ID))
+		items = items && ok && m.Items
+		runs = runs && ok && m.Runs
 	}
-	return voters, items
+	return voters, items, items && runs
 }
 
 // stoppable is a goroutine with a way to stop it and wait for it.

@@ -30,7 +30,9 @@ type tenure struct {
 	soleVoter atomic.Bool
 	// items: every server in the configuration applies fsm.EntryItems, so
 	// the proposer may write them (Node.configFlags). Set with soleVoter.
-	items    atomic.Bool
+	items atomic.Bool
+	// runs: every server also applies fsm.ItemWriter's run form.
+	runs     atomic.Bool
 	proposer *proposer
 	reads    *readGate
 	cancel   context.CancelFunc
@@ -71,7 +73,7 @@ func (l *office) establish(ctx context.Context) {
 		t.barrier = f.Index()
 	}
 	t.setFlags(n)
-	t.proposer = newProposer(n, &t.items)
+	t.proposer = newProposer(n, &t.items, &t.runs)
 	t.reads = newReadGate(n, t.number, t.barrier, &t.soleVoter)
 	var tctx context.Context
 	tctx, t.cancel = context.WithCancel(ctx)
@@ -94,9 +96,10 @@ func (l *office) establish(ctx context.Context) {
 // that met an entry kind it does not know would skip it, and its state
 // would part from the others'.
 func (t *tenure) setFlags(n *Node) {
-	voters, items := n.configFlags()
+	voters, items, runs := n.configFlags()
 	t.soleVoter.Store(voters == 1)
 	t.items.Store(items)
+	t.runs.Store(runs)
 }
 
 // revoke ends the current term, if any: the front door's waits see Leading

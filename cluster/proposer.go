@@ -26,6 +26,8 @@ type proposer struct {
 	// items says whether the batches may be fsm.EntryItems (the tenure's
 	// flag, Node.configFlags); otherwise they are the older fsm.EntryBatch.
 	items *atomic.Bool
+	// runs says whether they may hold the run form of session writes.
+	runs *atomic.Bool
 
 	mu       sync.Mutex
 	stopped  bool        // the term ended: propose fails at once
@@ -46,7 +48,8 @@ const (
 
 // proposal is one batch entry being built, then in flight.
 type proposal struct {
-	items   bool // EntryItems, else EntryBatch: fixed when the batch starts
+	items   bool           // EntryItems, else EntryBatch: fixed when the batch starts
+	w       fsm.ItemWriter // writes an EntryItems body; its Runs is fixed then too
 	body    []byte
 	count   int
 	done    chan struct{}
@@ -56,8 +59,8 @@ type proposal struct {
 	started time.Time // its first write, then when it was sent (cycleStats)
 }
 
-func newProposer(n *Node, items *atomic.Bool) *proposer {
-	return &proposer{n: n, items: items, kick: make(chan struct{}, 1), sent: make(chan *proposal, maxInflight), runDone: make(chan struct{})}
+func newProposer(n *Node, items, runs *atomic.Bool) *proposer {
+	return &proposer{n: n, items: items, runs: runs, kick: make(chan struct{}, 1), sent: make(chan *proposal, maxInflight), runDone: make(chan struct{})}
 }
 
 // propose adds a write to the batch being built and returns its future.
@@ -73,12 +76,12 @@ func (p *proposer) propose(mode resp.Mode, args []resp.Value) *batchedWrite {
 		b = p.queue[len(p.queue)-1]
 	}
 	if b == nil || b.count >= maxBatchItems || len(b.body) >= maxBatchBytes {
-		b = &proposal{items: p.items.Load(), done: make(chan struct{}), started: time.Now()}
+		b = &proposal{items: p.items.Load(), w: fsm.ItemWriter{Runs: p.runs.Load()}, done: make(chan struct{}), started: time.Now()}
 		p.queue = append(p.queue, b)
 	}
 	i := b.count
 	if b.items {
-		b.body = fsm.AppendBatchItem(b.body, mode, args)
+		b.body = b.w.Append(b.body, mode, args)
 	} else {
 		b.body = fsm.AppendPairsItem(b.body, mode, args)
 	}

@@ -61,7 +61,11 @@
 // time. A session write (KVORUM.SEQ id seq floor command...) is stored as
 // :mode :id :seq :seq-floor and the command, without the wrapper's bulk
 // strings: the log, every follower and every apply pay for a session
-// under half the bytes the wire does. EntryBatch, an array of [mode,
+// under half the bytes the wire does; and a write that follows another of
+// its session and floor in the same entry (a pipeline) as :mode :delta
+// and the command, its seq being delta above the previous one's
+// (ItemWriter's run form, written only while every server announces that
+// it applies it, as for EntryItems below). EntryBatch, an array of [mode,
 // request] pairs, is what earlier versions wrote (AppendPairsItem,
 // AppendPairsEntry); it is still applied, so an old log replays, and a
 // leader still writes it while any server of its configuration does not

@@ -54,15 +54,50 @@ const (
 // wrapped request (the same seq function, the same checks). Any other
 // KVORUM.SEQ request goes in as it came.
 func AppendBatchItem(dst []byte, mode resp.Mode, args []resp.Value) []byte {
+	var w ItemWriter
+	return w.Append(dst, mode, args)
+}
+
+// ItemWriter appends the items of one batch body, as AppendBatchItem does
+// item by item. With Runs set it also writes the run form: a session write
+// that follows another session write of the same body, of the same session
+// and floor and a higher seq (a client's pipeline, usually), goes in as
+// :mode :delta, its seq less the previous one's, and the command, and
+// apply takes the rest of its stamp from that previous write. A body's
+// writes then carry one full stamp per pipeline instead of one per write:
+// fewer bytes through the log store, the network and every apply. A node
+// of a version before the run form answers such an item with an error
+// instead of applying it, so a leader sets Runs only while every server
+// says it applies them (cluster's proposer, as for EntryItems). The zero
+// ItemWriter writes AppendBatchItem's form; use one per body.
+type ItemWriter struct {
+	Runs bool
+	last stamp // the body's latest session write, for the next one's run form
+}
+
+// stamp is a session write's (id, seq, floor); ok once one is set.
+type stamp struct {
+	id, seq, floor int64
+	ok             bool
+}
+
+// Append appends one item to dst, the body being built.
+func (w *ItemWriter) Append(dst []byte, mode resp.Mode, args []resp.Value) []byte {
 	dst = appendInt(dst, int64(mode))
 	if len(args) >= 5 && isSeqName(args[0]) {
 		id, ok1 := argInt(args[1])
 		seq, ok2 := argInt(args[2])
 		floor, ok3 := argInt(args[3])
 		if ok1 && ok2 && ok3 && 0 < floor && floor <= seq {
-			for _, n := range [3]int64{id, seq, seq - floor} {
-				dst = appendInt(dst, n)
+			l := w.last
+			if w.Runs && l.ok && id == l.id && floor == l.floor && seq > l.seq {
+				dst = appendInt(dst, seq-l.seq)
+			} else {
+				for _, n := range [3]int64{id, seq, seq - floor} {
+					dst = appendInt(dst, n)
+				}
 			}
+			w.last = stamp{id: id, seq: seq, floor: floor, ok: true}
 			return resp.AppendValue(dst, resp.Array(args[4:]...))
 		}
 	}

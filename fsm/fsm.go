@@ -188,9 +188,10 @@ func (f *FSM) runItems(c *Ctx, size int) ([]resp.Value, bool) {
 		return nil, false
 	}
 	replies := make([]resp.Value, n.Int())
+	var last stamp // the body's latest session write (ItemWriter's run form)
 	for i := range replies {
 		c.Item = i
-		v, ok := f.nextItem(c)
+		v, ok := f.nextItem(c, &last)
 		if !ok {
 			for j := i; j < len(replies); j++ {
 				replies[j] = errBatchItem
@@ -203,10 +204,13 @@ func (f *FSM) runItems(c *Ctx, size int) ([]resp.Value, bool) {
 }
 
 // nextItem reads one item from f.rd and runs it: :mode then the request,
-// or a session write's :mode :id :seq :seq-floor then its command. An item
-// ends at its first array; one of another shape answers an error alone.
-// It reports false if the body ends or breaks before an item's array.
-func (f *FSM) nextItem(c *Ctx) (resp.Value, bool) {
+// a session write's :mode :id :seq :seq-floor then its command, or a
+// session write in the run form, :mode :delta then its command, which
+// takes its session and floor from *last, the body's latest session write,
+// and its seq delta above that one's (ItemWriter). An item ends at its
+// first array; one of another shape answers an error alone. It reports
+// false if the body ends or breaks before an item's array.
+func (f *FSM) nextItem(c *Ctx, last *stamp) (resp.Value, bool) {
 	var ints [4]int64
 	n := 0
 	for {
@@ -230,9 +234,14 @@ func (f *FSM) nextItem(c *Ctx) (resp.Value, bool) {
 	case n == 1:
 		c.Mode = resp.Mode(ints[0])
 		return f.run(c, v.Elems()), true
+	case n == 2 && last.ok && ints[1] > 0:
+		c.Mode = resp.Mode(ints[0])
+		last.seq += ints[1]
+		return f.table.applySeq(c, last.id, last.seq, last.floor, v.Elems()), true
 	case n == 4:
 		c.Mode = resp.Mode(ints[0])
-		return f.table.applySeq(c, ints[1], ints[2], ints[2]-ints[3], v.Elems()), true
+		*last = stamp{id: ints[1], seq: ints[2], floor: ints[2] - ints[3], ok: true}
+		return f.table.applySeq(c, last.id, last.seq, last.floor, v.Elems()), true
 	}
 	return errBatchItem, true
 }

@@ -3,6 +3,7 @@ package fsm_test
 import (
 	"bytes"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -309,5 +310,70 @@ func TestSessions_ReplyBound(t *testing.T) {
 	}
 	if v := n.read("GET", "c"); v.Text() != "65536" {
 		t.Fatalf("GET c = %v, want 65536: the refused write applied", v)
+	}
+}
+
+// A body written with ItemWriter.Runs stores a pipeline's session writes
+// with one full stamp and seq deltas after it; applied, it answers and
+// ends exactly as the same writes each stamped in full (AppendBatchItem)
+// do: pipelines of two sessions interleaved, a plain write and a refused
+// stamp between them, a floor that moves, a resend of a lower seq, an
+// unknown session, and a session's first write in a new body.
+func TestSessions_RunFormAppliesAsFullStamps(t *testing.T) {
+	full, runs := newNode(t, resp.RESP2), newNode(t, resp.RESP2)
+	a, b := openSession(t, full), openSession(t, full)
+	if a2, b2 := openSession(t, runs), openSession(t, runs); a2 != a || b2 != b {
+		t.Fatalf("sessions %d %d and %d %d: the two nodes differ", a, b, a2, b2)
+	}
+	bodies := [][][]any{
+		{seq(a, 1, 1, "INCR", "x"), seq(a, 2, 1, "INCR", "x"), seq(a, 3, 1, "RPUSH", "q", "j1"), seq(b, 1, 1, "INCR", "y"),
+			seq(b, 2, 1, "INCR", "y"), seq(a, 4, 1, "SET", "k", "v"), req("INCR", "x"), seq(a, 5, 1, "INCR", "x"),
+			seq(a, 6, 3, "INCR", "x"), seq(a, 7, 3, "LPOP", "q"), seq(a, 2, 3, "INCR", "x"), seq(a, 8, 3, "INCR", "x"),
+			seq(a, 10, 3, "INCR", "x"), seq(99, 1, 1, "INCR", "x"), seq(99, 2, 1, "INCR", "x"), seq(a, 0, 1, "INCR", "x"),
+			seq(a, 11, 3, "INCR", "x")},
+		{seq(a, 11, 3, "INCR", "x"), seq(a, 12, 3, "INCR", "x"), seq(b, 3, 2, "GET", "y"), seq(b, 4, 2, "INCR", "y")},
+	}
+	var fullBytes, runBytes int
+	for _, body := range bodies {
+		var fb, rb []byte
+		w := fsm.ItemWriter{Runs: true}
+		for _, args := range body {
+			fb = fsm.AppendBatchItem(fb, resp.RESP2, vals(args))
+			rb = w.Append(rb, resp.RESP2, vals(args))
+		}
+		fullBytes, runBytes = fullBytes+len(fb), runBytes+len(rb)
+		apply := func(n *node, b []byte) []resp.Value {
+			n.index++
+			out, _ := n.f.Apply(&raft.Log{Type: raft.LogCommand, Index: n.index, Data: fsm.AppendBatchEntry(nil, n.now, len(body), b)}).([]resp.Value)
+			return out
+		}
+		want, got := apply(full, fb), apply(runs, rb)
+		if resp.Array(got...).String() != resp.Array(want...).String() {
+			t.Fatalf("run form answered\n%v\nfull stamps\n%v", got, want)
+		}
+		for _, v := range want {
+			if v.Code() == "ERR" && strings.Contains(v.Text(), "batch") {
+				t.Fatalf("an item was refused as malformed: %v", want)
+			}
+		}
+	}
+	if !bytes.Equal(dump(t, runs.f), dump(t, full.f)) {
+		t.Error("the final states differ")
+	}
+	if runBytes >= fullBytes-10*8 { // ten writes of the bodies follow one of their pipeline
+		t.Errorf("run form %d bytes against %d: the runs saved too little", runBytes, fullBytes)
+	}
+	// A run item with no session write before it in its body is refused,
+	// as is a zero delta; nothing is applied.
+	for _, bad := range []string{":1\r\n:1\r\n*2\r\n$4\r\nINCR\r\n$1\r\nz\r\n", ":1\r\n:7\r\n:1\r\n:0\r\n*2\r\n$4\r\nINCR\r\n$1\r\nz\r\n:1\r\n:0\r\n*2\r\n$4\r\nINCR\r\n$1\r\nz\r\n"} {
+		runs.index++
+		n := strings.Count(bad, "INCR")
+		out, _ := runs.f.Apply(&raft.Log{Type: raft.LogCommand, Index: runs.index, Data: fsm.AppendBatchEntry(nil, runs.now, n, []byte(bad))}).([]resp.Value)
+		if v := out[len(out)-1]; !v.IsError() {
+			t.Errorf("a run item %q answered %v; want an error", bad, out)
+		}
+	}
+	if v := runs.apply("EXISTS", "z"); v.Int() != 0 {
+		t.Errorf("a refused run item wrote z")
 	}
 }
