@@ -71,11 +71,7 @@ func TestClient_RealClusterViaFollower(t *testing.T) {
 // one cut off by the kill is resent under its seq, and the counter is
 // exact.
 func TestClient_LeaderKilledDuringWrites(t *testing.T) {
-	c := testcluster.Start(t, testcluster.Options{})
-	leader := c.Leader(10 * time.Second)
-	cl := clusterClient(t, c)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	c, leader, cl, ctx := startForKill(t)
 
 	const writers, perWriter = 8, 625
 	var acked, setFailures atomic.Int64
@@ -154,11 +150,7 @@ func TestClient_LeaderKilledDuringWrites(t *testing.T) {
 // 1, 2, 3, ... in order (none applied twice, none lost, no reply matched to
 // the wrong request), and the new leader counted frames.
 func TestClient_LeaderKilledDuringFramedPipelines(t *testing.T) {
-	c := testcluster.Start(t, testcluster.Options{})
-	leader := c.Leader(10 * time.Second)
-	cl := clusterClient(t, c)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	c, leader, cl, ctx := startForKill(t)
 	const workers, depth, rounds = 6, 8, 60
 	var done atomic.Int64
 	killAt := make(chan struct{})
@@ -219,6 +211,18 @@ func checkAcked(t *testing.T, cl *client.Client, writers, perWriter int) {
 			}
 		}
 	}
+}
+
+// startForKill starts a three-node cluster for a test that kills its
+// leader during a workload: the cluster, its leader, a smart client on
+// every node, and a minute for the whole test.
+func startForKill(t *testing.T) (*testcluster.Cluster, *testcluster.Node, *client.Client, context.Context) {
+	t.Helper()
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c, leader, clusterClient(t, c), ctx
 }
 
 // clusterClient returns a smart client seeded with every node of c, closed
