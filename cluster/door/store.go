@@ -18,7 +18,9 @@ type Store interface {
 	// blocking pops' look before an attempt, and for INFO keyspace, and
 	// registers the blocked pops' wake-ups on it (FSM.WatchPushes).
 	FSM() *fsm.FSM
-	// Propose hands a write to the log without waiting for it.
+	// Propose hands a write to the log without waiting for it. It must
+	// not keep args (the slice) once it returns: the door proposes a
+	// framed session write from a scratch slice it reuses (sessions.go).
 	Propose(mode resp.Mode, args []resp.Value) Proposal
 	// ReadIndex starts a linearizable read: its Wait returns once a read
 	// run against FSM sees every write acknowledged before ReadIndex.
