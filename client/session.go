@@ -227,6 +227,10 @@ func failUnbound(pending []*command, tries *attempts, err error) []*command {
 // element, the bulk string KVORUM.SEQ.
 const seqPrefix = "\r\n$10\r\n" + seqCommand + "\r\n"
 
+// maxFrame is the most writes a node takes in one frame; a longer run goes
+// as several frames.
+const maxFrame = 65536
+
 // framePrefix is a frame header's array header and first element.
 const framePrefix = "*5\r\n$11\r\n" + seqsCommand + "\r\n"
 
@@ -242,7 +246,7 @@ func appendStamped(buf []byte, ends []int, cmds []*command, frames bool) ([]byte
 	for i := 0; i < len(cmds); {
 		cmd := cmds[i]
 		n := 1
-		for frames && cmd.sid != 0 && i+n < len(cmds) && sameFrame(cmds[i+n-1], cmds[i+n]) {
+		for frames && cmd.sid != 0 && i+n < len(cmds) && n < maxFrame && sameFrame(cmds[i+n-1], cmds[i+n]) {
 			n++
 		}
 		switch {

@@ -138,3 +138,25 @@ func TestStamped(t *testing.T) {
 		}
 	}
 }
+
+// A run longer than a node takes in one frame goes as several.
+func TestStamped_LongRunSplits(t *testing.T) {
+	cmds := make([]*command, maxFrame+2)
+	for i := range cmds {
+		cmd, err := newCommand([]any{"INCR", "n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.sid, cmd.seq, cmd.floor = 3, int64(i+1), 1
+		cmds[i] = cmd
+	}
+	buf, ends := appendStamped(nil, nil, cmds, true)
+	if len(ends) != len(cmds) {
+		t.Fatalf("%d ends for %d commands", len(ends), len(cmds))
+	}
+	first := appendBulkInt(appendBulkInt(appendBulkInt(appendBulkInt([]byte(framePrefix), 3), 1), 1), maxFrame)
+	second := appendBulkInt(appendBulkInt(appendBulkInt(appendBulkInt([]byte(framePrefix), 3), maxFrame+1), 1), 2)
+	if !bytes.HasPrefix(buf, first) || bytes.Count(buf, []byte(seqsCommand)) != 2 || !bytes.Contains(buf, second) {
+		t.Fatalf("a run of %d writes is not framed as %d and 2", len(cmds), maxFrame)
+	}
+}

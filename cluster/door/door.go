@@ -200,6 +200,9 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 		d.awaitFirstLeader(c.Context())
 	}
 	r := d.route(c, s, cmd, args)
+	if v, ok := r.Known(); ok && v.IsError() && cmd.Name == seqsCommand {
+		c.CloseAfterReply() // refused on its way (subscribe mode): as in check, above
+	}
 	countServed(cmd, start, r)
 	return r
 }

@@ -113,6 +113,7 @@ func (d *Door) serveFramed(c *resp.Conn, s *session, args []resp.Value, start ti
 	d.countRequest(start)
 	d.awaitFirstLeader(c.Context())
 	r := d.serveSeq(c, s, s.seqArgs, true)
+	clear(s.seqArgs) // keep no value of this request alive with the connection
 	countServed(d.seqCmd, start, r)
 	return r
 }
@@ -127,7 +128,10 @@ func (d *Door) serveSeq(c *resp.Conn, s *session, args []resp.Value, scratch boo
 	switch {
 	case !ok:
 		return refused
-	case cmd.Name == fsm.SeqCommand || cmd.Name == seqsCommand:
+	case cmd.Name == seqsCommand:
+		c.CloseAfterReply() // its writes follow: none may be served under another stamp
+		return s.refuse(errSeqNested)
+	case cmd.Name == fsm.SeqCommand:
 		return s.refuse(errSeqNested)
 	case scratch && !(cmd.Kind == Write && s.tx == nil && s.reads == 0):
 		args = slices.Clone(args)

@@ -147,6 +147,27 @@ func TestSessions_FramedWritesApplyOnce(t *testing.T) {
 		}
 		cn.Close()
 	}
+	// A header inside a frame, and one in RESP2's subscribe mode, are
+	// refused the same way.
+	for _, c := range []struct {
+		name string
+		pre  [][]string
+		want int // replies before the refusal
+	}{
+		{"a header framed by another", [][]string{{"KVORUM.SEQS", id, "7", "7", "1"}}, 0},
+		{"a header in subscribe mode", [][]string{{"HELLO", "2"}, {"SUBSCRIBE", "ch"}}, 2},
+	} {
+		cn := resptest.Dial(t, addr)
+		reqs := append(c.pre, []string{"KVORUM.SEQS", id, "8", "8", "1"}, incr, incr)
+		got := pipeline(t, cn, c.want+1, reqs...)
+		if !got[c.want].IsError() {
+			t.Fatalf("%s: %v; want an error after %d replies", c.name, got, c.want)
+		}
+		if v, err := cn.ReadValue(); err == nil {
+			t.Fatalf("after %s the connection answered %v; want it closed", c.name, v)
+		}
+		cn.Close()
+	}
 	if v := resptest.Do(t, addr, "GET", "n"); v.Text() != "4" {
 		t.Fatalf("GET n = %v; want 4: no write after a refused header was served", v)
 	}
