@@ -14,7 +14,7 @@ type command struct {
 	enc   []byte        // the encoded request as the caller gave it; the exchange stamps a session write's
 	argc  int           // the number of elements of enc (name included)
 	safe  bool          // retrySafe: may be resent after an unknown outcome
-	write bool          // sessionWrite: wrapped in KVORUM.SEQ when sessions are on
+	write bool          // sessionWrite: stamped with the session (KVORUM.SEQ or a frame) when sessions are on
 	block time.Duration // blocking commands: the server-side timeout; 0 waits forever; -1 not blocking
 
 	// The session write's binding (see session.go): sid 0 is unbound;

@@ -223,9 +223,9 @@ func failUnbound(pending []*command, tries *attempts, err error) []*command {
 	return rest
 }
 
-// seqPrefix ends a wrapped request's array header and holds its first
-// element, the bulk string KVORUM.SEQ.
-const seqPrefix = "\r\n$10\r\n" + seqCommand + "\r\n"
+// seqPrefix is a wrapped request's first element, the bulk string
+// KVORUM.SEQ.
+const seqPrefix = "$10\r\n" + seqCommand + "\r\n"
 
 // maxFrame is the most writes a node takes in one frame; a longer run goes
 // as several frames.
@@ -257,7 +257,7 @@ func appendStamped(buf []byte, ends []int, cmds []*command, frames bool) ([]byte
 		default:
 			buf = append(buf, framePrefix...)
 			for _, v := range [4]int64{cmd.sid, cmd.seq, cmd.floor, int64(n)} {
-				buf = appendBulkInt(buf, v)
+				buf = resp.AppendBulkInt(buf, v)
 			}
 			for _, f := range cmds[i : i+n] {
 				buf = append(buf, f.enc...)
@@ -280,25 +280,13 @@ func sameFrame(a, b *command) bool {
 // appendWrapped appends cmd's request wrapped as KVORUM.SEQ id seq floor
 // followed by the command's own elements.
 func appendWrapped(buf []byte, cmd *command) []byte {
-	buf = append(buf, '*')
-	buf = strconv.AppendInt(buf, int64(cmd.argc+4), 10)
+	buf = resp.AppendArrayHeader(buf, cmd.argc+4)
 	buf = append(buf, seqPrefix...)
 	for _, n := range [3]int64{cmd.sid, cmd.seq, cmd.floor} {
-		buf = appendBulkInt(buf, n)
+		buf = resp.AppendBulkInt(buf, n)
 	}
 	hdr := bytes.IndexByte(cmd.enc, '\n') + 1 // enc's "*argc\r\n"
 	return append(buf, cmd.enc[hdr:]...)
-}
-
-// appendBulkInt appends n as a bulk string.
-func appendBulkInt(buf []byte, n int64) []byte {
-	var num [20]byte
-	digits := strconv.AppendInt(num[:0], n, 10)
-	buf = append(buf, '$')
-	buf = strconv.AppendInt(buf, int64(len(digits)), 10)
-	buf = append(buf, '\r', '\n')
-	buf = append(buf, digits...)
-	return append(buf, '\r', '\n')
 }
 
 // unbind drops a write's binding to a session the server no longer knows,

@@ -154,8 +154,8 @@ func TestStamped_LongRunSplits(t *testing.T) {
 	if len(ends) != len(cmds) {
 		t.Fatalf("%d ends for %d commands", len(ends), len(cmds))
 	}
-	first := appendBulkInt(appendBulkInt(appendBulkInt(appendBulkInt([]byte(framePrefix), 3), 1), 1), maxFrame)
-	second := appendBulkInt(appendBulkInt(appendBulkInt(appendBulkInt([]byte(framePrefix), 3), maxFrame+1), 1), 2)
+	first := resp.AppendBulkInt(resp.AppendBulkInt(resp.AppendBulkInt(resp.AppendBulkInt([]byte(framePrefix), 3), 1), 1), maxFrame)
+	second := resp.AppendBulkInt(resp.AppendBulkInt(resp.AppendBulkInt(resp.AppendBulkInt([]byte(framePrefix), 3), maxFrame+1), 1), 2)
 	if !bytes.HasPrefix(buf, first) || bytes.Count(buf, []byte(seqsCommand)) != 2 || !bytes.Contains(buf, second) {
 		t.Fatalf("a run of %d writes is not framed as %d and 2", len(cmds), maxFrame)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -83,7 +82,7 @@ type stamp struct {
 
 // Append appends one item to dst, the body being built.
 func (w *ItemWriter) Append(dst []byte, mode resp.Mode, args []resp.Value) []byte {
-	dst = appendInt(dst, int64(mode))
+	dst = resp.AppendInt(dst, int64(mode))
 	if len(args) >= 5 && isSeqName(args[0]) {
 		id, ok1 := argInt(args[1])
 		seq, ok2 := argInt(args[2])
@@ -91,10 +90,10 @@ func (w *ItemWriter) Append(dst []byte, mode resp.Mode, args []resp.Value) []byt
 		if ok1 && ok2 && ok3 && 0 < floor && floor <= seq {
 			l := w.last
 			if w.Runs && l.ok && id == l.id && floor == l.floor && seq > l.seq {
-				dst = appendInt(dst, seq-l.seq)
+				dst = resp.AppendInt(dst, seq-l.seq)
 			} else {
 				for _, n := range [3]int64{id, seq, seq - floor} {
-					dst = appendInt(dst, n)
+					dst = resp.AppendInt(dst, n)
 				}
 			}
 			w.last = stamp{id: id, seq: seq, floor: floor, ok: true}
@@ -102,15 +101,6 @@ func (w *ItemWriter) Append(dst []byte, mode resp.Mode, args []resp.Value) []byt
 		}
 	}
 	return resp.AppendValue(dst, resp.Array(args...))
-}
-
-// appendInt appends n as a RESP integer, as resp.AppendValue(dst,
-// resp.Int(n)) does, without its dispatch: three of them go into the log
-// for every session write.
-func appendInt(dst []byte, n int64) []byte {
-	dst = append(dst, ':')
-	dst = strconv.AppendInt(dst, n, 10)
-	return append(dst, '\r', '\n')
 }
 
 // isSeqName reports whether v names KVORUM.SEQ in any ASCII case, as
@@ -159,9 +149,7 @@ func AppendPairsItem(dst []byte, mode resp.Mode, args []resp.Value) []byte {
 func AppendPairsEntry(dst []byte, now int64, n int, body []byte) []byte {
 	dst = append(dst, entryVersion, byte(EntryBatch), 0)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(now))
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(n), 10)
-	dst = append(dst, '\r', '\n')
+	dst = resp.AppendArrayHeader(dst, n)
 	return append(dst, body...)
 }
 

@@ -215,15 +215,14 @@ func (f *FSM) nextItem(c *Ctx, last *stamp) (resp.Value, bool) {
 	n := 0
 	for {
 		x, isInt, err := f.rd.ReadInt()
-		switch {
-		case err != nil, isInt && n == len(ints):
+		if err != nil || (isInt && n == len(ints)) {
 			return resp.Value{}, false
-		case isInt:
-			ints[n] = x
-			n++
-			continue
 		}
-		break
+		if !isInt {
+			break
+		}
+		ints[n] = x
+		n++
 	}
 	v, err := f.rd.ReadValue()
 	switch {

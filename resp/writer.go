@@ -151,6 +151,21 @@ func appendBulk(dst []byte, b []byte) []byte {
 	return append(dst, '\r', '\n')
 }
 
+// AppendInt appends n as a RESP integer (:n), as AppendValue(dst, Int(n))
+// does without its dispatch: the log's batch items open with a few.
+func AppendInt(dst []byte, n int64) []byte { return appendPrefixed(dst, ':', n) }
+
+// AppendBulkInt appends n in decimal as a bulk string, as a client sends a
+// number argument.
+func AppendBulkInt(dst []byte, n int64) []byte {
+	var num [20]byte
+	return appendBulk(dst, strconv.AppendInt(num[:0], n, 10))
+}
+
+// AppendArrayHeader appends the header of an array of n elements (*n),
+// for a caller that appends the elements itself.
+func AppendArrayHeader(dst []byte, n int) []byte { return appendPrefixed(dst, '*', int64(n)) }
+
 // AppendCommand appends a request array of bulk strings, the way clients
 // send commands: AppendCommand(buf, "SET", "k", "v").
 func AppendCommand(dst []byte, args ...string) []byte {

@@ -3,6 +3,7 @@ package resp
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -146,5 +147,26 @@ func TestParseMode(t *testing.T) {
 	}
 	if Native.String() != "native" || RESP2.String() != "resp2" || RESP3.String() != "resp3" || Exact.String() != "exact" {
 		t.Error("Mode.String")
+	}
+}
+
+// The direct appenders write what AppendValue writes for the same values.
+func TestWriter_DirectAppenders(t *testing.T) {
+	for _, n := range []int64{0, -7, 42, math.MaxInt64, math.MinInt64} {
+		if got, want := string(AppendInt(nil, n)), string(AppendValue(nil, Int(n))); got != want {
+			t.Errorf("AppendInt(%d) = %q, want %q", n, got, want)
+		}
+		want := string(AppendValue(nil, BulkString(strconv.FormatInt(n, 10))))
+		if got := string(AppendBulkInt(nil, n)); got != want {
+			t.Errorf("AppendBulkInt(%d) = %q, want %q", n, got, want)
+		}
+	}
+	elems := []Value{BulkString("a"), Int(1)}
+	got := AppendArrayHeader(nil, 2)
+	for _, e := range elems {
+		got = AppendValue(got, e)
+	}
+	if want := AppendValue(nil, Array(elems...)); string(got) != string(want) {
+		t.Errorf("AppendArrayHeader then elements = %q, want %q", got, want)
 	}
 }

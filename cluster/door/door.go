@@ -180,6 +180,19 @@ func sessionOf(c *resp.Conn) *session {
 // Serve routes one request (resp.Handler): it finds the command's row,
 // checks arity, subscribe mode and MULTI, and hands it on by its kind.
 func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
+	r := d.serve(c, args)
+	if v, ok := r.Known(); ok && v.IsError() && isFrameHeader(args) {
+		// A refused KVORUM.SEQS frame header, whatever refused it (no
+		// authentication, a bad stamp, subscribe mode, another frame):
+		// its writes follow in the pipeline and must not be served bare
+		// or under another stamp, and its client expects no reply of a
+		// header. End the connection here.
+		c.CloseAfterReply()
+	}
+	return r
+}
+
+func (d *Door) serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	start := time.Now()
 	s := sessionOf(c)
 	if s.frame.left > 0 {
@@ -188,11 +201,6 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 	cmd, refused, ok := d.check(s, args)
 	if !ok {
 		d.countRefused(args) // rejected_calls, not total_commands_processed, as in Redis
-		if isFrameHeader(args) {
-			// Its writes follow in the pipeline and must not be served
-			// bare; the client expects no reply of a header: end here.
-			c.CloseAfterReply()
-		}
 		return refused
 	}
 	d.countRequest(start)
@@ -200,9 +208,6 @@ func (d *Door) Serve(c *resp.Conn, args []resp.Value) resp.Reply {
 		d.awaitFirstLeader(c.Context())
 	}
 	r := d.route(c, s, cmd, args)
-	if v, ok := r.Known(); ok && v.IsError() && cmd.Name == seqsCommand {
-		c.CloseAfterReply() // refused on its way (subscribe mode): as in check, above
-	}
 	countServed(cmd, start, r)
 	return r
 }

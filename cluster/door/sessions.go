@@ -81,8 +81,7 @@ func cmdSeqs(d *Door, c *resp.Conn, args []resp.Value) resp.Reply {
 	for i, a := range args[1:5] {
 		v, ok := stampInt(a)
 		if !ok || (i == 3 && (v < 1 || v > maxFrame)) {
-			c.CloseAfterReply()
-			return s.refuse(errSeqsStamp)
+			return s.refuse(errSeqsStamp) // and Serve ends the connection
 		}
 		n[i] = v
 	}
@@ -98,7 +97,8 @@ func stampInt(a resp.Value) (int64, bool) {
 
 // isFrameHeader reports whether args is a KVORUM.SEQS request.
 func isFrameHeader(args []resp.Value) bool {
-	return len(args) > 0 && args[0].IsScalar() && bytes.EqualFold(args[0].TextBytes(), []byte(seqsCommand))
+	name := args[0].TextBytes()
+	return len(name) == len(seqsCommand) && args[0].IsScalar() && bytes.EqualFold(name, []byte(seqsCommand))
 }
 
 // serveFramed serves args, the next write of the connection's frame, as
@@ -128,11 +128,8 @@ func (d *Door) serveSeq(c *resp.Conn, s *session, args []resp.Value, scratch boo
 	switch {
 	case !ok:
 		return refused
-	case cmd.Name == seqsCommand:
-		c.CloseAfterReply() // its writes follow: none may be served under another stamp
-		return s.refuse(errSeqNested)
-	case cmd.Name == fsm.SeqCommand:
-		return s.refuse(errSeqNested)
+	case cmd.Name == fsm.SeqCommand || cmd.Name == seqsCommand:
+		return s.refuse(errSeqNested) // a header: Serve ends the connection
 	case scratch && !(cmd.Kind == Write && s.tx == nil && s.reads == 0):
 		args = slices.Clone(args)
 		inner = args[4:]

@@ -123,20 +123,21 @@ func (c *counters) smartWorker(ctx context.Context, cl *client.Client, id int, s
 		opCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // not cut off by the run's end
 		vals, err := p.Exec(opCtx)
 		cancel()
+		var pe *client.PipelineError
+		errors.As(err, &pe)
 		for i, key := range keys {
-			err := err
-			var pe *client.PipelineError
-			if errors.As(err, &pe) {
-				err = pe.Errs[i]
+			ierr := err // the whole call's error, or this INCR's in the pipeline's
+			if pe != nil {
+				ierr = pe.Errs[i]
 			}
-			if err != nil {
+			if ierr != nil {
 				c.mu.Lock()
 				if len(c.errs) < 10 {
-					c.errs = append(c.errs, fmt.Sprintf("%.3fs INCR %s: %v", time.Since(c.began).Seconds(), key, err))
+					c.errs = append(c.errs, fmt.Sprintf("%.3fs INCR %s: %v", time.Since(c.began).Seconds(), key, ierr))
 				}
 				c.mu.Unlock()
 			}
-			c.record(key, smartOutcome(err), vals[i].Int())
+			c.record(key, smartOutcome(ierr), vals[i].Int())
 		}
 		time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond) // pacing
 	}
