@@ -126,6 +126,8 @@ var hostile = []struct {
 	{name: "inline text after closing quote", in: "SET \"a\"b c\r\n", msg: "unbalanced quotes"},
 	{name: "simple-string request unbalanced", in: "+SET \"a\r\n", msg: "unbalanced quotes"},
 	{name: "simple-string request too long", in: "+" + strings.Repeat("a", 300) + "\r\n", msg: "line too long"},
+	{name: "inline 65 arguments", in: strings.Repeat("a ", 65) + "\r\n", msg: "inline request has 65 arguments, over the limit of 64"},
+	{name: "bulk-string request 65 arguments", in: "$130\r\n" + strings.Repeat("a ", 65) + "\r\n", msg: "over the limit of 64"},
 	{name: "simple string element too long", in: "*1\r\n+" + strings.Repeat("a", 300) + "\r\n", msg: "line too long"},
 
 	// Valid requests first: answered, then the error.

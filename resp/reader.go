@@ -131,7 +131,7 @@ func (r *Reader) ReadRequest() ([]Value, error) {
 			var args []Value
 			if v.kind == KindArray {
 				args = v.elem
-			} else if args, err = SplitArgs(v.str); err != nil {
+			} else if args, err = r.splitArgs(v.str); err != nil {
 				return nil, err
 			}
 			if len(args) > 0 {
@@ -147,7 +147,7 @@ func (r *Reader) ReadRequest() ([]Value, error) {
 				}
 				return nil, err
 			}
-			args, err := SplitArgs(line)
+			args, err := r.splitArgs(line)
 			if err != nil {
 				return nil, err
 			}
@@ -156,6 +156,21 @@ func (r *Reader) ReadRequest() ([]Value, error) {
 			}
 		}
 	}
+}
+
+// splitArgs splits a string request into its arguments under the same
+// element limit an array request has, so a request reads back the same
+// whichever way it came, and a long bulk of one-letter words cannot become
+// millions of arguments.
+func (r *Reader) splitArgs(s []byte) ([]Value, error) {
+	args, err := SplitArgs(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) > r.lim.MaxElements {
+		return nil, protoErr(fmt.Sprintf("inline request has %d arguments, over the limit of %d", len(args), r.lim.MaxElements))
+	}
+	return args, nil
 }
 
 var errLineTooLong = errors.New("line too long")
