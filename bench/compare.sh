@@ -124,29 +124,37 @@ start_kvorum() {
 
 # acct PORT: the accounting counters of a node's INFO raft, in this order:
 # log_writes commands_applied log_write_usec apply_usec batch_queue_usec
-# batch_commit_usec proposed_batches proposed_commands log_syncs_per_write.
+# batch_commit_usec proposed_batches proposed_commands log_syncs_per_write
+# read_rounds reads_confirmed read_round_usec.
 acct() {
   redis-cli -p "$1" INFO raft | tr -d '\r' | awk -F: '
     { v[$1] = $2 }
-    END { split("log_writes commands_applied log_write_usec apply_usec batch_queue_usec batch_commit_usec proposed_batches proposed_commands log_syncs_per_write", k, " ")
-          for (i = 1; i <= 9; i++) printf "%s ", (("raft_" k[i]) in v) ? v["raft_" k[i]] : 0; print "" }'
+    END { split("log_writes commands_applied log_write_usec apply_usec batch_queue_usec batch_commit_usec proposed_batches proposed_commands log_syncs_per_write read_rounds reads_confirmed read_round_usec", k, " ")
+          for (i = 1; i <= 12; i++) printf "%s ", (("raft_" k[i]) in v) ? v["raft_" k[i]] : 0; print "" }'
 }
 
-# follower_port STORE: the client port of one node of STORE other than its leader.
+# follower_port STORE: the client port of one node of STORE other than its
+# leader, or nothing (and success, for set -e) when it has no other node.
 follower_port() {
   local p
   for p in ${KPORTS[$1]}; do
-    [ "$p" != "${KPORT[$1]}" ] && { echo "$p"; return; }
+    [ "$p" != "${KPORT[$1]}" ] && { echo "$p"; return 0; }
   done
+  return 0
 }
 
 # acct_row TEST STORE LEADER_BEFORE LEADER_AFTER FOLLOWER_BEFORE FOLLOWER_AFTER:
-# one row of the commit-cycle table from the counters around a run.
+# one row of the commit-cycle table from the counters around a run, or, for
+# a run without writes, a row of the read-round table starting "R".
 acct_row() {
   awk -v test="$1" -v store="$2" -v lb="$3" -v la="$4" -v fb="$5" -v fa="$6" 'BEGIN {
     split(lb, b, " "); split(la, a, " "); split(fb, c, " "); split(fa, d, " ")
-    for (i = 1; i <= 8; i++) { L[i] = a[i] - b[i]; F[i] = d[i] - c[i] }
-    if (L[7] <= 0) { printf "| %s | %s | no writes |\n", test, store; exit }
+    for (i = 1; i <= 12; i++) { L[i] = a[i] - b[i]; F[i] = d[i] - c[i] }
+    if (L[7] <= 0) {
+      if (L[10] > 0) printf "R| %s | %s | %d | %.1f | %.3f |\n", test, store, L[10], L[11] / L[10], L[12] / L[10] / 1000
+      else printf "| %s | %s | no writes |\n", test, store
+      exit
+    }
     syncs = a[9]
     fsl = (L[2] > 0) ? L[1] * syncs / L[2] : 0
     fsf = (F[2] > 0) ? F[1] * syncs / F[2] : 0
@@ -181,6 +189,7 @@ bench() {
 
 rows=()
 acct_rows=()
+read_rows=()
 for p in $PIPELINES; do
   for t in $TESTS; do
     echo "running $t -P $p against redis-server and kvorum-server ($STORES)..." >&2
@@ -191,7 +200,8 @@ for p in $PIPELINES; do
       lb=$(acct "${KPORT[$store]}"); fb=""; [ -n "$fport" ] && fb=$(acct "$fport")
       k=$(bench "${KPORT[$store]}" "$p" "$t")
       la=$(acct "${KPORT[$store]}"); fa=""; [ -n "$fport" ] && fa=$(acct "$fport")
-      acct_rows+=("$(acct_row "${t^^} P$p" "$store" "$lb" "$la" "${fb:-$lb}" "${fa:-$la}")")
+      arow=$(acct_row "${t^^} P$p" "$store" "$lb" "$la" "${fb:-$lb}" "${fa:-$la}")
+      if [ "${arow:0:1}" = R ]; then read_rows+=("${arow:1}"); else acct_rows+=("$arow"); fi
       row+=$(awk -v r="$r" -v k="$k" 'BEGIN {
         ratio = (r > 0) ? sprintf("%.2f", k / r) : "n/a"
         printf " %.0f | %s× |", k, ratio }')
@@ -221,6 +231,14 @@ echo
 echo "| test | store | fsyncs/cmd leader | fsyncs/cmd follower | cmds/batch | queue | leader store (ms/write) | replication | follower store (ms/write) | leader apply | commit |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${acct_rows[@]}"
+if [ "${#read_rows[@]}" -gt 0 ]; then
+  echo
+  echo "Read rounds per test (the leader's read gate: leadership confirmations, reads each served, ms per round):"
+  echo
+  echo "| test | store | rounds | reads/round | round (ms) |"
+  echo "|---|---|---:|---:|---:|"
+  printf '%s\n' "${read_rows[@]}"
+fi
 
 if [ -n "${CPUPROFILE:-}" ]; then
   kill -TERM "$kpid"

@@ -29,6 +29,17 @@ type cycleStats struct {
 	inflight    atomic.Int64  // batches sent and not yet applied (leader)
 }
 
+// readStats are the read gate's accounting: how many leadership
+// confirmations (rounds) it ran, how many reads they served and how long
+// each took, from the commit index's record to the confirmation. A sole
+// voter's reads need no round and are not counted.
+type readStats struct {
+	rounds     atomic.Uint64
+	reads      atomic.Uint64
+	roundNanos atomic.Uint64
+	inflight   atomic.Int64
+}
+
 // syncsPerWrite is how many fdatasyncs one log write costs in each store:
 // a bolt transaction syncs its data pages, then its meta page; raft-wal
 // appends to its segment and syncs once (its rare segment rotations
@@ -81,6 +92,7 @@ func (n *Node) accountingInfo() []string {
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 	writeUsec, applyUsec := usec(n.logs.writeNanos.Load()), usec(st.applyNanos.Load())
 	queueUsec, commitUsec := usec(st.queueNanos.Load()), usec(st.commitNanos.Load())
+	rounds, reads, roundUsec := n.reads.rounds.Load(), n.reads.reads.Load(), usec(n.reads.roundNanos.Load())
 	return []string{
 		"raft_log_store:" + kind,
 		"raft_log_syncs_per_write:" + u(syncsPerWrite[kind]),
@@ -96,5 +108,11 @@ func (n *Node) accountingInfo() []string {
 		"raft_batch_commit_usec_per_batch:" + per(commitUsec, batches),
 		"raft_batches_in_flight:" + strconv.FormatInt(st.inflight.Load(), 10),
 		"raft_max_batches_in_flight:" + strconv.Itoa(maxInflight),
+		"raft_read_rounds:" + u(rounds),
+		"raft_read_round_usec:" + u(roundUsec),
+		"raft_read_round_usec_per_round:" + per(roundUsec, rounds),
+		"raft_reads_confirmed:" + u(reads),
+		"raft_reads_per_round:" + per(reads, rounds),
+		"raft_read_rounds_in_flight:" + strconv.FormatInt(n.reads.inflight.Load(), 10),
 	}
 }

@@ -330,3 +330,59 @@ func TestCluster_RecentEntriesAreReadFromTheCache(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent reads on the leader share leadership confirmations: INFO
+// raft's read accounting counts every read once, in fewer rounds than
+// reads, and nothing stays in flight once they are answered.
+func TestCluster_ReadRoundsServeConcurrentReads(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	resptest.Do(t, leader.ClientAddr(), "SET", "k", "v")
+	field := func(name string) int {
+		info := resptest.Do(t, leader.ClientAddr(), "INFO", "raft").Text()
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, name+":"); ok {
+				x, err := strconv.Atoi(v)
+				if err != nil {
+					t.Fatalf("%s: %v", line, err)
+				}
+				return x
+			}
+		}
+		t.Fatalf("INFO raft has no %s: %q", name, info)
+		return 0
+	}
+	reads0, rounds0 := field("raft_reads_confirmed"), field("raft_read_rounds")
+	const clients, each = 20, 50
+	errs := make(chan string, clients)
+	for range clients {
+		cn := resptest.Dial(t, leader.ClientAddr())
+		defer cn.Close()
+		cn.SetDeadline(time.Now().Add(30 * time.Second))
+		go func() {
+			for range each {
+				if v := <-cn.Go("GET", "k"); v.Text() != "v" {
+					errs <- fmt.Sprintf("GET k = %v", v)
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range clients {
+		if e := <-errs; e != "" {
+			t.Fatal(e)
+		}
+	}
+	reads, rounds := field("raft_reads_confirmed")-reads0, field("raft_read_rounds")-rounds0
+	t.Logf("%d reads in %d rounds", reads, rounds)
+	if reads != clients*each {
+		t.Errorf("raft_reads_confirmed grew by %d for %d reads", reads, clients*each)
+	}
+	if rounds <= 0 || rounds >= reads {
+		t.Errorf("%d reads took %d rounds; want at least one and fewer than the reads", reads, rounds)
+	}
+	if v := field("raft_read_rounds_in_flight"); v != 0 {
+		t.Errorf("raft_read_rounds_in_flight %d with every read answered", v)
+	}
+}

@@ -48,6 +48,7 @@ type Node struct {
 	batches, commands atomic.Uint64 // proposed so far, for INFO
 	disk              *diskGuard    // nil without Config.MinFreeDisk
 	cycle             cycleStats    // the write path's accounting (accounting.go)
+	reads             readStats     // the read gate's accounting (accounting.go)
 
 	ctx    context.Context // ends at Close: every goroutine below watches it
 	cancel context.CancelFunc

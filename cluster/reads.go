@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 	"github.com/kvorum/kvorum/cluster/door"
@@ -16,7 +17,10 @@ import (
 // leader (VerifyLeader), and every read of the batch then waits until the
 // FSM has applied that index and runs against local state. Reads that
 // arrive while a confirmation is in flight join the next batch. A gate
-// lives as long as its term.
+// lives as long as its term. One round at a time measured as well as two
+// in flight or rounds spaced out to gather more reads (docs/BENCHMARKS.md,
+// "Reads"): on this kind of machine a read is bound by CPU, not by the
+// round.
 type readGate struct {
 	n *Node
 	// The term's number, barrier index and sole-voter flag (term).
@@ -36,6 +40,7 @@ type readBatch struct {
 	done  chan struct{}
 	index uint64 // commit index recorded before leadership was confirmed
 	err   error
+	reads int // reads that joined it (under readGate.mu), for the accounting
 }
 
 func newReadGate(n *Node, term, barrier uint64, soleVoter *atomic.Bool) *readGate {
@@ -56,6 +61,7 @@ func (g *readGate) join() *readBatch {
 		b = &readBatch{done: make(chan struct{})}
 		g.next = b
 	}
+	b.reads++
 	g.mu.Unlock()
 	select {
 	case g.kick <- struct{}{}:
@@ -91,6 +97,9 @@ func (g *readGate) run(ctx context.Context) {
 			continue
 		}
 		r := g.n.raft
+		start := time.Now()
+		st := &g.n.reads
+		st.inflight.Add(1)
 		b.index = r.CommitIndex()
 		if !g.soleVoter.Load() {
 			b.err = r.VerifyLeader().Error()
@@ -99,6 +108,10 @@ func (g *readGate) run(ctx context.Context) {
 			b.err = raft.ErrLeadershipLost
 		}
 		close(b.done)
+		st.inflight.Add(-1)
+		st.rounds.Add(1)
+		st.reads.Add(uint64(b.reads))
+		st.roundNanos.Add(uint64(time.Since(start)))
 	}
 }
 
