@@ -386,3 +386,35 @@ func TestCluster_ReadRoundsServeConcurrentReads(t *testing.T) {
 		t.Errorf("raft_read_rounds_in_flight %d with every read answered", v)
 	}
 }
+
+// Reads that a cut-off leader cannot confirm time out together: each read
+// of a batch gets TRYAGAIN once Config.ReadTimeout has passed, well before
+// the leader's lease runs out and it steps down.
+func TestCluster_UnconfirmedReadsTimeOutTogether(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Configure: func(_ int, cfg *cluster.Config) {
+		cfg.HeartbeatTimeout = 600 * time.Millisecond
+		cfg.ElectionTimeout = 600 * time.Millisecond
+		cfg.LeaderLeaseTimeout = 600 * time.Millisecond
+		cfg.ReadTimeout = 30 * time.Millisecond
+	}})
+	leader := c.Leader(10 * time.Second)
+	resptest.Do(t, leader.ClientAddr(), "SET", "k", "v")
+	const readers = 8
+	conns := make([]*resptest.Conn, readers)
+	for i := range conns {
+		conns[i] = resptest.Dial(t, leader.ClientAddr())
+		defer conns[i].Close()
+		conns[i].SetDeadline(time.Now().Add(10 * time.Second))
+	}
+	c.Partition(leader.Index)
+	defer c.Heal(leader.Index)
+	replies := make([]<-chan resp.Value, readers)
+	for i, cn := range conns {
+		replies[i] = cn.Go("GET", "k")
+	}
+	for i, ch := range replies {
+		if v := <-ch; !v.IsError() || !strings.Contains(v.Text(), "TRYAGAIN read timed out") {
+			t.Errorf("read %d on the cut-off leader = %q; want TRYAGAIN read timed out", i, v.Text())
+		}
+	}
+}

@@ -78,8 +78,9 @@
 // local state. Reads that arrive while a round is in flight join the next
 // one. An index at or below the term's barrier is already applied. A
 // deposed or partitioned leader fails VerifyLeader and the read gets
-// NotLeading's error; a read that waits longer than Config.ReadTimeout gets
-// TRYAGAIN; a read whose client left gives up. A leader that is the only
+// NotLeading's error; a read whose batch waits longer than
+// Config.ReadTimeout (one timer per batch, not per read) gets TRYAGAIN; a
+// read whose client left gives up. A leader that is the only
 // voter skips the round, since no other node can lead without its vote
 // (the tenure's soleVoter flag, set at establish and after every reconcile
 // pass). Node.ReadIndex on a node without a tenure returns a wait that

@@ -37,10 +37,12 @@ type readGate struct {
 }
 
 type readBatch struct {
-	done  chan struct{}
-	index uint64 // commit index recorded before leadership was confirmed
-	err   error
-	reads int // reads that joined it (under readGate.mu), for the accounting
+	done    chan struct{}
+	expired chan struct{} // closed when the batch's reads time out (Config.ReadTimeout after it formed)
+	timer   *time.Timer   // closes expired; stopped once the batch is confirmed
+	index   uint64        // commit index recorded before leadership was confirmed
+	err     error
+	reads   int // reads that joined it (under readGate.mu), for the accounting
 }
 
 func newReadGate(n *Node, term, barrier uint64, soleVoter *atomic.Bool) *readGate {
@@ -58,7 +60,9 @@ func (g *readGate) join() *readBatch {
 	}
 	b := g.next
 	if b == nil {
-		b = &readBatch{done: make(chan struct{})}
+		expired := make(chan struct{})
+		b = &readBatch{done: make(chan struct{}), expired: expired,
+			timer: time.AfterFunc(g.n.cfg.ReadTimeout, func() { close(expired) })}
 		g.next = b
 	}
 	b.reads++
@@ -88,6 +92,7 @@ func (g *readGate) run(ctx context.Context) {
 			if b := g.take(true); b != nil {
 				b.err = errNotSent
 				close(b.done)
+				b.timer.Stop()
 			}
 			return
 		case <-g.kick:
@@ -108,6 +113,7 @@ func (g *readGate) run(ctx context.Context) {
 			b.err = raft.ErrLeadershipLost
 		}
 		close(b.done)
+		b.timer.Stop()
 		st.inflight.Add(-1)
 		st.rounds.Add(1)
 		st.reads.Add(uint64(b.reads))
@@ -132,33 +138,42 @@ type readWait struct {
 }
 
 // Wait returns once the batch is confirmed and its index applied. The
-// common case needs no timer: the batch is confirmed (a sole voter's always
-// is) and its index applied. ctx is the client's connection: a read of a
-// client that left gives up.
+// common case needs no timer of its own: the batch is confirmed (a sole
+// voter's always is) and its index applied by the time it is. A batch's
+// reads share one deadline, Config.ReadTimeout after it formed (expired),
+// rather than a timer each; only a read whose index is not yet applied
+// when its batch is confirmed starts one. ctx is the client's connection:
+// a read of a client that left gives up.
 func (w *readWait) Wait(ctx context.Context) error {
 	n := w.g.n
-	applied := func() bool { return w.b.index <= n.fsm.Applied() || w.b.index <= w.g.barrier }
+	b := w.b
+	applied := func() bool { return b.index <= n.fsm.Applied() || b.index <= w.g.barrier }
 	select {
-	case <-w.b.done:
-		if w.b.err == nil && applied() {
-			return nil
-		}
+	case <-b.done:
 	default:
+		select {
+		case <-b.done:
+		case <-b.expired:
+		case <-ctx.Done():
+		}
+		select {
+		case <-b.done: // confirmed, whatever else fired with it
+		default:
+			return resp.TryAgain("read timed out waiting for leadership confirmation")
+		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
-	defer cancel()
-	select {
-	case <-w.b.done:
-	case <-ctx.Done():
-		return resp.TryAgain("read timed out waiting for leadership confirmation")
-	}
-	if w.b.err != nil {
+	if b.err != nil {
 		return n.NotLeading()
 	}
-	index := w.b.index
+	if applied() {
+		return nil
+	}
+	index := b.index
 	if index <= w.g.barrier {
 		index = 0 // applied when the barrier completed (the FSM never sees no-ops and barriers)
 	}
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
+	defer cancel()
 	if err := n.fsm.WaitApplied(ctx, index); err != nil {
 		return resp.TryAgain("read timed out waiting for the log to apply")
 	}
