@@ -293,8 +293,17 @@ func (b *blockingPop) Wait() resp.Value {
 		keys[i] = k.Text()
 	}
 	gone := b.c.Gone()
-	d.waiters.blocked.Add(1)
-	defer d.waiters.blocked.Add(-1)
+	// INFO's blocked_clients counts the request from its first look that
+	// found nothing, as Redis counts a client once it has blocked: a
+	// client that sees the count may rely on this request having looked,
+	// so it is served in the order it blocked (a request still on its way
+	// to its first look would take what is there ahead of the others).
+	counted := false
+	defer func() {
+		if counted {
+			d.waiters.blocked.Add(-1)
+		}
+	}()
 	unblocked, forget := d.waiters.listen(b.c.ID())
 	defer forget()
 	var owed *wake   // the wake that woke us last, finished after our attempt
@@ -339,6 +348,10 @@ func (b *blockingPop) Wait() resp.Value {
 		turn.pass()
 		turn = nil
 		blocked = true
+		if !counted {
+			d.waiters.blocked.Add(1)
+			counted = true
+		}
 		var v resp.Value
 		select {
 		case <-w.ch:
