@@ -490,3 +490,30 @@ func TestServer_CloseLeavesNoGoroutines(t *testing.T) {
 	}
 	goleak.VerifyNone(t, before)
 }
+
+// A client may send a whole pipeline before it reads any reply (redis-py's
+// pipeline does): the server keeps reading its requests while their
+// replies wait to be written, so neither side blocks the other, even when
+// the replies are larger than the sockets' buffers. The client here sends
+// one request at a time and waits, through another connection, until the
+// server has served it, so that every request ends a batch of its own.
+func TestServer_ClientThatReadsOnlyAfterSending(t *testing.T) {
+	_, addr := startServer(t, nil, Config{OutputLimit: 256 << 20}, newMapHandler())
+	c := dial(t, addr)
+	c.nc.(*net.TCPConn).SetReadBuffer(16 << 10)
+	other := dial(t, addr)
+	payload := strings.Repeat("p", 64<<10)
+	const n = 256 // 16 MiB of replies: more than the sockets' buffers hold
+	for i := range n {
+		c.send(string(AppendCommand(nil, "ECHO", payload)) + string(AppendCommand(nil, "SET", "served", strconv.Itoa(i))))
+		waitFor(t, fmt.Sprintf("the server to serve request %d while the replies before it wait", i), func() bool {
+			other.send("GET served\r\n")
+			return other.read().Text() == strconv.Itoa(i)
+		})
+	}
+	want := "$65536\r\n" + payload + "\r\n"
+	for range n {
+		c.expect(want)
+		c.expect(":1\r\n")
+	}
+}
