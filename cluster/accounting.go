@@ -30,9 +30,9 @@ type cycleStats struct {
 }
 
 // readStats are the read gate's accounting: how many leadership
-// confirmations (rounds) it ran, how many reads they served and how long
-// each took, from the commit index's record to the confirmation. A sole
-// voter's reads need no round and are not counted.
+// confirmations (rounds) it ran, how many reads the successful ones
+// confirmed and how long each took, from the commit index's record to the
+// confirmation. A sole voter's reads need no round and are not counted.
 type readStats struct {
 	rounds     atomic.Uint64
 	reads      atomic.Uint64

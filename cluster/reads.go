@@ -116,7 +116,9 @@ func (g *readGate) run(ctx context.Context) {
 		b.timer.Stop()
 		st.inflight.Add(-1)
 		st.rounds.Add(1)
-		st.reads.Add(uint64(b.reads))
+		if b.err == nil {
+			st.reads.Add(uint64(b.reads))
+		}
 		st.roundNanos.Add(uint64(time.Since(start)))
 	}
 }

@@ -234,16 +234,7 @@ func (f sealedTailFiler) Open(info types.SegmentInfo) (types.SegmentReader, erro
 // size (0: bolt's default).
 func openBolt(dir string, mmap int) (*raftboltdb.BoltStore, error) {
 	path := filepath.Join(dir, "raft.db")
-	bolt, err := raftboltdb.New(raftboltdb.Options{
-		Path: path,
-		BoltOptions: &bbolt.Options{
-			Timeout:         time.Second,
-			NoFreelistSync:  true,
-			FreelistType:    bbolt.FreelistMapType,
-			NoGrowSync:      true,
-			InitialMmapSize: mmap,
-		},
-	})
+	bolt, err := raftboltdb.New(raftboltdb.Options{Path: path, BoltOptions: boltOptions(mmap)})
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: %w", path, ErrDataDirLocked)
@@ -251,6 +242,24 @@ func openBolt(dir string, mmap int) (*raftboltdb.BoltStore, error) {
 		return nil, fmt.Errorf("open raft store %s: %w", path, err)
 	}
 	return bolt, nil
+}
+
+// boltOptions are the log's bolt settings. They may trade only what a
+// restart rebuilds, never the durability of an entry once StoreLogs
+// returns: NoFreelistSync (bolt rebuilds the freelist by scanning at open)
+// and the map freelist are kept; NoGrowSync is not, because bolt grows its
+// file by writing pages past the end and, on ext3/ext4, fdatasync does not
+// wait for the new file size to reach the journal (boltdb/bolt#284), so an
+// acknowledged entry in the grown part could be lost in a power cut. The
+// truncate and fsync it costs come once per growth, which the initial mmap
+// size makes rare.
+func boltOptions(mmap int) *bbolt.Options {
+	return &bbolt.Options{
+		Timeout:         time.Second,
+		NoFreelistSync:  true,
+		FreelistType:    bbolt.FreelistMapType,
+		InitialMmapSize: mmap,
+	}
 }
 
 // checkLatestSnapshot opens the newest snapshot, which verifies its CRC, so a

@@ -165,3 +165,17 @@ func TestOpenStores_Mismatch(t *testing.T) {
 		})
 	}
 }
+
+// The log's bolt settings trade nothing an acknowledged entry needs: every
+// commit syncs, and growing the file syncs its new size (NoGrowSync is
+// unsafe on ext3/ext4, where fdatasync may return before the size is
+// journaled). Only the freelist, which bolt rebuilds at open, skips syncs.
+func TestBoltOptions_KeepTheLogDurable(t *testing.T) {
+	o := boltOptions(256 << 20)
+	if o.NoSync || o.NoGrowSync {
+		t.Fatalf("bolt options trade the log's durability: NoSync %v, NoGrowSync %v", o.NoSync, o.NoGrowSync)
+	}
+	if !o.NoFreelistSync {
+		t.Errorf("NoFreelistSync is off: every commit writes the freelist too")
+	}
+}
