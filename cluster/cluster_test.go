@@ -14,6 +14,17 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
+// raftInt returns an integer field of addr's INFO raft.
+func raftInt(t testing.TB, addr, name string) int {
+	t.Helper()
+	v := resptest.InfoField(t, addr, "raft", name)
+	x, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("INFO raft %s:%s: %v", name, v, err)
+	}
+	return x
+}
+
 func voters(t testing.TB, n *testcluster.Node) []string {
 	f := n.Raft().GetConfiguration()
 	if err := f.Error(); err != nil {
@@ -311,19 +322,8 @@ func TestCluster_RecentEntriesAreReadFromTheCache(t *testing.T) {
 			t.Fatalf("SET: %v", v)
 		}
 	}
-	raftField := func(n *testcluster.Node, name string) int {
-		info := resptest.Do(t, n.ClientAddr(), "INFO", "raft").Text()
-		for _, line := range strings.Split(info, "\r\n") {
-			if v, ok := strings.CutPrefix(line, name+":"); ok {
-				x, _ := strconv.Atoi(v)
-				return x
-			}
-		}
-		t.Fatalf("INFO raft of %s has no %s: %q", n.Cfg.NodeID, name, info)
-		return 0
-	}
 	for _, n := range c.Nodes {
-		entries, reads := raftField(n, "raft_log_entries"), raftField(n, "raft_log_reads")
+		entries, reads := raftInt(t, n.ClientAddr(), "raft_log_entries"), raftInt(t, n.ClientAddr(), "raft_log_reads")
 		t.Logf("%s: %d entries written, %d read back from the store", n.Cfg.NodeID, entries, reads)
 		if entries < 300 || reads > entries/4 {
 			t.Errorf("%s read %d entries back from its log store after writing %d; want at most a quarter", n.Cfg.NodeID, reads, entries)
@@ -338,20 +338,7 @@ func TestCluster_ReadRoundsServeConcurrentReads(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	leader := c.Leader(10 * time.Second)
 	resptest.Do(t, leader.ClientAddr(), "SET", "k", "v")
-	field := func(name string) int {
-		info := resptest.Do(t, leader.ClientAddr(), "INFO", "raft").Text()
-		for _, line := range strings.Split(info, "\r\n") {
-			if v, ok := strings.CutPrefix(line, name+":"); ok {
-				x, err := strconv.Atoi(v)
-				if err != nil {
-					t.Fatalf("%s: %v", line, err)
-				}
-				return x
-			}
-		}
-		t.Fatalf("INFO raft has no %s: %q", name, info)
-		return 0
-	}
+	field := func(name string) int { return raftInt(t, leader.ClientAddr(), name) }
 	reads0, rounds0 := field("raft_reads_confirmed"), field("raft_read_rounds")
 	const clients, each = 20, 50
 	errs := make(chan string, clients)

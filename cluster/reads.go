@@ -147,36 +147,28 @@ type readWait struct {
 // when its batch is confirmed starts one. ctx is the client's connection:
 // a read of a client that left gives up.
 func (w *readWait) Wait(ctx context.Context) error {
-	n := w.g.n
-	b := w.b
-	applied := func() bool { return b.index <= n.fsm.Applied() || b.index <= w.g.barrier }
+	n, b := w.g.n, w.b
 	select {
 	case <-b.done:
+	case <-b.expired: // nil for a batch confirmed from the start
+	case <-ctx.Done():
+	}
+	select {
+	case <-b.done: // confirmed, whatever else fired with it
 	default:
-		select {
-		case <-b.done:
-		case <-b.expired:
-		case <-ctx.Done():
-		}
-		select {
-		case <-b.done: // confirmed, whatever else fired with it
-		default:
-			return resp.TryAgain("read timed out waiting for leadership confirmation")
-		}
+		return resp.TryAgain("read timed out waiting for leadership confirmation")
 	}
 	if b.err != nil {
 		return n.NotLeading()
 	}
-	if applied() {
+	// At or below the term's barrier the index was applied when the barrier
+	// completed (the FSM never sees no-ops and barriers).
+	if b.index <= n.fsm.Applied() || b.index <= w.g.barrier {
 		return nil
-	}
-	index := b.index
-	if index <= w.g.barrier {
-		index = 0 // applied when the barrier completed (the FSM never sees no-ops and barriers)
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.ReadTimeout)
 	defer cancel()
-	if err := n.fsm.WaitApplied(ctx, index); err != nil {
+	if err := n.fsm.WaitApplied(ctx, b.index); err != nil {
 		return resp.TryAgain("read timed out waiting for the log to apply")
 	}
 	return nil

@@ -89,17 +89,24 @@ func Ask(addr string, args ...string) (resp.Value, error) {
 	return resp.NewReader(nc, resp.Limits{}).ReadValue()
 }
 
-// BlockedClients returns the blocked_clients field of addr's INFO clients,
-// failing t if there is none.
+// BlockedClients returns addr's INFO blocked_clients, failing t if INFO
+// has none.
 func BlockedClients(t testing.TB, addr string) string {
 	t.Helper()
-	info := Do(t, addr, "INFO", "clients").Text()
+	return InfoField(t, addr, "clients", "blocked_clients")
+}
+
+// InfoField returns the value of name in section of addr's INFO, failing t
+// if INFO has no such line.
+func InfoField(t testing.TB, addr, section, name string) string {
+	t.Helper()
+	info := Do(t, addr, "INFO", section).Text()
 	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "blocked_clients:"); ok {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
 			return v
 		}
 	}
-	t.Fatalf("no blocked_clients in INFO clients: %q", info)
+	t.Fatalf("no %s in INFO %s of %s: %q", name, section, addr, info)
 	return ""
 }
 
