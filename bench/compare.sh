@@ -125,12 +125,13 @@ start_kvorum() {
 # acct PORT: the accounting counters of a node's INFO raft, in this order:
 # log_writes commands_applied log_write_usec apply_usec batch_queue_usec
 # batch_commit_usec proposed_batches proposed_commands log_syncs_per_write
-# read_rounds reads_confirmed read_round_usec.
+# read_rounds reads_confirmed read_round_usec batch_linger_usec
+# batch_linger_joined.
 acct() {
   redis-cli -p "$1" INFO raft | tr -d '\r' | awk -F: '
     { v[$1] = $2 }
-    END { split("log_writes commands_applied log_write_usec apply_usec batch_queue_usec batch_commit_usec proposed_batches proposed_commands log_syncs_per_write read_rounds reads_confirmed read_round_usec", k, " ")
-          for (i = 1; i <= 12; i++) printf "%s ", (("raft_" k[i]) in v) ? v["raft_" k[i]] : 0; print "" }'
+    END { split("log_writes commands_applied log_write_usec apply_usec batch_queue_usec batch_commit_usec proposed_batches proposed_commands log_syncs_per_write read_rounds reads_confirmed read_round_usec batch_linger_usec batch_linger_joined", k, " ")
+          for (i = 1; i <= 14; i++) printf "%s ", (("raft_" k[i]) in v) ? v["raft_" k[i]] : 0; print "" }'
 }
 
 # follower_port STORE: the client port of one node of STORE other than its
@@ -149,7 +150,7 @@ follower_port() {
 acct_row() {
   awk -v test="$1" -v store="$2" -v lb="$3" -v la="$4" -v fb="$5" -v fa="$6" 'BEGIN {
     split(lb, b, " "); split(la, a, " "); split(fb, c, " "); split(fa, d, " ")
-    for (i = 1; i <= 12; i++) { L[i] = a[i] - b[i]; F[i] = d[i] - c[i] }
+    for (i = 1; i <= 14; i++) { L[i] = a[i] - b[i]; F[i] = d[i] - c[i] }
     if (L[7] <= 0) {
       if (L[10] > 0) printf "R| %s | %s | %d | %.1f | %.3f |\n", test, store, L[10], L[11] / L[10], L[12] / L[10] / 1000
       else printf "| %s | %s | no writes |\n", test, store
@@ -162,8 +163,8 @@ acct_row() {
     lstore = (L[1] > 0) ? L[3] / L[1] / 1000 : 0; fstore = (F[1] > 0) ? F[3] / F[1] / 1000 : 0
     apply = L[4] / L[7] / 1000
     repl = commit - lstore - apply; if (repl < 0) repl = 0
-    printf "| %s | %s | %.3f | %.3f | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
-      test, store, fsl, fsf, L[8] / L[7], queue, lstore, repl, fstore, apply, commit }'
+    printf "| %s | %s | %.3f | %.3f | %.1f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+      test, store, fsl, fsf, L[8] / L[7], queue, L[13] / L[7] / 1000, L[14] / L[7], lstore, repl, fstore, apply, commit }'
 }
 
 # One cluster per store, all started before the first test so the tests
@@ -226,10 +227,12 @@ echo "$rule"
 printf '%s\n' "${rows[@]}"
 echo
 echo "Commit cycle per test (INFO raft's accounting, differences around each run; ms per batch"
-echo "unless named; replication = commit - leader store - apply, the followers' round trip with their store):"
+echo "unless named; linger = the part of the queue spent waiting for the writers just answered, joined = the"
+echo "commands that arrived meanwhile; replication = commit - leader store - apply, the followers' round trip"
+echo "with their store):"
 echo
-echo "| test | store | fsyncs/cmd leader | fsyncs/cmd follower | cmds/batch | queue | leader store (ms/write) | replication | follower store (ms/write) | leader apply | commit |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| test | store | fsyncs/cmd leader | fsyncs/cmd follower | cmds/batch | queue | linger | joined (cmds/batch) | leader store (ms/write) | replication | follower store (ms/write) | leader apply | commit |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${acct_rows[@]}"
 if [ "${#read_rows[@]}" -gt 0 ]; then
   echo

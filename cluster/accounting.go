@@ -17,7 +17,8 @@ import (
 // against it. The cycle of one batch on the leader is: queue (the batch
 // fills while the one before it commits) -> leader log write -> the
 // followers' AppendEntries round, which holds their log writes -> commit
-// -> apply -> replies. The proposer times the queue and the whole commit
+// -> apply -> replies (then, on the leader, the next batch's linger for
+// the writers answered: part of its queue time). The proposer times the queue and the whole commit
 // (Apply to applied), the counting store the log writes (on a follower:
 // the follower's store), and timedFSM the apply; the replication round is
 // what the commit takes beyond the leader's write and apply.
@@ -27,6 +28,10 @@ type cycleStats struct {
 	applyNanos  atomic.Uint64 // summed: the state machine's apply on this node
 	applied     atomic.Uint64 // commands applied on this node
 	inflight    atomic.Int64  // batches sent and not yet applied (leader)
+	// The proposer's lingers (proposer.go): batches that waited for
+	// returning writers, the time they waited (part of the queue time)
+	// and the writes that joined them meanwhile.
+	lingered, lingerNanos, lingerJoined atomic.Uint64
 }
 
 // readStats are the read gate's accounting: how many leadership
@@ -104,6 +109,9 @@ func (n *Node) accountingInfo() []string {
 		"raft_apply_usec_per_command:" + per(applyUsec, applied),
 		"raft_batch_queue_usec:" + u(queueUsec),
 		"raft_batch_queue_usec_per_batch:" + per(queueUsec, batches),
+		"raft_batches_lingered:" + u(st.lingered.Load()),
+		"raft_batch_linger_usec:" + u(usec(st.lingerNanos.Load())),
+		"raft_batch_linger_joined:" + u(st.lingerJoined.Load()),
 		"raft_batch_commit_usec:" + u(commitUsec),
 		"raft_batch_commit_usec_per_batch:" + per(commitUsec, batches),
 		"raft_batches_in_flight:" + strconv.FormatInt(st.inflight.Load(), 10),

@@ -15,6 +15,34 @@ import (
 )
 
 // raftInt returns an integer field of addr's INFO raft.
+// sequentially runs clients connections to addr at once, each sending each
+// commands one after another, waiting for every reply before the next:
+// command(i, j) gives client i's j-th command and the check of its reply.
+func sequentially(t *testing.T, addr string, clients, each int, command func(i, j int) ([]string, func(resp.Value) bool)) {
+	t.Helper()
+	errs := make(chan string, clients)
+	for i := range clients {
+		cn := resptest.Dial(t, addr)
+		defer cn.Close()
+		cn.SetDeadline(time.Now().Add(60 * time.Second))
+		go func() {
+			for j := range each {
+				args, ok := command(i, j)
+				if v := <-cn.Go(args...); !ok(v) {
+					errs <- fmt.Sprintf("%v = %v", args, v)
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range clients {
+		if e := <-errs; e != "" {
+			t.Fatal(e)
+		}
+	}
+}
+
 func raftInt(t testing.TB, addr, name string) int {
 	t.Helper()
 	v := resptest.InfoField(t, addr, "raft", name)
@@ -308,6 +336,35 @@ func TestCluster_GossipKeyKeepsStrangersOut(t *testing.T) {
 	}
 }
 
+// Two clients that each wait for a write's reply before sending the next
+// share log entries: after an entry commits, the proposer lingers for the
+// writer it just answered instead of sending the other's write alone.
+// Without the linger the two take turns, one write per entry.
+func TestCluster_SequentialWritersShareEntries(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	leader := c.Leader(10 * time.Second)
+	resptest.Do(t, leader.ClientAddr(), "SET", "k", "v")
+	field := func(name string) int { return raftInt(t, leader.ClientAddr(), name) }
+	batches0, commands0, joined0 := field("raft_proposed_batches"), field("raft_proposed_commands"), field("raft_batch_linger_joined")
+	const clients, each = 2, 150
+	sequentially(t, leader.ClientAddr(), clients, each, func(i, j int) ([]string, func(resp.Value) bool) {
+		return []string{"SET", fmt.Sprintf("k%d", i), strconv.Itoa(j)}, func(v resp.Value) bool { return v.Kind() == resp.KindInt }
+	})
+	batches, commands := field("raft_proposed_batches")-batches0, field("raft_proposed_commands")-commands0
+	joined := field("raft_batch_linger_joined") - joined0
+	perBatch := float64(commands) / float64(batches)
+	t.Logf("%d writes in %d entries (%.2f per entry), %d joined a lingering entry", commands, batches, perBatch, joined)
+	if commands != clients*each {
+		t.Errorf("raft_proposed_commands grew by %d for %d writes", commands, clients*each)
+	}
+	if perBatch < 1.5 {
+		t.Errorf("%.2f writes per entry for %d sequential writers: they took turns", perBatch, clients)
+	}
+	if joined <= 0 {
+		t.Errorf("raft_batch_linger_joined grew by %d", joined)
+	}
+}
+
 // Raft reads back each entry it stores, the leader to replicate it and a
 // follower to apply it; the log cache in front of the store serves those
 // reads, so under a steady write load raft_log_reads stays far below the
@@ -341,26 +398,9 @@ func TestCluster_ReadRoundsServeConcurrentReads(t *testing.T) {
 	field := func(name string) int { return raftInt(t, leader.ClientAddr(), name) }
 	reads0, rounds0 := field("raft_reads_confirmed"), field("raft_read_rounds")
 	const clients, each = 20, 50
-	errs := make(chan string, clients)
-	for range clients {
-		cn := resptest.Dial(t, leader.ClientAddr())
-		defer cn.Close()
-		cn.SetDeadline(time.Now().Add(30 * time.Second))
-		go func() {
-			for range each {
-				if v := <-cn.Go("GET", "k"); v.Text() != "v" {
-					errs <- fmt.Sprintf("GET k = %v", v)
-					return
-				}
-			}
-			errs <- ""
-		}()
-	}
-	for range clients {
-		if e := <-errs; e != "" {
-			t.Fatal(e)
-		}
-	}
+	sequentially(t, leader.ClientAddr(), clients, each, func(int, int) ([]string, func(resp.Value) bool) {
+		return []string{"GET", "k"}, func(v resp.Value) bool { return v.Text() == "v" }
+	})
 	reads, rounds := field("raft_reads_confirmed")-reads0, field("raft_read_rounds")-rounds0
 	t.Logf("%d reads in %d rounds", reads, rounds)
 	if reads != clients*each {
