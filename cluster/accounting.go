@@ -32,6 +32,9 @@ type cycleStats struct {
 	// returning writers, the time they waited (part of the queue time)
 	// and the writes that joined them meanwhile.
 	lingered, lingerNanos, lingerJoined atomic.Uint64
+	// returnShare is the linger's moving average, in thousandths, of the
+	// share of an entry's clients that wrote again before the next commit.
+	returnShare atomic.Uint64
 }
 
 // readStats are the read gate's accounting: how many leadership
@@ -112,6 +115,7 @@ func (n *Node) accountingInfo() []string {
 		"raft_batches_lingered:" + u(st.lingered.Load()),
 		"raft_batch_linger_usec:" + u(usec(st.lingerNanos.Load())),
 		"raft_batch_linger_joined:" + u(st.lingerJoined.Load()),
+		"raft_linger_return_share:" + strconv.FormatFloat(float64(st.returnShare.Load())/1000, 'f', 2, 64),
 		"raft_batch_commit_usec:" + u(commitUsec),
 		"raft_batch_commit_usec_per_batch:" + per(commitUsec, batches),
 		"raft_batches_in_flight:" + strconv.FormatInt(st.inflight.Load(), 10),

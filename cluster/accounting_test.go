@@ -38,7 +38,7 @@ func TestAccounting_CommitCycle(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			args := []resp.Value{resp.BulkString("SET"), resp.BulkString("k" + strconv.Itoa(i)), resp.BulkString("v")}
-			if _, _, err := n.Propose(resp.RESP2, args).Wait(); err != nil {
+			if _, _, err := n.Propose(0, resp.RESP2, args).Wait(); err != nil {
 				errs <- err
 			}
 		}()

@@ -132,7 +132,7 @@ func (n *Node) Restore(backup []byte) error {
 		return fmt.Errorf("restore: %w", raft.ErrLeadershipLost)
 	}
 	args := []resp.Value{resp.BulkString("KVORUM.SESSION"), resp.BulkString("CLOSE"), resp.BulkString("0")}
-	if _, _, err := t.proposer.propose(resp.RESP2, args).Wait(); err != nil {
+	if _, _, err := t.proposer.propose(0, resp.RESP2, args).Wait(); err != nil {
 		return fmt.Errorf("restore: bring the state machine to the log's index: %w", err)
 	}
 	return nil

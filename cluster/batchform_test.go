@@ -45,7 +45,7 @@ func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
 		for i, a := range args {
 			vals[i] = resp.BulkString(a)
 		}
-		if _, _, err := n.Propose(resp.RESP2, vals).Wait(); err != nil {
+		if _, _, err := n.Propose(0, resp.RESP2, vals).Wait(); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
 		last, _ := n.logs.LastIndex()
@@ -90,7 +90,7 @@ func TestProposer_BatchFormFollowsTheServers(t *testing.T) {
 			t.Fatalf("with member %+v the leader's run form is %v, want %v", step.member, tenure.runs.Load(), step.runs)
 		}
 	}
-	if v, _, err := n.Propose(resp.RESP2, []resp.Value{resp.BulkString("GET"), resp.BulkString("c")}).Wait(); err != nil || v.Text() != "5" {
+	if v, _, err := n.Propose(0, resp.RESP2, []resp.Value{resp.BulkString("GET"), resp.BulkString("c")}).Wait(); err != nil || v.Text() != "5" {
 		t.Fatalf("GET c after batches of both forms = %v, %v; want 5", v, err)
 	}
 }

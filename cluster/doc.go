@@ -52,9 +52,10 @@
 // all of its writes. hashicorp/raft's own grouping (BatchApplyCh, left on)
 // only joins Apply calls queued at the same instant; with one-command
 // clients each entry would otherwise carry about one write. Once an entry
-// commits, the next one lingers (up to one commit's time) for the writers
-// the first just answered, so that clients with one write outstanding all
-// share each entry instead of splitting into two groups that take turns.
+// commits, the next one lingers (up to one commit's time) for the clients
+// the first just answered, while those tend to write again at once, so
+// that clients with one write outstanding all share each entry instead of
+// splitting into two groups that take turns.
 //
 // proposer.run sends an entry with raft.Apply, bounded by
 // Config.ApplyTimeout; proposer.complete resolves entries in log order, and

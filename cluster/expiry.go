@@ -29,7 +29,7 @@ func (t *tenure) expiryLoop(n *Node) func(context.Context) {
 				if req == nil {
 					break
 				}
-				if _, _, err := t.proposer.propose(resp.RESP2, req).Wait(); err != nil {
+				if _, _, err := t.proposer.propose(0, resp.RESP2, req).Wait(); err != nil {
 					n.log.Debug("expiry sweep stopped", "err", err)
 					break
 				}

@@ -22,12 +22,12 @@ func (n *Node) FSM() *fsm.FSM { return n.fsm }
 
 // Propose hands a write to the current term's proposer; on a node that
 // does not lead, its Wait fails with NotLeading's error.
-func (n *Node) Propose(mode resp.Mode, args []resp.Value) door.Proposal {
+func (n *Node) Propose(client uint64, mode resp.Mode, args []resp.Value) door.Proposal {
 	if err := n.disk.refusal(); err != nil {
 		return &batchedWrite{n: n, b: &proposal{err: err}}
 	}
 	if t := n.lead.current(); t != nil {
-		return t.proposer.propose(mode, args)
+		return t.proposer.propose(client, mode, args)
 	}
 	return &batchedWrite{n: n, b: &proposal{err: errNotSent}}
 }

@@ -5,82 +5,113 @@ import (
 	"time"
 )
 
-// The linger's decisions, on a clock of its own: after an entry of 3
-// writes committed in 4 ms with 1 write queued, the batch waits for the 3
-// to return, but not longer than half a commit without an arrival, nor
-// than one commit in all.
-func TestLinger_WaitsForTheAnsweredWriters(t *testing.T) {
+// runs makes an entry's client runs: one write from each client given.
+func runs(clients ...uint64) []clientRun {
+	out := make([]clientRun, len(clients))
+	for i, c := range clients {
+		out[i] = clientRun{client: c, writes: 1}
+	}
+	return out
+}
+
+// trained returns a linger whose clients have always come back: it lingers.
+func trained(t *testing.T, t0 time.Time) *linger {
+	var l linger
+	for range 10 {
+		l.start(runs(1, 2, 3), 4*time.Millisecond, t0)
+		for c := uint64(1); c <= 3; c++ {
+			l.arrive(c, t0)
+		}
+	}
+	if l.share < minReturnShare {
+		t.Fatalf("share %.2f after ten rounds of every client back", l.share)
+	}
+	return &l
+}
+
+// The linger's decisions, on a clock of its own: after an entry of three
+// clients' writes committed in 4 ms, the next batch waits for those clients
+// to write again, but not longer than half a commit without one of them
+// writing, nor than one commit in all.
+func TestLinger_WaitsForTheAnsweredClients(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	ms := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Millisecond))) }
-	var l linger
-	l.start(3, 1, 4*time.Millisecond, t0)
-	b := &proposal{count: 1}
-	if got := l.left(b, t0); got != 2*time.Millisecond {
+	l := trained(t, t0)
+	l.start(runs(1, 2, 2, 3), 4*time.Millisecond, t0) // client 2 sent two writes
+	if got := l.left(t0); got != 2*time.Millisecond {
 		t.Errorf("right after the commit: left %v, want the 2ms gap", got)
 	}
-	l.last, b.count = ms(1.5), 2 // a writer came back
-	if got := l.left(b, ms(1.5)); got != 2*time.Millisecond {
-		t.Errorf("after an arrival: left %v, want the gap again", got)
+	l.arrive(99, ms(1)) // not an answered client: changes nothing
+	if got := l.left(ms(1)); got != time.Millisecond {
+		t.Errorf("after another client's write: left %v, want the gap's last 1ms", got)
 	}
-	if got := l.left(b, ms(3)); got != 500*time.Microsecond {
-		t.Errorf("near the gap's end: left %v, want 0.5ms", got)
+	l.arrive(1, ms(1.5))
+	if got := l.left(ms(1.5)); got != 2*time.Millisecond {
+		t.Errorf("after an answered client's write: left %v, want the gap again", got)
 	}
-	if got := l.left(b, ms(3.6)); got != 0 {
-		t.Errorf("after 2ms without an arrival: left %v, want 0", got)
+	if got := l.left(ms(3.6)); got != 0 {
+		t.Errorf("after 2ms without an answered client: left %v, want 0", got)
 	}
-	l.last = ms(3.5)
-	if got := l.left(b, ms(3.6)); got != 400*time.Microsecond {
-		t.Errorf("arrivals keep coming: left %v, want up to the 4ms deadline", got)
+	l.arrive(2, ms(3.5))
+	if got := l.left(ms(3.6)); got != 400*time.Microsecond {
+		t.Errorf("answered clients keep coming: left %v, want up to the 4ms deadline", got)
 	}
-	if got := l.left(b, ms(4)); got != 0 {
+	if got := l.left(ms(4)); got != 0 {
 		t.Errorf("at the deadline: left %v, want 0", got)
 	}
-	b.count = 4
-	l.last = ms(1)
-	if got := l.left(b, ms(1)); got != 0 {
-		t.Errorf("with every writer back: left %v, want 0", got)
+	l.arrive(3, ms(3.7)) // client 2 still owes its second write
+	if got := l.left(ms(3.7)); got == 0 {
+		t.Error("sent before client 2's second write")
+	}
+	l.arrive(2, ms(3.8))
+	if got := l.left(ms(3.8)); got != 0 {
+		t.Errorf("with every answered client back: left %v, want 0", got)
 	}
 }
 
-// A single sequential writer never waits: its own write is the target.
-func TestLinger_SequentialWriterNeverWaits(t *testing.T) {
+// A lone sequential client never waits: its own write brings everyone
+// back. kvorum's own writes (client 0) are nobody to wait for.
+func TestLinger_LoneClientNeverWaits(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	var l linger
-	l.start(1, 0, 5*time.Millisecond, t0)
-	if got := l.left(&proposal{count: 1}, t0.Add(100*time.Microsecond)); got != 0 {
+	l := trained(t, t0)
+	l.start(runs(7), 5*time.Millisecond, t0)
+	l.arrive(7, t0.Add(100*time.Microsecond))
+	if got := l.left(t0.Add(100 * time.Microsecond)); got != 0 {
 		t.Errorf("left %v, want 0", got)
 	}
+	l.start(runs(0, 0), 5*time.Millisecond, t0)
+	if got := l.left(t0); got != 0 {
+		t.Errorf("after an entry of kvorum's own writes: left %v, want 0", got)
+	}
 	var zero linger // before any commit
-	if got := zero.left(&proposal{count: 1}, t0); got != 0 {
+	if got := zero.left(t0); got != 0 {
 		t.Errorf("before any commit: left %v, want 0", got)
 	}
 }
 
-// Lingers that no write joins turn lingering off for 1, 3, 7, ... batches,
-// up to maxLingerSkip; one that a write joins turns it back on.
-func TestLinger_BacksOffWhenNobodyComesBack(t *testing.T) {
+// Clients that do not write again before the next commit (they think
+// between writes) turn lingering off within a few commits, and clients that
+// do turn it back on.
+func TestLinger_OnlyWhileClientsComeBack(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	var l linger
-	waits := func() bool {
-		l.start(10, 1, 4*time.Millisecond, t0)
-		return l.left(&proposal{count: 1}, t0) > 0
-	}
-	for round, skip := range []int{1, 3, 7, 15, 31, 63, 63} {
-		if !waits() {
-			t.Fatalf("round %d: no linger where one was due", round)
+	l := trained(t, t0)
+	rounds := 0
+	for l.start(runs(1, 2, 3, 4), 4*time.Millisecond, t0); l.on; l.start(runs(1, 2, 3, 4), 4*time.Millisecond, t0) {
+		if rounds++; rounds > 10 {
+			t.Fatalf("still lingering after %d commits that no client came back by (share %.2f)", rounds, l.share)
 		}
-		l.joined(0)
-		for i := range skip {
-			if waits() {
-				t.Fatalf("round %d: lingered on skipped batch %d of %d", round, i+1, skip)
-			}
+		l.arrive(1, t0) // one of four back
+	}
+	if rounds < 2 {
+		t.Errorf("stopped lingering after %d commits; want a moving average, not one sample", rounds)
+	}
+	for rounds = 0; !l.on; rounds++ {
+		if rounds > 20 {
+			t.Fatalf("not lingering after %d commits with every client back (share %.2f)", rounds, l.share)
 		}
-	}
-	if !waits() {
-		t.Fatal("no linger after the skips")
-	}
-	l.joined(3)
-	if !waits() || !waits() {
-		t.Error("a fruitful linger did not keep lingering on")
+		for c := uint64(1); c <= 4; c++ {
+			l.arrive(c, t0)
+		}
+		l.start(runs(1, 2, 3, 4), 4*time.Millisecond, t0)
 	}
 }

@@ -21,9 +21,9 @@ import (
 // everything that arrives meanwhile into the next entry (fsm.EntryItems),
 // so the batch size adapts to the commit latency: one log entry, one disk
 // write on each node and one replication round for many writes. After an
-// entry commits, the next one lingers briefly for the writers just
-// answered (linger), so that clients do not split into two groups that
-// take turns.
+// entry commits, the next one may linger briefly for the clients just
+// answered (linger), so that they do not split into two groups that take
+// turns.
 type proposer struct {
 	n *Node
 	// items says whether the batches may be fsm.EntryItems (the tenure's
@@ -36,7 +36,7 @@ type proposer struct {
 	stopped  bool        // the term ended: propose fails at once
 	queue    []*proposal // batches waiting to be sent, oldest first
 	inflight int
-	linger   linger // the next batch's wait for returning writers
+	linger   linger // the next batch's wait for the clients just answered
 	kick     chan struct{}
 	sent     chan *proposal // in flight, in log order, for the completer
 	runDone  chan struct{}  // closed when run returns: nothing more is sent
@@ -51,42 +51,66 @@ const (
 	// maxLinger bounds a linger on a slow disk; it is otherwise as long
 	// as the commit just observed.
 	maxLinger = 10 * time.Millisecond
-	// maxLingerSkip bounds how many batches in a row go without a linger
-	// after lingers that no write joined.
-	maxLingerSkip = 63
+	// minReturnShare is the share of an entry's clients that must, on
+	// average, send their next writes before the following commit for the
+	// proposer to linger for them.
+	minReturnShare = 0.75
+	// returnWeight is the weight of the latest commit in that average.
+	returnWeight = 0.25
 )
 
-// linger is the next batch's wait, after an entry commits, for the writers
+// linger is the next batch's wait, after an entry commits, for the clients
 // that entry answered. With one entry in flight, the writes that arrive
 // while it commits form the next entry, which would be sent the moment the
-// first is applied: before the first entry's writers, answered at that
+// first is applied: before the first entry's clients, answered at that
 // moment, can send their next write. Clients that each keep one write (or
 // one pipeline) outstanding would so split into two groups that take turns,
 // each entry carrying half of them (two clients would never share an entry
 // at all), and every command would cost twice the disk syncs it needs.
-// Waiting for those writers lets one entry carry them all
+// Waiting for those clients lets one entry carry them all
 // (docs/BENCHMARKS.md, "Lever: linger": redis-benchmark's 50 clients, SET
 // P1 +45%).
 //
-// The wait ends when the batch holds as many writes as the answered entry
-// and the queued writes together (everyone is back; a single sequential
-// writer so never waits), when no write has arrived for half the last
-// commit (the rest are not coming soon), or after one commit's time: it
-// adapts to the disk, and at worst doubles a write's latency. A linger that
-// no write joined (writers that do not come back: one write, then reads)
-// makes the next 1, 3, 7, ... up to maxLingerSkip batches go without one.
+// Waiting only pays when the answered clients do come back at once. Writes
+// from elsewhere (clients that think between writes, or many independent
+// ones) arrive as they would without the wait, which would only add to
+// their latency. So the proposer knows each write's client (its
+// connection), scores at each commit the share of the last entry's clients
+// whose writes all came again before it, and lingers only while that share
+// averages minReturnShare or more. A linger ends when every answered
+// client's writes are back (so a lone sequential client never waits), when
+// none of them has sent anything for half the last commit, or after one
+// commit's time: it adapts to the disk, and at worst doubles a write's
+// latency.
 type linger struct {
-	target    int       // writes the batch waits for
-	deadline  time.Time // the wait's end at the latest
-	gap       time.Duration
-	last      time.Time // the latest arrival, or the commit
-	fruitless int       // lingers in a row that no write joined
-	skip      int       // batches still to send without a linger
+	owed     map[uint64]int // answered clients not back yet: writes still to come
+	clients  int            // distinct clients in the answered entry
+	back     int            // of those, the ones whose writes all came again
+	share    float64        // moving average of back/clients at each commit
+	on       bool           // the next batch lingers
+	deadline time.Time      // the wait's end at the latest
+	gap      time.Duration
+	last     time.Time // the latest arrival from an answered client, or the commit
 }
 
-// left returns how much longer batch b may wait; 0 means send it now.
-func (l *linger) left(b *proposal, now time.Time) time.Duration {
-	if b.count >= l.target || !now.Before(l.deadline) {
+// arrive records a write from client at now.
+func (l *linger) arrive(client uint64, now time.Time) {
+	n, ok := l.owed[client]
+	if !ok {
+		return
+	}
+	l.last = now
+	if n > 1 {
+		l.owed[client] = n - 1
+		return
+	}
+	delete(l.owed, client)
+	l.back++
+}
+
+// left returns how much longer the next batch may wait; 0 means send it.
+func (l *linger) left(now time.Time) time.Duration {
+	if !l.on || l.back >= l.clients || !now.Before(l.deadline) {
 		return 0
 	}
 	idle := l.last.Add(l.gap).Sub(now)
@@ -96,30 +120,32 @@ func (l *linger) left(b *proposal, now time.Time) time.Duration {
 	return min(idle, l.deadline.Sub(now))
 }
 
-// start sets the wait that follows an entry of answered writes, committed
-// in commit, with queued writes already waiting for the next.
-func (l *linger) start(answered, queued int, commit time.Duration, now time.Time) {
-	l.last = now
-	if l.skip > 0 {
-		l.skip--
-		l.deadline = now
-		return
+// start scores the clients that came back since the last commit, then sets
+// the wait that follows an entry, committed in commit, whose writes came
+// from clients (runs of writes per client; client 0 is kvorum's own).
+func (l *linger) start(clients []clientRun, commit time.Duration, now time.Time) {
+	if l.clients > 0 {
+		l.share += (float64(l.back)/float64(l.clients) - l.share) * returnWeight
 	}
+	if l.owed == nil {
+		l.owed = make(map[uint64]int)
+	}
+	clear(l.owed)
+	for _, r := range clients {
+		if r.client != 0 {
+			l.owed[r.client] += r.writes
+		}
+	}
+	l.clients, l.back = len(l.owed), 0
 	wait := min(commit, maxLinger)
-	l.target = answered + queued
-	l.deadline = now.Add(wait)
-	l.gap = wait / 2
+	l.on = l.clients > 0 && l.share >= minReturnShare
+	l.deadline, l.gap, l.last = now.Add(wait), wait/2, now
 }
 
-// joined records what a linger brought: n writes joined the batch while it
-// waited.
-func (l *linger) joined(n int) {
-	if n > 0 {
-		l.fruitless = 0
-		return
-	}
-	l.fruitless++
-	l.skip = min(1<<min(l.fruitless, 6)-1, maxLingerSkip)
+// clientRun is a run of consecutive writes from one client in a batch.
+type clientRun struct {
+	client uint64
+	writes int
 }
 
 // proposal is one batch entry being built, then in flight.
@@ -132,7 +158,8 @@ type proposal struct {
 	replies []resp.Value // set before done closes
 	err     error        // set before done closes
 	f       raft.ApplyFuture
-	started time.Time // its first write, then when it was sent (cycleStats)
+	started time.Time   // its first write, then when it was sent (cycleStats)
+	clients []clientRun // who sent its writes, for the linger after it commits
 	// When it began to linger and how many writes it held then; set and
 	// read by run only.
 	lingered   time.Time
@@ -145,7 +172,7 @@ func newProposer(n *Node, items, runs *atomic.Bool) *proposer {
 
 // propose adds a write to the batch being built and returns its future.
 // Writes proposed in order (one connection's pipeline) are applied in order.
-func (p *proposer) propose(mode resp.Mode, args []resp.Value) *batchedWrite {
+func (p *proposer) propose(client uint64, mode resp.Mode, args []resp.Value) *batchedWrite {
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
@@ -160,7 +187,14 @@ func (p *proposer) propose(mode resp.Mode, args []resp.Value) *batchedWrite {
 		p.queue = append(p.queue, b)
 	}
 	i := b.count
-	p.linger.last = time.Now()
+	if client != 0 {
+		p.linger.arrive(client, time.Now())
+	}
+	if n := len(b.clients); n > 0 && b.clients[n-1].client == client {
+		b.clients[n-1].writes++
+	} else {
+		b.clients = append(b.clients, clientRun{client, 1})
+	}
 	if b.items {
 		b.body = b.w.Append(b.body, mode, args)
 	} else {
@@ -199,7 +233,7 @@ func (p *proposer) run(ctx context.Context) {
 			b := p.queue[0]
 			now := time.Now()
 			if len(p.queue) == 1 { // a full batch goes now
-				if wait := p.linger.left(b, now); wait > 0 {
+				if wait := p.linger.left(now); wait > 0 {
 					if b.lingered.IsZero() {
 						b.lingered, b.lingerFrom = now, b.count
 					}
@@ -210,9 +244,7 @@ func (p *proposer) run(ctx context.Context) {
 			}
 			p.queue = p.queue[1:]
 			p.inflight++
-			if !b.lingered.IsZero() {
-				p.linger.joined(b.count - b.lingerFrom)
-			}
+			p.linger.on = false // the next linger follows the next commit
 			p.mu.Unlock()
 			wake.Stop()
 			p.send(b, now)
@@ -264,11 +296,9 @@ func (p *proposer) complete(ctx context.Context) {
 			commit := p.resolve(b)
 			p.mu.Lock()
 			p.inflight--
-			queued := 0
-			for _, q := range p.queue {
-				queued += q.count
-			}
-			p.linger.start(b.count, queued, commit, time.Now())
+			p.linger.start(b.clients, commit, time.Now())
+			p.n.cycle.returnShare.Store(uint64(p.linger.share * 1000))
+			b.clients = nil
 			p.mu.Unlock()
 			select {
 			case p.kick <- struct{}{}:

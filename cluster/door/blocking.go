@@ -321,7 +321,7 @@ func (b *blockingPop) Wait() resp.Value {
 			// Unregistered while the attempt is in the log, so that its own
 			// push (BLMOVE q q) cannot wake it and make it wait for itself.
 			again := d.waiters.remove(w) // woken since we looked: this attempt serves that wake too
-			f := d.propose(b.c.Mode(), request)
+			f := d.propose(b.c, request)
 			turn.pass() // proposed: the next waiter's attempt goes after ours
 			w.pass()
 			turn = nil
@@ -423,7 +423,7 @@ func closed(ch <-chan struct{}) bool {
 // sessions exist for.
 func (b *blockingPop) giveBack(v resp.Value) {
 	undo := b.cmd.Undo(b.args, v)
-	r := b.d.propose(b.c.Mode(), undo).Wait()
+	r := b.d.propose(b.c, undo).Wait()
 	if r.Kind() == resp.KindError {
 		b.d.log.Warn("could not give back what a blocking pop took for a client that left",
 			"command", b.cmd.Name, "undo", undo[0].Text(), "reply", r.Text())

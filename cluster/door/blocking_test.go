@@ -237,8 +237,8 @@ type holdStore struct {
 	held chan chan struct{} // one release channel per attempt held
 }
 
-func (h *holdStore) Propose(mode resp.Mode, args []resp.Value) door.Proposal {
-	p := h.fakeStore.Propose(mode, args)
+func (h *holdStore) Propose(client uint64, mode resp.Mode, args []resp.Value) door.Proposal {
+	p := h.fakeStore.Propose(client, mode, args)
 	if name := strings.ToUpper(args[0].Text()); name != "BLMPOP" && name != "BZMPOP" {
 		return p
 	}

@@ -28,8 +28,8 @@ func brokenStore(s Store) Store { return earlyAcks{s} }
 // earlyAcks is a Store whose Propose acknowledges SET at once.
 type earlyAcks struct{ Store }
 
-func (e earlyAcks) Propose(mode resp.Mode, args []resp.Value) Proposal {
-	p := e.Store.Propose(mode, args) // still proposed; its reply is dropped
+func (e earlyAcks) Propose(client uint64, mode resp.Mode, args []resp.Value) Proposal {
+	p := e.Store.Propose(client, mode, args) // still proposed; its reply is dropped
 	if len(args) < 3 || !bytes.EqualFold(args[0].TextBytes(), []byte("SET")) {
 		return p
 	}

@@ -45,7 +45,7 @@ func newFakeStore() *fakeStore {
 
 func (s *fakeStore) FSM() *fsm.FSM { return s.fsm }
 
-func (s *fakeStore) Propose(mode resp.Mode, args []resp.Value) door.Proposal {
+func (s *fakeStore) Propose(_ uint64, mode resp.Mode, args []resp.Value) door.Proposal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lost == nil {

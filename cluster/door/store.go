@@ -21,7 +21,10 @@ type Store interface {
 	// Propose hands a write to the log without waiting for it. It must
 	// not keep args (the slice) once it returns: the door proposes a
 	// framed session write from a scratch slice it reuses (sessions.go).
-	Propose(mode resp.Mode, args []resp.Value) Proposal
+	// client is the ID of the connection that sent it (resp.Conn.ID), or
+	// 0 for a write of kvorum's own: the proposer waits for a client's
+	// next write only when clients tend to send one right after a reply.
+	Propose(client uint64, mode resp.Mode, args []resp.Value) Proposal
 	// ReadIndex starts a linearizable read: its Wait returns once a read
 	// run against FSM sees every write acknowledged before ReadIndex.
 	ReadIndex() ReadIndex

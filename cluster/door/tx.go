@@ -183,7 +183,7 @@ func exec(d *Door, c *resp.Conn, stamp []resp.Value) resp.Reply {
 	if s.reads > 0 {
 		f = &deferredWrite{d: d, c: c, args: entry}
 	} else {
-		f = d.propose(c.Mode(), entry)
+		f = d.propose(c, entry)
 	}
 	if tx.local == 0 {
 		return resp.Later(f)

@@ -17,14 +17,15 @@ func (d *Door) write(c *resp.Conn, s *session, stats *cmdStats, args []resp.Valu
 	if s.reads > 0 {
 		return resp.Later(&deferredWrite{d: d, c: c, args: args, stats: stats, start: time.Now()})
 	}
-	f := d.propose(c.Mode(), args)
+	f := d.propose(c, args)
 	f.stats, f.start = stats, time.Now()
 	return resp.Later(f)
 }
 
-// propose hands args to the log and returns the future of its reply.
-func (d *Door) propose(mode resp.Mode, args []resp.Value) *writeFuture {
-	return &writeFuture{d: d, p: d.store.Propose(mode, args)}
+// propose hands c's write args to the log and returns the future of its
+// reply.
+func (d *Door) propose(c *resp.Conn, args []resp.Value) *writeFuture {
+	return &writeFuture{d: d, p: d.store.Propose(c.ID(), c.Mode(), args)}
 }
 
 // writeFuture is one write's reply. It resolves once the write is applied
@@ -71,7 +72,7 @@ func (w *deferredWrite) Wait() resp.Value {
 		w.stats.countReply(v)
 		return v
 	}
-	f := w.d.propose(w.c.Mode(), w.args)
+	f := w.d.propose(w.c, w.args)
 	f.stats, f.start = w.stats, w.start
 	return f.Wait()
 }
