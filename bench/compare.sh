@@ -227,7 +227,7 @@ echo "$rule"
 printf '%s\n' "${rows[@]}"
 echo
 echo "Commit cycle per test (INFO raft's accounting, differences around each run; ms per batch"
-echo "unless named; linger = the part of the queue spent waiting for the writers just answered, joined = the"
+echo "unless named; linger = the part of the queue spent waiting for the clients just answered, joined = the"
 echo "commands that arrived meanwhile; replication = commit - leader store - apply, the followers' round trip"
 echo "with their store):"
 echo

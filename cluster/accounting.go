@@ -18,18 +18,19 @@ import (
 // fills while the one before it commits) -> leader log write -> the
 // followers' AppendEntries round, which holds their log writes -> commit
 // -> apply -> replies (then, on the leader, the next batch's linger for
-// the writers answered: part of its queue time). The proposer times the queue and the whole commit
-// (Apply to applied), the counting store the log writes (on a follower:
-// the follower's store), and timedFSM the apply; the replication round is
-// what the commit takes beyond the leader's write and apply.
+// the clients answered: part of its queue time). The proposer times the
+// queue and the whole commit (Apply to applied), the counting store the
+// log writes (on a follower: the follower's store), and timedFSM the
+// apply; the replication round is what the commit takes beyond the
+// leader's write and apply.
 type cycleStats struct {
 	queueNanos  atomic.Uint64 // summed over batches: first write to Apply
 	commitNanos atomic.Uint64 // summed over batches: Apply to applied, on the leader
 	applyNanos  atomic.Uint64 // summed: the state machine's apply on this node
 	applied     atomic.Uint64 // commands applied on this node
 	inflight    atomic.Int64  // batches sent and not yet applied (leader)
-	// The proposer's lingers (proposer.go): batches that waited for
-	// returning writers, the time they waited (part of the queue time)
+	// The proposer's lingers (proposer.go): batches that waited for the
+	// clients just answered, the time they waited (part of the queue time)
 	// and the writes that joined them meanwhile.
 	lingered, lingerNanos, lingerJoined atomic.Uint64
 	// returnShare is the linger's moving average, in thousandths, of the

@@ -14,7 +14,6 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
-// raftInt returns an integer field of addr's INFO raft.
 // sequentially runs clients connections to addr at once, each sending each
 // commands one after another, waiting for every reply before the next:
 // command(i, j) gives client i's j-th command and the check of its reply.
@@ -43,6 +42,7 @@ func sequentially(t *testing.T, addr string, clients, each int, command func(i, 
 	}
 }
 
+// raftInt returns an integer field of addr's INFO raft.
 func raftInt(t testing.TB, addr, name string) int {
 	t.Helper()
 	v := resptest.InfoField(t, addr, "raft", name)

@@ -14,13 +14,16 @@ func runs(clients ...uint64) []clientRun {
 	return out
 }
 
+// at is a clock stopped at t.
+func at(t time.Time) func() time.Time { return func() time.Time { return t } }
+
 // trained returns a linger whose clients have always come back: it lingers.
 func trained(t *testing.T, t0 time.Time) *linger {
 	var l linger
 	for range 10 {
 		l.start(runs(1, 2, 3), 4*time.Millisecond, t0)
 		for c := uint64(1); c <= 3; c++ {
-			l.arrive(c, t0)
+			l.arrive(c, at(t0))
 		}
 	}
 	if l.share < minReturnShare {
@@ -41,29 +44,29 @@ func TestLinger_WaitsForTheAnsweredClients(t *testing.T) {
 	if got := l.left(t0); got != 2*time.Millisecond {
 		t.Errorf("right after the commit: left %v, want the 2ms gap", got)
 	}
-	l.arrive(99, ms(1)) // not an answered client: changes nothing
+	l.arrive(99, at(ms(1))) // not an answered client: changes nothing
 	if got := l.left(ms(1)); got != time.Millisecond {
 		t.Errorf("after another client's write: left %v, want the gap's last 1ms", got)
 	}
-	l.arrive(1, ms(1.5))
+	l.arrive(1, at(ms(1.5)))
 	if got := l.left(ms(1.5)); got != 2*time.Millisecond {
 		t.Errorf("after an answered client's write: left %v, want the gap again", got)
 	}
 	if got := l.left(ms(3.6)); got != 0 {
 		t.Errorf("after 2ms without an answered client: left %v, want 0", got)
 	}
-	l.arrive(2, ms(3.5))
+	l.arrive(2, at(ms(3.5)))
 	if got := l.left(ms(3.6)); got != 400*time.Microsecond {
 		t.Errorf("answered clients keep coming: left %v, want up to the 4ms deadline", got)
 	}
 	if got := l.left(ms(4)); got != 0 {
 		t.Errorf("at the deadline: left %v, want 0", got)
 	}
-	l.arrive(3, ms(3.7)) // client 2 still owes its second write
+	l.arrive(3, at(ms(3.7))) // client 2 still owes its second write
 	if got := l.left(ms(3.7)); got == 0 {
 		t.Error("sent before client 2's second write")
 	}
-	l.arrive(2, ms(3.8))
+	l.arrive(2, at(ms(3.8)))
 	if got := l.left(ms(3.8)); got != 0 {
 		t.Errorf("with every answered client back: left %v, want 0", got)
 	}
@@ -75,7 +78,7 @@ func TestLinger_LoneClientNeverWaits(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	l := trained(t, t0)
 	l.start(runs(7), 5*time.Millisecond, t0)
-	l.arrive(7, t0.Add(100*time.Microsecond))
+	l.arrive(7, at(t0.Add(100*time.Microsecond)))
 	if got := l.left(t0.Add(100 * time.Microsecond)); got != 0 {
 		t.Errorf("left %v, want 0", got)
 	}
@@ -100,7 +103,7 @@ func TestLinger_OnlyWhileClientsComeBack(t *testing.T) {
 		if rounds++; rounds > 10 {
 			t.Fatalf("still lingering after %d commits that no client came back by (share %.2f)", rounds, l.share)
 		}
-		l.arrive(1, t0) // one of four back
+		l.arrive(1, at(t0)) // one of four back
 	}
 	if rounds < 2 {
 		t.Errorf("stopped lingering after %d commits; want a moving average, not one sample", rounds)
@@ -110,7 +113,7 @@ func TestLinger_OnlyWhileClientsComeBack(t *testing.T) {
 			t.Fatalf("not lingering after %d commits with every client back (share %.2f)", rounds, l.share)
 		}
 		for c := uint64(1); c <= 4; c++ {
-			l.arrive(c, t0)
+			l.arrive(c, at(t0))
 		}
 		l.start(runs(1, 2, 3, 4), 4*time.Millisecond, t0)
 	}

@@ -93,13 +93,14 @@ type linger struct {
 	last     time.Time // the latest arrival from an answered client, or the commit
 }
 
-// arrive records a write from client at now.
-func (l *linger) arrive(client uint64, now time.Time) {
+// arrive records a write from client; now is read only for a client the
+// linger waits for, so other writes cost a map lookup.
+func (l *linger) arrive(client uint64, now func() time.Time) {
 	n, ok := l.owed[client]
 	if !ok {
 		return
 	}
-	l.last = now
+	l.last = now()
 	if n > 1 {
 		l.owed[client] = n - 1
 		return
@@ -187,9 +188,7 @@ func (p *proposer) propose(client uint64, mode resp.Mode, args []resp.Value) *ba
 		p.queue = append(p.queue, b)
 	}
 	i := b.count
-	if client != 0 {
-		p.linger.arrive(client, time.Now())
-	}
+	p.linger.arrive(client, time.Now)
 	if n := len(b.clients); n > 0 && b.clients[n-1].client == client {
 		b.clients[n-1].writes++
 	} else {

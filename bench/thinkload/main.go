@@ -16,7 +16,7 @@ import (
 	"math/rand"
 	"net"
 	"os"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,15 +34,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "thinkload:", err)
 		os.Exit(1)
 	}
-	sort.Slice(lats, func(a, b int) bool { return lats[a] < lats[b] })
-	var sum time.Duration
-	for _, l := range lats {
-		sum += l
-	}
 	n := len(lats)
 	if n == 0 {
 		fmt.Fprintln(os.Stderr, "thinkload: no write was answered")
 		os.Exit(1)
+	}
+	slices.Sort(lats)
+	var sum time.Duration
+	for _, l := range lats {
+		sum += l
 	}
 	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
 	fmt.Printf("ops/s %.0f mean %.2fms p50 %.2fms p99 %.2fms\n",
