@@ -21,7 +21,8 @@ const shortDuration = 12 * time.Second
 // the register, queue and counter workloads run, and fails on any
 // violation, printing the seed (KVORUM_CHAOS_SEED replays it) and the
 // report's path. KVORUM_CHAOS_RUNS=n runs n schedules (seeds seed,
-// seed+1, ...), KVORUM_CHAOS_DURATION=d makes each d long.
+// seed+1, ...), KVORUM_CHAOS_DURATION=d makes each d long. The schedules
+// alternate between the Raft log stores (logStore).
 func TestChaos(t *testing.T) {
 	runSchedules(t, shortDuration, loopback(serverBin))
 }
@@ -77,6 +78,27 @@ func chaosEnv(t *testing.T, def time.Duration) (runs int, d time.Duration, seed 
 	return runs, d, seed
 }
 
+// logStores are the --raft-log-store values the schedules run on.
+var logStores = []string{"boltdb", "wal"}
+
+// logStore is the Raft log store a schedule's nodes run on: the one
+// KVORUM_CHAOS_STORE names, or else one that follows from the seed (even
+// seeds boltdb, odd ones wal), so consecutive schedules alternate between
+// the stores and a replay by seed runs on the store the schedule ran on.
+func logStore(t *testing.T, seed uint64) string {
+	s := os.Getenv("KVORUM_CHAOS_STORE")
+	if s == "" {
+		return logStores[seed%uint64(len(logStores))]
+	}
+	for _, name := range logStores {
+		if s == name {
+			return s
+		}
+	}
+	t.Fatalf("KVORUM_CHAOS_STORE=%q: want one of %s", s, strings.Join(logStores, ", "))
+	return ""
+}
+
 // workloads are one run's workloads: registers (plain connections and
 // redis-py), the plain queue, the smart-client queue, and counters (plain
 // connections and the smart client).
@@ -96,12 +118,16 @@ func runSchedule(t *testing.T, start starter, seed uint64, d time.Duration) *rep
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("seed %d, %v; logs and report in %s", seed, d, dir)
-	r := &report{Seed: seed, Duration: d.String(), Logs: dir, Machine: machine(),
-		Replay: fmt.Sprintf("KVORUM_FAULTS=1 KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run '^%s$' ./test/chaos/",
-			seed, d, strings.Split(t.Name(), "/")[0]),
-		Schedule: plan(seed, d)}
-	c := start(t, dir, "--snapshot-threshold", "1024", "--snapshot-interval", "1s")
+	store := logStore(t, seed)
+	t.Logf("seed %d, %v, --raft-log-store %s; logs and report in %s", seed, d, store, dir)
+	replay := fmt.Sprintf("KVORUM_FAULTS=1 KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run '^%s$' ./test/chaos/",
+		seed, d, strings.Split(t.Name(), "/")[0])
+	if os.Getenv("KVORUM_CHAOS_STORE") != "" {
+		replay = "KVORUM_CHAOS_STORE=" + store + " " + replay
+	}
+	r := &report{Seed: seed, Store: store, Duration: d.String(), Logs: dir, Machine: machine(),
+		Replay: replay, Schedule: plan(seed, d)}
+	c := start(t, dir, "--raft-log-store", store, "--snapshot-threshold", "1024", "--snapshot-interval", "1s")
 	clk := &clock{start: time.Now()}
 	w := workloads{reg: &registers{clock: clk, keys: 3, rotate: 2 * time.Second}, py: newRedisPy(clk),
 		q: newQueue("queue"), sq: newQueue("smartqueue"), ctr: newCounters("ctr", 3), sctr: newCounters("sctr", 3)}

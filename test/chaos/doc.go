@@ -78,6 +78,10 @@
 // fires is the cluster's own doing, so the node a step hits may differ
 // between replays.
 //
+// The seed also picks the Raft log store (--raft-log-store: boltdb for an
+// even seed, wal for an odd one; KVORUM_CHAOS_STORE forces one), so a run
+// of several schedules covers both stores.
+//
 // Each run logs a one-line summary and writes a JSON report (schedule,
 // faults, operations ok/failed/unknown, verdicts, failover times) to a
 // temporary directory. `go test ./test/chaos/` runs one short schedule;

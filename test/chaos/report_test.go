@@ -13,6 +13,7 @@ import (
 // report is one run's JSON report.
 type report struct {
 	Seed     uint64   `json:"seed"`
+	Store    string   `json:"raft_log_store"` // the nodes' --raft-log-store
 	Replay   string   `json:"replay"`
 	Duration string   `json:"duration"`
 	Machine  string   `json:"machine"`
@@ -122,8 +123,8 @@ func (r *report) summary() string {
 			py += " (script killed after the run)"
 		}
 	}
-	line := fmt.Sprintf("chaos %s seed=%d %s faults=%d (%s) failover p50=%.2fs max=%.2fs | registers %d/%d/%d %s (cas %d swapped, %d changed, %d differed) | %s | queue %d/%d/%d %s | smart queue %d/%d/%d %s | counters %d/%d/%d %s | smart counters %d/%d/%d %s (ok/failed/unknown)",
-		verdict, r.Seed, r.Duration, len(r.Faults), strings.Join(ks, ", "), r.Failover.P50, r.Failover.Max,
+	line := fmt.Sprintf("chaos %s seed=%d %s %s faults=%d (%s) failover p50=%.2fs max=%.2fs | registers %d/%d/%d %s (cas %d swapped, %d changed, %d differed) | %s | queue %d/%d/%d %s | smart queue %d/%d/%d %s | counters %d/%d/%d %s | smart counters %d/%d/%d %s (ok/failed/unknown)",
+		verdict, r.Seed, r.Store, r.Duration, len(r.Faults), strings.Join(ks, ", "), r.Failover.P50, r.Failover.Max,
 		o.Registers.OK, o.Registers.Failed, o.Registers.Unknown, r.Verdicts.Linearizability,
 		r.Registers.CAS.Swapped, r.Registers.CAS.Changed, r.Registers.CAS.Differed, py,
 		o.Queue.OK, o.Queue.Failed, o.Queue.Unknown, firstWord(r.Verdicts.Queue),
