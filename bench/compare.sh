@@ -4,31 +4,56 @@
 #
 # It builds kvorum-server, starts it (resp2 replies, as a drop-in) once per
 # Raft log store and redis-server on free loopback ports with data in a
-# temporary directory, runs redis-benchmark -t set,get at pipeline depth 1
-# and 16 against each, interleaved test by test (redis, then kvorum on each
-# store), prints a markdown table with the kvorum/redis ratios, and cleans up.
+# temporary directory, runs redis-benchmark -t set,get,lpush,rpop at pipeline
+# depth 1 and 16 against each, interleaved test by test (redis, then kvorum
+# on each store), prints a markdown table with the kvorum/redis ratios, and
+# cleans up. One run gives every figure of #14's goals; lpush runs before
+# rpop at each depth, with the same N, so every RPOP pops an item that LPUSH
+# pushed (redis-benchmark's list is one key, "mylist"; a pop test warns when
+# the list holds fewer items than it will pop).
 #
 #   bash bench/compare.sh            # or: make bench
+#   NODES=3 UHAHA=/tmp/kvdb bash bench/compare.sh
 #
 # Environment: N (requests, default 200000), C (clients, 50), R (key space,
-# 100000), PIPELINES ("1 16"), TESTS ("set get"), NODES (1; 3 runs a local
-# three-node cluster per store and benchmarks its leader), STORES (the
-# --raft-log-store values, "boltdb wal"), KVORUM_FLAGS (extra server flags),
-# and CPUPROFILE=FILE to write a CPU profile of the first kvorum-server
-# (the first store's first node) during its runs.
+# 100000), PIPELINES ("1 16"), TESTS ("set get lpush rpop"), NODES (1; 3 runs
+# a local three-node cluster per store and benchmarks its leader), STORES
+# (the --raft-log-store values, "boltdb wal"), KVORUM_FLAGS (extra server
+# flags), and CPUPROFILE=FILE to write a CPU profile of the first
+# kvorum-server (the first store's first node) during its runs.
+#
+# UHAHA=BINARY adds an application of tidwall/uhaha (hashicorp/raft behind
+# a Redis protocol front), e.g. its examples/kvdb built with
+# `go build -o /tmp/kvdb .`: NODES nodes of it (-n ID -a ADDR -d DIR; the
+# first bootstraps, the others join it with -j), each test run against its
+# leader after redis and kvorum, with columns for its ops/s, uhaha/redis and
+# kvorum/uhaha per store. It runs with --sync, uhaha's default, given
+# explicitly so that an application defaulting to --nosync is still compared
+# with an fsync on every Raft log write, as redis and kvorum are; and with
+# --localtime, or its clock waits for an internet time server. UHAHA_FLAGS
+# adds flags (e.g. "--backend bolt": hashicorp/raft-boltdb instead of its
+# default leveldb). A test whose command the binary lacks shows "—" (kvdb
+# has SET and GET but no lists). Two differences to keep in mind: uhaha
+# serves a read from the leader's state without a leadership round per
+# read, and kvdb gives about half of redis-benchmark's SETs (key:*, value
+# xxx) an expiry of 0-10 s, so more of its GETs find no key.
 set -euo pipefail
 
 N=${N:-200000}
 C=${C:-50}
 R=${R:-100000}
 PIPELINES=${PIPELINES:-1 16}
-TESTS=${TESTS:-set get}
+TESTS=${TESTS:-set get lpush rpop}
 STORES=${STORES:-boltdb wal}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 for tool in go redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "compare.sh: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
 done
+if [ -n "${UHAHA:-}" ] && [ ! -x "$UHAHA" ]; then
+  echo "compare.sh: UHAHA=$UHAHA is not an executable file" >&2
+  exit 1
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kvorum-bench.XXXXXX")
 pids=()
@@ -59,12 +84,14 @@ free_port() {
   exit 1
 }
 
-# wait_ready PORT NAME: poll until a SET is acknowledged (deadline 30 s).
+# wait_ready PORT NAME [LOG]: poll until a SET is acknowledged (deadline
+# 30 s; then print LOG, if named, and exit).
 wait_ready() {
   local deadline=$((SECONDS + 30))
   until [ "$(redis-cli -p "$1" SET compare:ready 1 2>/dev/null)" = "OK" ]; do
     if [ $SECONDS -ge $deadline ]; then
       echo "compare.sh: $2 on port $1 not ready after 30 s" >&2
+      [ -n "${3:-}" ] && cat "$3" >&2
       exit 1
     fi
     sleep 0.1
@@ -120,6 +147,58 @@ start_kvorum() {
   done
   KPORT[$store]=$leader
   KPORTS[$store]="${kports[*]}"
+}
+
+# start_uhaha: start NODES nodes of the uhaha binary $UHAHA and set UPORT to
+# its leader's client port. A node joins through the leader, so the first
+# node must lead (it bootstraps alone) before the others start; then wait
+# until the leader's configuration holds them all and ask it for the leader.
+UPORT=""
+start_uhaha() {
+  local i port seed="" n deadline
+  for i in $(seq "$NODES"); do
+    port=$(free_port)
+    join=()
+    [ -n "$seed" ] && join=(-j "127.0.0.1:$seed")
+    # shellcheck disable=SC2086 # UHAHA_FLAGS is a list of flags
+    "$UHAHA" -n "$i" -a "127.0.0.1:$port" -d "$TMP/uhaha-$i" --sync --localtime -l warn "${join[@]}" ${UHAHA_FLAGS:-} \
+      >/dev/null 2>"$TMP/uhaha-$i.log" &
+    pids+=($!)
+    if [ -z "$seed" ]; then
+      seed=$port
+      wait_ready "$seed" "uhaha node 1" "$TMP/uhaha-1.log"
+    fi
+  done
+  deadline=$((SECONDS + 30))
+  until n=$(redis-cli -p "$seed" RAFT INFO num_peers 2>/dev/null | tr -d '\r' | sed -n 2p) && [ "$n" = $((NODES - 1)) ]; do
+    [ $SECONDS -ge $deadline ] && { echo "compare.sh: uhaha has ${n:-no} peers of $((NODES - 1)) after 30 s" >&2; cat "$TMP"/uhaha-*.log >&2; exit 1; }
+    sleep 0.1
+  done
+  UPORT=$(redis-cli -p "$seed" RAFT LEADER 2>/dev/null | tr -d '\r')
+  UPORT=${UPORT##*:}
+  wait_ready "$UPORT" "uhaha leader"
+}
+
+# uhaha_knows TEST: whether the uhaha binary has TEST's command (the test's
+# name up to its first "_", sent without arguments: a known command answers
+# a wrong number of arguments, an unknown one "unknown command").
+uhaha_knows() {
+  local out
+  out=$(redis-cli -p "$UPORT" "${1%%_*}" 2>&1 || true)
+  [[ ${out,,} != *"unknown command"* ]]
+}
+
+# check_list PORT NAME P: before a pop test, warn when mylist (the one list
+# of redis-benchmark's LPUSH, RPUSH, LPOP and RPOP) holds fewer items than
+# the test pops (N in batches of P), since the pops past its end would time
+# a read of an empty list.
+check_list() {
+  local have need=$(( (N + $3 - 1) / $3 * $3 ))
+  have=$(redis-cli -p "$1" LLEN mylist 2>/dev/null | tr -d '\r')
+  if ! [ "$have" -ge "$need" ] 2>/dev/null; then
+    echo "compare.sh: warning: mylist on $2 holds ${have:-nothing} items for $need pops (run lpush before rpop, same N)" >&2
+  fi
+  return 0
 }
 
 # acct PORT: the accounting counters of a node's INFO raft, in this order:
@@ -182,6 +261,11 @@ pids+=($!)
 
 wait_ready "$RPORT" redis-server
 
+if [ -n "${UHAHA:-}" ]; then
+  echo "starting $UHAHA ($NODES node(s))..." >&2
+  start_uhaha
+fi
+
 # bench PORT P TEST: ops/s of one redis-benchmark test.
 bench() {
   redis-benchmark -h 127.0.0.1 -p "$1" -c "$C" -n "$N" -r "$R" -P "$2" -t "$3" -q 2>/dev/null |
@@ -189,17 +273,23 @@ bench() {
 }
 
 rows=()
+declare -A kops # one test's kvorum ops/s per store, for the kvorum/uhaha ratios
 acct_rows=()
 read_rows=()
 for p in $PIPELINES; do
   for t in $TESTS; do
-    echo "running $t -P $p against redis-server and kvorum-server ($STORES)..." >&2
+    echo "running $t -P $p against redis-server, kvorum-server ($STORES)${UHAHA:+ and uhaha}..." >&2
+    pop=""; case $t in lpop | rpop) pop=1 ;; esac
+    [ -n "$pop" ] && check_list "$RPORT" redis-server "$p"
     r=$(bench "$RPORT" "$p" "$t")
     row="| ${t^^} P$p | $(printf '%.0f' "$r") |"
+    kops=()
     for store in $STORES; do
       fport=$(follower_port "$store")
       lb=$(acct "${KPORT[$store]}"); fb=""; [ -n "$fport" ] && fb=$(acct "$fport")
+      [ -n "$pop" ] && check_list "${KPORT[$store]}" "kvorum $store" "$p"
       k=$(bench "${KPORT[$store]}" "$p" "$t")
+      kops[$store]=$k
       la=$(acct "${KPORT[$store]}"); fa=""; [ -n "$fport" ] && fa=$(acct "$fport")
       arow=$(acct_row "${t^^} P$p" "$store" "$lb" "$la" "${fb:-$lb}" "${fa:-$la}")
       if [ "${arow:0:1}" = R ]; then read_rows+=("${arow:1}"); else acct_rows+=("$arow"); fi
@@ -207,12 +297,29 @@ for p in $PIPELINES; do
         ratio = (r > 0) ? sprintf("%.2f", k / r) : "n/a"
         printf " %.0f | %s× |", k, ratio }')
     done
+    if [ -n "${UHAHA:-}" ]; then
+      if uhaha_knows "$t"; then
+        [ -n "$pop" ] && check_list "$UPORT" uhaha "$p"
+        u=$(bench "$UPORT" "$p" "$t")
+        row+=$(awk -v r="$r" -v u="$u" 'BEGIN { printf " %.0f | %s |", u, (r > 0) ? sprintf("%.2f×", u / r) : "n/a" }')
+        for store in $STORES; do
+          row+=$(awk -v u="$u" -v k="${kops[$store]}" 'BEGIN { printf " %s |", (u > 0) ? sprintf("%.2f×", k / u) : "n/a" }')
+        done
+      else
+        row+=" — | — |"
+        for store in $STORES; do row+=" — |"; done
+      fi
+    fi
     rows+=("$row")
   done
 done
 
 echo
 echo "redis-benchmark -c $C -n $N -r $R -t ${TESTS// /,}; $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+if [ -n "${UHAHA:-}" ]; then
+  echo
+  echo "uhaha: $UHAHA ($("$UHAHA" -v 2>/dev/null | head -n1)), --sync --localtime ${UHAHA_FLAGS:-}"
+fi
 echo
 what="one node"
 [ "$NODES" -gt 1 ] && what="$NODES nodes, leader"
@@ -222,6 +329,14 @@ for store in $STORES; do
   head+=" kvorum $store, $what (ops/s) | kvorum $store/redis |"
   rule+="---|---|"
 done
+if [ -n "${UHAHA:-}" ]; then
+  head+=" uhaha, $what (ops/s) | uhaha/redis |"
+  rule+="---|---|"
+  for store in $STORES; do
+    head+=" kvorum $store/uhaha |"
+    rule+="---|"
+  done
+fi
 echo "$head"
 echo "$rule"
 printf '%s\n' "${rows[@]}"
