@@ -8,6 +8,18 @@ import (
 	"github.com/kvorum/kvorum/resp"
 )
 
+// applyFuzzed applies data as n's next entry. Fuzzed bytes can form a
+// well-formed batch or items entry, which answers one reply per command
+// (a []resp.Value, possibly empty); anything else answers one reply.
+func applyFuzzed(n *node, data []byte) {
+	n.t.Helper()
+	switch got := n.applyRaw(data); got.(type) {
+	case resp.Value, []resp.Value:
+	default:
+		n.t.Fatalf("Apply(%q) returned %T, want resp.Value or []resp.Value", data, got)
+	}
+}
+
 // FuzzApply: any bytes as a log entry's data, and any bytes as the request
 // of a well-formed header, are answered with a reply (errors are fine),
 // never a panic; the FSM goes on serving, and whatever it stored snapshots
@@ -29,8 +41,8 @@ func FuzzApply(f *testing.F) {
 	header := entry(resp.RESP3, t0, nil)[:11]
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := newNode(t, resp.RESP2)
-		n.applyData(data)
-		n.applyData(append(header[:11:11], data...))
+		applyFuzzed(n, data)
+		applyFuzzed(n, append(header[:11:11], data...))
 		n.index++
 		n.f.ApplyBatch([]*raft.Log{{Type: raft.LogCommand, Index: n.index, Data: data}})
 		if got := n.apply("SET", "after", "v"); !resp.Equal(got, plusOK) {

@@ -44,16 +44,24 @@ func (n *node) apply(args ...any) resp.Value {
 // applyData applies raw entry data at the next index.
 func (n *node) applyData(data []byte) resp.Value {
 	n.t.Helper()
-	n.index++
-	got := n.f.Apply(&raft.Log{Type: raft.LogCommand, Index: n.index, Data: data})
+	got := n.applyRaw(data)
 	v, ok := got.(resp.Value)
 	if !ok {
 		n.t.Fatalf("Apply(%q) returned %T, want resp.Value", data, got)
 	}
+	return v
+}
+
+// applyRaw applies data as the entry at n's next index and returns what
+// Apply returned, checking that the index counts as applied.
+func (n *node) applyRaw(data []byte) interface{} {
+	n.t.Helper()
+	n.index++
+	got := n.f.Apply(&raft.Log{Type: raft.LogCommand, Index: n.index, Data: data})
 	if a := n.f.Applied(); a != n.index {
 		n.t.Fatalf("after applying index %d, Applied() = %d", n.index, a)
 	}
-	return v
+	return got
 }
 
 // logs encodes requests as the entries at n's next indexes, for
