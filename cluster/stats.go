@@ -32,6 +32,9 @@ type Stats struct {
 
 	Keys     int // keys held (expired ones not yet removed included)
 	Sessions int // open client sessions
+	// CommandPanics counts commands that panicked (a server bug) and were
+	// answered with an error (fsm.Stats).
+	CommandPanics uint64
 }
 
 // Stats returns the node's counters now.
@@ -62,6 +65,7 @@ func (n *Node) Stats() Stats {
 		BatchesInFlight: n.cycle.inflight.Load(),
 		Keys:            n.fsm.Keys(),
 		Sessions:        n.fsm.Sessions(),
+		CommandPanics:   n.fsm.Stats().CommandPanics,
 	}
 }
 

@@ -40,6 +40,10 @@
 // KVORUM.REAP (keys.go, the expiry sweep) and KVORUM.UNMOVE (a blocking
 // move's undo).
 //
+// Every command runs through Command.call (guard.go), which answers a
+// panic with an error reply, logs it and counts it: in apply a panic would
+// stop every replica at the same entry, at every restart.
+//
 // blocking.go holds one attempt of each blocking pop: a write that pops if
 // it can and otherwise answers null without changing anything, and the
 // rows' Undo functions, the write that gives back what an attempt took

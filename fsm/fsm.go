@@ -45,9 +45,10 @@ type FSM struct {
 	onPush   atomic.Pointer[PushFunc]
 	pushed   []string // keys pushed to in the batch being applied (FSM goroutine only)
 
-	// hits and misses count the key lookups of reads (Read), expired the
-	// keys the expiry sweep removed (KVORUM.REAP): INFO stats (Stats).
-	hits, misses, expired atomic.Uint64
+	// hits and misses count the key lookups of reads (Read): INFO stats
+	// (Stats); counts, what commands count as they run.
+	hits, misses atomic.Uint64
+	counts       counts
 	// limits are this node's encoding thresholds (SetEncodingLimits), read
 	// by OBJECT ENCODING; nil means Redis's defaults.
 	limits atomic.Pointer[EncodingLimits]
@@ -65,11 +66,16 @@ type Stats struct {
 	// ExpiredKeys counts the keys KVORUM.REAP removed because their
 	// deadline had passed.
 	ExpiredKeys uint64
+	// CommandPanics counts the commands that panicked (a server bug) and
+	// were answered with an error instead (guard.go), in apply or in a
+	// read.
+	CommandPanics uint64
 }
 
 // Stats returns the counters. Safe from any goroutine.
 func (f *FSM) Stats() Stats {
-	return Stats{KeyspaceHits: f.hits.Load(), KeyspaceMisses: f.misses.Load(), ExpiredKeys: f.expired.Load()}
+	return Stats{KeyspaceHits: f.hits.Load(), KeyspaceMisses: f.misses.Load(), ExpiredKeys: f.counts.expired.Load(),
+		CommandPanics: f.counts.panics.Load()}
 }
 
 // WatchPushes makes fn the receiver of pushes (Config.OnPush), replacing
@@ -84,6 +90,7 @@ func New(cfg Config) *FSM {
 		log = slog.New(slog.DiscardHandler)
 	}
 	f := &FSM{table: NewTable(), log: log, state: NewState(), advanced: make(chan struct{})}
+	f.counts.log = log
 	if cfg.OnPush != nil {
 		f.WatchPushes(cfg.OnPush)
 	}
@@ -136,7 +143,7 @@ func (f *FSM) applyEntry(l *raft.Log) interface{} {
 	if err == nil && h.Kind != EntryCommand && h.Kind != EntryBatch && h.Kind != EntryItems {
 		err = fmt.Errorf("unknown entry kind %d", h.Kind)
 	}
-	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index, Pushed: f.pushed, expired: &f.expired}
+	c := Ctx{State: f.state, Now: h.Now, Mode: h.Mode, Index: l.Index, Pushed: f.pushed, counts: &f.counts}
 	defer func() { f.pushed = c.Pushed }()
 	var req resp.Value
 	if err == nil {
@@ -254,7 +261,7 @@ func (f *FSM) run(c *Ctx, args []resp.Value) resp.Value {
 	if v, ok := cmd.CheckArity(args); !ok {
 		return v
 	}
-	return cmd.Run(c, args)
+	return cmd.call(c, args)
 }
 
 // Read runs a read-only command against the current state under the read
@@ -271,8 +278,8 @@ func (f *FSM) Read(cmd *Command, args []resp.Value, now int64, mode resp.Mode) r
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	f.countLookups(cmd, args, now)
-	c := Ctx{State: f.state, Now: now, Mode: mode, Limits: f.limits.Load()}
-	return cmd.Run(&c, args)
+	c := Ctx{State: f.state, Now: now, Mode: mode, Limits: f.limits.Load(), counts: &f.counts}
+	return cmd.call(&c, args)
 }
 
 // SetEncodingLimits sets the thresholds OBJECT ENCODING judges this node's

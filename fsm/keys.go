@@ -400,8 +400,8 @@ func cmdReap(c *Ctx, args []resp.Value) resp.Value {
 			n++
 		}
 	}
-	if c.expired != nil && n > 0 {
-		c.expired.Add(uint64(n))
+	if c.counts != nil && n > 0 {
+		c.counts.expired.Add(uint64(n))
 	}
 	return resp.Int(n)
 }

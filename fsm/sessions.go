@@ -264,7 +264,7 @@ func (t *Table) applySeq(c *Ctx, id, seq, floor int64, inner []resp.Value) resp.
 	if v, ok := cmd.CheckArity(inner); !ok {
 		return v
 	}
-	r := cmd.Run(c, inner)
+	r := cmd.call(c, inner)
 	if cmd.IsBlocking() && r.IsNull() {
 		return r // an attempt that found nothing is no answer yet: the wait goes on
 	}

@@ -3,7 +3,6 @@ package fsm
 import (
 	"bytes"
 	"strings"
-	"sync/atomic"
 
 	"github.com/kvorum/kvorum/resp"
 )
@@ -53,9 +52,9 @@ type Ctx struct {
 	// defaults stand in, since a reply there must not depend on one node's
 	// CONFIG.
 	Limits *EncodingLimits
-	// expired counts the keys the expiry sweep removes (FSM.Stats); nil
-	// for reads.
-	expired *atomic.Uint64
+	// counts are the FSM's counters (the keys the expiry sweep removes, the
+	// commands that panicked: FSM.Stats) and the log for a panic (guard.go).
+	counts *counts
 }
 
 // OK is the reply of a command whose Redis reply is +OK: in native mode the

@@ -80,7 +80,7 @@ func (t *Table) exec(c *Ctx, args []resp.Value) resp.Value {
 			replies[i] = v
 			continue
 		}
-		replies[i] = rows[i].Run(c, a)
+		replies[i] = rows[i].call(c, a)
 	}
 	return resp.Array(replies...)
 }

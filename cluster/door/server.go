@@ -148,6 +148,9 @@ func (d *Door) statsInfo(st Status) []string {
 		"evicted_keys:0", // kvorum never evicts (maxmemory 0)
 		"keyspace_hits:" + strconv.FormatUint(fs.KeyspaceHits-min(b.fsm.KeyspaceHits, fs.KeyspaceHits), 10),
 		"keyspace_misses:" + strconv.FormatUint(fs.KeyspaceMisses-min(b.fsm.KeyspaceMisses, fs.KeyspaceMisses), 10),
+		// kvorum's own: commands that panicked (a server bug, logged with its
+		// stack) and were answered with an error; not zeroed by RESETSTAT.
+		"kvorum_command_panics:" + strconv.FormatUint(fs.CommandPanics, 10),
 	}
 }
 

@@ -102,6 +102,7 @@ var (
 	descInFlight     = nodeDesc("proposer_batches_in_flight", "batches proposed and not yet applied")
 	descKeys         = nodeDesc("keys", "keys held (expired ones not yet removed included)")
 	descSessions     = nodeDesc("sessions", "open client write sessions")
+	descPanics       = nodeDesc("command_panics_total", "commands that panicked (a server bug, logged with its stack) and were answered with an error")
 )
 
 func nodeDesc(name, help string) *prometheus.Desc {
@@ -141,6 +142,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descInFlight, float64(s.BatchesInFlight))
 	gauge(descKeys, float64(s.Keys))
 	gauge(descSessions, float64(s.Sessions))
+	counter(descPanics, float64(s.CommandPanics))
 }
 
 // doorCollector reads the front door's counters at each scrape.

@@ -80,6 +80,9 @@ func TestMetrics_Endpoint(t *testing.T) {
 	if v, ok := value(`kvorum_request_duration_seconds_bucket{kind="write",le="+Inf"}`); !ok || v != writes+1 {
 		t.Errorf("the write histogram's +Inf bucket = %v (found %v), want %d", v, ok, writes+1)
 	}
+	if v, ok := value("kvorum_command_panics_total"); !ok || v != 0 {
+		t.Errorf("kvorum_command_panics_total = %v (found %v), want 0", v, ok)
+	}
 	for _, name := range []string{"kvorum_log_fsyncs_total", "kvorum_proposer_batches_total", "process_resident_memory_bytes", "go_goroutines"} {
 		if v, ok := value(name); !ok || v <= 0 {
 			t.Errorf("%s = %v (found %v)", name, v, ok)
