@@ -28,7 +28,15 @@ type node struct {
 }
 
 func newNode(t testing.TB, mode resp.Mode) *node {
-	return &node{t: t, f: fsm.New(fsm.Config{}), now: t0, mode: mode}
+	n := &node{t: t, f: fsm.New(fsm.Config{}), now: t0, mode: mode}
+	// A command that panics is answered with an error (guard.go), so a
+	// test, or the fuzzer, would not see the bug without this check.
+	t.Cleanup(func() {
+		if p := n.f.Stats().CommandPanics; p != 0 {
+			t.Errorf("%d command(s) panicked (answered with an internal error)", p)
+		}
+	})
+	return n
 }
 
 // entry encodes a request as the leader logs it.

@@ -293,7 +293,14 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.gate.mu.RLock()
 	defer w.gate.mu.RUnlock()
 	if !w.gate.closed {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
+		line := strings.TrimRight(string(p), "\n")
+		if strings.Contains(line, "command panicked") {
+			// The FSM answered a panicking command with an error and went
+			// on (fsm/guard.go); for a test that is a bug to report.
+			w.t.Error(line)
+		} else {
+			w.t.Log(line)
+		}
 	}
 	return len(p), nil
 }

@@ -247,6 +247,7 @@ func (w workloads) check(t *testing.T, r *report, c *cluster, nem *nemesis, dir 
 		t.Logf("linearizability visualization: %s", vis)
 	}
 	w.checkRedisPy(t, r, nem, dir)
+	r.Verdicts.Problems = append(r.Verdicts.Problems, c.panicked()...)
 	if len(w.reg.history) == 0 || w.q.counts.OK == 0 || w.sq.counts.OK == 0 || w.ctr.counts.OK == 0 ||
 		w.sctr.counts.OK == 0 || w.py.skipped == "" && w.py.reg.counts.OK == 0 {
 		r.Verdicts.Problems = append(r.Verdicts.Problems, "a workload completed no operation: the run checks nothing")

@@ -400,3 +400,17 @@ func errText(err error) string {
 	}
 	return "(" + err.Error() + ")"
 }
+
+// panicked names each node whose log says a command panicked: the server
+// answers such a command with an error and goes on (fsm/guard.go), so no
+// checker would see the bug, but it is one.
+func (c *cluster) panicked() []string {
+	var out []string
+	for _, nd := range c.nodes {
+		b, err := os.ReadFile(nd.logPath)
+		if err == nil && bytes.Contains(b, []byte("command panicked")) {
+			out = append(out, fmt.Sprintf("%s: a command panicked (a server bug); its stack is in %s", nd.id, nd.logPath))
+		}
+	}
+	return out
+}
