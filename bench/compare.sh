@@ -155,7 +155,7 @@ start_kvorum() {
 # until the leader's configuration holds them all and ask it for the leader.
 UPORT=""
 start_uhaha() {
-  local i port seed="" n deadline
+  local i port seed="" n deadline join
   for i in $(seq "$NODES"); do
     port=$(free_port)
     join=()

@@ -45,8 +45,8 @@ type FSM struct {
 	onPush   atomic.Pointer[PushFunc]
 	pushed   []string // keys pushed to in the batch being applied (FSM goroutine only)
 
-	// hits and misses count the key lookups of reads (Read): INFO stats
-	// (Stats); counts, what commands count as they run.
+	// hits and misses count the key lookups of reads (Read), counts what
+	// commands count as they run: INFO stats (Stats).
 	hits, misses atomic.Uint64
 	counts       counts
 	// limits are this node's encoding thresholds (SetEncodingLimits), read

@@ -21,6 +21,10 @@ import (
 // panicked stays changed, on all of them alike. The guard logs each panic
 // with its stack, and Stats counts them, so the bug gets seen and fixed.
 
+// CommandPanicked is the message of the ERROR line a recovered panic logs;
+// tests look for it, since the reply alone does not fail them.
+const CommandPanicked = "command panicked; answered with an error"
+
 // counts are an FSM's counters that its commands add to (Stats), and the
 // log a recovered panic goes to. One pointer in Ctx reaches them all.
 type counts struct {
@@ -36,7 +40,7 @@ func (cmd *Command) call(c *Ctx, args []resp.Value) (v resp.Value) {
 		if p := recover(); p != nil {
 			if g := c.counts; g != nil {
 				g.panics.Add(1)
-				g.log.Error("command panicked; answered with an error", "cmd", cmd.Name, "index", c.Index,
+				g.log.Error(CommandPanicked, "cmd", cmd.Name, "index", c.Index,
 					"item", c.Item, "panic", p, "stack", string(debug.Stack()))
 			}
 			v = resp.Err("ERR internal error in '" + strings.ToLower(cmd.Name) + "' (a server bug; the server logged it)")

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/kvorum/kvorum/cluster"
 	"github.com/kvorum/kvorum/cluster/door"
+	"github.com/kvorum/kvorum/fsm"
 	"github.com/kvorum/kvorum/internal/resptest"
 )
 
@@ -294,9 +295,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 	defer w.gate.mu.RUnlock()
 	if !w.gate.closed {
 		line := strings.TrimRight(string(p), "\n")
-		if strings.Contains(line, "command panicked") {
+		if strings.Contains(line, fsm.CommandPanicked) {
 			// The FSM answered a panicking command with an error and went
-			// on (fsm/guard.go); for a test that is a bug to report.
+			// on; for a test that is a bug to report.
 			w.t.Error(line)
 		} else {
 			w.t.Log(line)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kvorum/kvorum/client"
+	kvcluster "github.com/kvorum/kvorum/cluster"
 )
 
 // The short form's workload length: with start-up, the drain and the
@@ -78,9 +79,6 @@ func chaosEnv(t *testing.T, def time.Duration) (runs int, d time.Duration, seed 
 	return runs, d, seed
 }
 
-// logStores are the --raft-log-store values the schedules run on.
-var logStores = []string{"boltdb", "wal"}
-
 // logStore is the Raft log store a schedule's nodes run on: the one
 // KVORUM_CHAOS_STORE names, or else one that follows from the seed (even
 // seeds boltdb, odd ones wal), so consecutive schedules alternate between
@@ -88,15 +86,12 @@ var logStores = []string{"boltdb", "wal"}
 func logStore(t *testing.T, seed uint64) string {
 	s := os.Getenv("KVORUM_CHAOS_STORE")
 	if s == "" {
-		return logStores[seed%uint64(len(logStores))]
+		return [...]string{kvcluster.LogStoreBolt, kvcluster.LogStoreWAL}[seed%2]
 	}
-	for _, name := range logStores {
-		if s == name {
-			return s
-		}
+	if s != kvcluster.LogStoreBolt && s != kvcluster.LogStoreWAL {
+		t.Fatalf("KVORUM_CHAOS_STORE=%q: want %s or %s", s, kvcluster.LogStoreBolt, kvcluster.LogStoreWAL)
 	}
-	t.Fatalf("KVORUM_CHAOS_STORE=%q: want one of %s", s, strings.Join(logStores, ", "))
-	return ""
+	return s
 }
 
 // workloads are one run's workloads: registers (plain connections and
@@ -120,13 +115,10 @@ func runSchedule(t *testing.T, start starter, seed uint64, d time.Duration) *rep
 	}
 	store := logStore(t, seed)
 	t.Logf("seed %d, %v, --raft-log-store %s; logs and report in %s", seed, d, store, dir)
-	replay := fmt.Sprintf("KVORUM_FAULTS=1 KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run '^%s$' ./test/chaos/",
-		seed, d, strings.Split(t.Name(), "/")[0])
-	if os.Getenv("KVORUM_CHAOS_STORE") != "" {
-		replay = "KVORUM_CHAOS_STORE=" + store + " " + replay
-	}
 	r := &report{Seed: seed, Store: store, Duration: d.String(), Logs: dir, Machine: machine(),
-		Replay: replay, Schedule: plan(seed, d)}
+		Replay: fmt.Sprintf("KVORUM_FAULTS=1 KVORUM_CHAOS_STORE=%s KVORUM_CHAOS_SEED=%d KVORUM_CHAOS_DURATION=%v go test -run '^%s$' ./test/chaos/",
+			store, seed, d, strings.Split(t.Name(), "/")[0]),
+		Schedule: plan(seed, d)}
 	c := start(t, dir, "--raft-log-store", store, "--snapshot-threshold", "1024", "--snapshot-interval", "1s")
 	clk := &clock{start: time.Now()}
 	w := workloads{reg: &registers{clock: clk, keys: 3, rotate: 2 * time.Second}, py: newRedisPy(clk),

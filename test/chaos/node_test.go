@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvorum/kvorum/fsm"
 	"github.com/kvorum/kvorum/internal/buildtest"
 	"github.com/kvorum/kvorum/resp"
 )
@@ -408,7 +409,7 @@ func (c *cluster) panicked() []string {
 	var out []string
 	for _, nd := range c.nodes {
 		b, err := os.ReadFile(nd.logPath)
-		if err == nil && bytes.Contains(b, []byte("command panicked")) {
+		if err == nil && bytes.Contains(b, []byte(fsm.CommandPanicked)) {
 			out = append(out, fmt.Sprintf("%s: a command panicked (a server bug); its stack is in %s", nd.id, nd.logPath))
 		}
 	}
